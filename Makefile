@@ -1,0 +1,95 @@
+# owamp-tools: OWAMP/TWAMP/STAMP toolkit. See README.md.
+#   make            build the library and every program
+#   make check      install missing packages if needed, build, run every test layer
+#   make demo       start owampd and twampd on loopback, run owping and twping against them
+#   make install    PREFIX=/usr/local DESTDIR=
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+PKGS     := libsodium nettle libbsd json-c
+OPTFLAGS ?= -O2 -g
+CFLAGS   ?=
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $(OPTFLAGS) \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -iquote libprotocol
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+PCAP_LIBS   := $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+LIB_SRC  := $(sort $(wildcard libprotocol/*.c))
+LIB_OBJ  := $(LIB_SRC:.c=.o)
+LIB      := libprotocol/libprotocol.a
+
+PROGS    := owampd/owampd twampd/twampd owping/owping owping/twping
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:.c=)
+TEST_BIN := $(UNIT_BIN) tests/interop/test_interop
+HELPERS  := $(patsubst %.c,%,$(wildcard tests/helpers/*.c)) $(if $(wildcard tests/netsim/netsim.c),tests/netsim/netsim)
+
+.PHONY: all check deps demo install uninstall clean format
+
+all: $(LIB) $(PROGS)
+
+deps:
+	@sh scripts/deps.sh
+
+$(LIB): $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+libprotocol/%.o: libprotocol/%.c $(wildcard libprotocol/*.h)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+owampd/owampd: owampd/main.c $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(PCAP_LIBS) $(LDLIBS)
+
+twampd/twampd: twampd/main.c $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(PCAP_LIBS) $(LDLIBS)
+
+owping/owping: $(wildcard owping/*.c owping/*.h) $(LIB)
+	$(CC) $(CFLAGS) -iquote owping -o $@ $(wildcard owping/*.c) $(LIB) $(PCAP_LIBS) $(LDLIBS)
+
+owping/twping: owping/owping
+	ln -f $< $@
+
+tests/unit/test_%: tests/unit/test_%.c $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PCAP_LIBS) $(LDLIBS)
+
+tests/interop/test_interop: tests/interop/test_interop.c $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PCAP_LIBS) $(LDLIBS)
+
+tests/netsim/netsim: $(wildcard tests/netsim/*.c tests/netsim/*.h)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lm
+
+tests/helpers/%: tests/helpers/%.c $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(PCAP_LIBS) $(LDLIBS)
+
+check: deps
+	@$(MAKE) --no-print-directory all $(TEST_BIN) $(HELPERS)
+	@sh tests/run.sh $(TEST_BIN) $(sort $(wildcard tests/e2e/*.sh))
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 owping/owping $(DESTDIR)$(PREFIX)/bin/owping
+	ln -f $(DESTDIR)$(PREFIX)/bin/owping $(DESTDIR)$(PREFIX)/bin/twping
+	install -m 755 owampd/owampd twampd/twampd $(DESTDIR)$(PREFIX)/sbin/
+	for f in $(wildcard man/*.1); do install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man1/; done
+	for f in $(wildcard man/*.5); do install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man5/; done
+	for f in $(wildcard man/*.8); do install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man8/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/owping $(DESTDIR)$(PREFIX)/bin/twping \
+	    $(DESTDIR)$(PREFIX)/sbin/owampd $(DESTDIR)$(PREFIX)/sbin/twampd
+	for f in $(notdir $(wildcard man/*.1)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man1/$$f; done
+	for f in $(notdir $(wildcard man/*.5)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man5/$$f; done
+	for f in $(notdir $(wildcard man/*.8)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$f; done
+
+format:
+	clang-format -i libprotocol/*.[ch] owampd/*.c twampd/*.c owping/*.[ch] tests/*/*.c
+
+clean:
+	rm -f $(LIB) $(LIB_OBJ) $(PROGS) $(UNIT_BIN) tests/interop/test_interop $(HELPERS)

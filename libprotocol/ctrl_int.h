@@ -1,0 +1,79 @@
+/* ctrl_int.h - state shared by the control-connection files (not installed). */
+#ifndef LP_CTRL_INT_H
+#define LP_CTRL_INT_H
+
+#include "ctrl.h"
+
+#define CTRL_IN_MAX (WIRE_REQUEST_LEN + CTRL_MAX_SLOTS * WIRE_SLOT_LEN + 4096)
+#define CTRL_OUT_MAX (64u << 20) /* bound on queued output (a large fetch) */
+#define CTRL_EXPECT_MAX 64
+
+enum ctrl_state {
+    ST_WAIT_GREETING,     /* client */
+    ST_WAIT_SETUP_APP,    /* client: greeting seen, ctrl_client_setup not yet called */
+    ST_WAIT_SERVER_START, /* client */
+    ST_WAIT_SETUP,        /* server: waiting for Set-Up-Response */
+    ST_WAIT_START_APP,    /* server: Set-Up-Response seen, ctrl_server_start not yet called */
+    ST_ACTIVE,
+    ST_FETCH_REQ,         /* client: stored Request-Session after a Fetch-Ack */
+    ST_FETCH_SLOTS,
+    ST_FETCH_SKIPS,
+    ST_FETCH_RECORDS,
+    ST_CLOSED,
+};
+
+struct ctrl {
+    enum wire_proto proto;
+    enum ctrl_role role;
+    enum ctrl_state state;
+    uint32_t offered;  /* server: modes offered */
+    uint32_t mode;     /* chosen */
+    uint32_t count;
+    uint8_t challenge[WIRE_CHALLENGE_LEN];
+    uint8_t salt[WIRE_SALT_LEN];
+    struct wire_setup setup; /* server: the received Set-Up-Response */
+    bool secure;
+    struct cry_session_keys keys;
+    struct cry_stream tx, rx;
+    bool rx_ready;     /* rx stream initialised: decrypt arriving blocks */
+    /* input: [0, plain) decrypted or clear, [plain, len) still raw */
+    uint8_t *in;
+    size_t in_len, in_plain, in_cap;
+    /* output */
+    uint8_t *out;
+    size_t out_len, out_cap;
+    /* client: replies expected, in order */
+    enum wire_msg expect[CTRL_EXPECT_MAX];
+    unsigned nexpect;
+    /* fetch streaming (client) */
+    uint32_t fetch_slots, fetch_skips, fetch_left, fetch_total;
+    /* scratch storage for events */
+    struct wire_slot slots[CTRL_MAX_SLOTS];
+    struct wire_session_desc descs[CTRL_MAX_DESCS];
+    struct wire_skip_range skips[CTRL_MAX_SKIPS];
+    uint8_t sids[CTRL_MAX_DESCS * WIRE_SID_LEN];
+};
+
+/* Space for n zeroed octets at the end of the output; NULL when the bound is hit. */
+uint8_t *ctrl_out_append(struct ctrl *c, size_t n);
+
+/* Drop n consumed octets from the head of the input. */
+void ctrl_consume(struct ctrl *c, size_t n);
+
+/* Length of the message of this kind at the head if complete and decrypted, 0 if more is
+ * needed, or LP_E_*. */
+long ctrl_complete_len(struct ctrl *c, enum wire_msg kind);
+
+/* Verify the HMAC closing [off, off + len) of the plaintext head. 0 or LP_E_HMAC. */
+int ctrl_verify_part(struct ctrl *c, size_t off, size_t len);
+
+/* Seal (HMAC + encrypt) the last len octets of the output, which end with an HMAC block. */
+int ctrl_seal_tail(struct ctrl *c, size_t len);
+
+/* Parse the next message in the active state (ctrl_msgs.c). */
+int ctrl_next_active(struct ctrl *c, struct ctrl_event *ev);
+
+/* Client: remember that a reply of this kind is due. */
+int ctrl_expect(struct ctrl *c, enum wire_msg kind);
+
+#endif

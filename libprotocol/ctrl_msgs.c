@@ -1,0 +1,392 @@
+/* ctrl_msgs.c - the messages of an established control connection: queueing them sealed,
+ * and parsing them (with HMAC checks) into events. */
+#include "ctrl_int.h"
+
+#include <string.h>
+
+/* Seal the len octets just encoded at the end of the output, or take them back on error. */
+static int finish(struct ctrl *c, int rc, size_t len)
+{
+    if (rc < 0) {
+        c->out_len -= len;
+        return rc;
+    }
+    return ctrl_seal_tail(c, len);
+}
+
+static bool active(const struct ctrl *c)
+{
+    return c->state == ST_ACTIVE;
+}
+
+int ctrl_send_request(struct ctrl *c, const struct wire_request *r, const struct wire_slot *slots)
+{
+    if (!active(c) || c->role != CTRL_CLIENT) {
+        return LP_E_STATE;
+    }
+    uint8_t *p = ctrl_out_append(c, WIRE_REQUEST_LEN);
+    if (!p) {
+        return LP_E_NOMEM;
+    }
+    int rc = finish(c, wire_request_encode(r, c->proto, p, WIRE_REQUEST_LEN), WIRE_REQUEST_LEN);
+    if (rc == 0 && c->proto == WIRE_OWAMP) {
+        size_t n = wire_slots_len(r->nslots);
+        struct wire_slots s = {.n = r->nslots, .slot = (struct wire_slot *)slots};
+        if (!(p = ctrl_out_append(c, n))) {
+            return LP_E_NOMEM;
+        }
+        rc = finish(c, wire_slots_encode(&s, p, n), n);
+    }
+    return rc < 0 ? rc : ctrl_expect(c, WIRE_MSG_ACCEPT_SESSION);
+}
+
+int ctrl_send_accept(struct ctrl *c, const struct wire_accept_session *a)
+{
+    uint8_t *p = ctrl_out_append(c, WIRE_ACCEPT_SESSION_LEN);
+    if (!p) {
+        return LP_E_NOMEM;
+    }
+    return finish(c, wire_accept_session_encode(a, c->proto, p, WIRE_ACCEPT_SESSION_LEN),
+                  WIRE_ACCEPT_SESSION_LEN);
+}
+
+int ctrl_send_start(struct ctrl *c)
+{
+    struct wire_start_sessions s = {{0}};
+    uint8_t *p = ctrl_out_append(c, WIRE_START_SESSIONS_LEN);
+    if (!p) {
+        return LP_E_NOMEM;
+    }
+    int rc = finish(c, wire_start_sessions_encode(&s, p, WIRE_START_SESSIONS_LEN),
+                    WIRE_START_SESSIONS_LEN);
+    return rc < 0 ? rc : ctrl_expect(c, WIRE_MSG_START_ACK);
+}
+
+int ctrl_send_start_ack(struct ctrl *c, uint8_t accept)
+{
+    struct wire_start_ack a = {.accept = accept};
+    uint8_t *p = ctrl_out_append(c, WIRE_START_ACK_LEN);
+    if (!p) {
+        return LP_E_NOMEM;
+    }
+    return finish(c, wire_start_ack_encode(&a, p, WIRE_START_ACK_LEN), WIRE_START_ACK_LEN);
+}
+
+/* Octets of a Stop-Sessions message. */
+static size_t stop_len(const struct ctrl *c, const struct wire_stop_sessions *s)
+{
+    if (c->proto == WIRE_TWAMP) {
+        return WIRE_TW_STOP_LEN;
+    }
+    size_t n = 16 + WIRE_HMAC_LEN;
+    for (uint32_t i = 0; i < s->nsessions; i++) {
+        n += wire_session_desc_len(s->desc[i].nskips);
+    }
+    return n;
+}
+
+int ctrl_send_stop(struct ctrl *c, const struct wire_stop_sessions *s)
+{
+    size_t n = stop_len(c, s);
+    uint8_t *p = ctrl_out_append(c, n);
+    if (!p) {
+        return LP_E_NOMEM;
+    }
+    return finish(c, wire_stop_sessions_encode(s, c->proto, p, n), n);
+}
+
+int ctrl_send_fetch(struct ctrl *c, const struct wire_fetch_session *f)
+{
+    uint8_t *p = ctrl_out_append(c, WIRE_FETCH_SESSION_LEN);
+    if (!p) {
+        return LP_E_NOMEM;
+    }
+    int rc = finish(c, wire_fetch_session_encode(f, p, WIRE_FETCH_SESSION_LEN),
+                    WIRE_FETCH_SESSION_LEN);
+    return rc < 0 ? rc : ctrl_expect(c, WIRE_MSG_FETCH_ACK);
+}
+
+int ctrl_send_nsessions(struct ctrl *c, uint8_t cmd, uint8_t accept, const uint8_t *sids,
+                        uint32_t n)
+{
+    struct wire_nsessions m = {.cmd = cmd, .accept = accept, .nsessions = n, .sids = sids};
+    size_t len = wire_nsessions_len(n);
+    uint8_t *p = ctrl_out_append(c, len);
+    if (!p) {
+        return LP_E_NOMEM;
+    }
+    int rc = finish(c, wire_nsessions_encode(&m, p, len), len);
+    bool request = cmd == WIRE_CMD_START_N_SESSIONS || cmd == WIRE_CMD_STOP_N_SESSIONS;
+    return rc < 0 || !request ? rc : ctrl_expect(c, WIRE_MSG_COMMAND);
+}
+
+/* The three sections that follow an accepted Fetch-Ack. */
+static int send_fetch_body(struct ctrl *c, const struct wire_fetch_ack *a,
+                           const struct wire_request *req, const struct wire_slot *slots,
+                           const struct wire_skip_range *skips, const struct wire_record *rec)
+{
+    uint8_t *p = ctrl_out_append(c, WIRE_REQUEST_LEN);
+    if (!p) {
+        return LP_E_NOMEM;
+    }
+    int rc = finish(c, wire_request_encode(req, c->proto, p, WIRE_REQUEST_LEN), WIRE_REQUEST_LEN);
+    size_t n = wire_slots_len(req->nslots);
+    struct wire_slots s = {.n = req->nslots, .slot = (struct wire_slot *)slots};
+    if (rc < 0 || !(p = ctrl_out_append(c, n))) {
+        return rc < 0 ? rc : LP_E_NOMEM;
+    }
+    if ((rc = finish(c, wire_slots_encode(&s, p, n), n)) < 0) {
+        return rc;
+    }
+    struct wire_skip_section sk = {.n = a->nskips, .skip = (struct wire_skip_range *)skips};
+    n = wire_fetch_skips_len(a->nskips);
+    if (!(p = ctrl_out_append(c, n)) || (rc = finish(c, wire_skip_section_encode(&sk, p, n), n)) < 0) {
+        return p ? rc : LP_E_NOMEM;
+    }
+    struct wire_records_section rs = {.n = a->nrecords, .rec = (struct wire_record *)rec};
+    n = wire_fetch_records_len(a->nrecords);
+    if (!(p = ctrl_out_append(c, n))) {
+        return LP_E_NOMEM;
+    }
+    return finish(c, wire_records_section_encode(&rs, p, n), n);
+}
+
+int ctrl_send_fetch_reply(struct ctrl *c, const struct wire_fetch_ack *a,
+                          const struct wire_request *req, const struct wire_slot *slots,
+                          const struct wire_skip_range *skips, const struct wire_record *rec)
+{
+    uint8_t *p = ctrl_out_append(c, WIRE_FETCH_ACK_LEN);
+    if (!p) {
+        return LP_E_NOMEM;
+    }
+    int rc = finish(c, wire_fetch_ack_encode(a, p, WIRE_FETCH_ACK_LEN), WIRE_FETCH_ACK_LEN);
+    if (rc < 0 || a->accept != WIRE_ACCEPT_OK) {
+        return rc;
+    }
+    return send_fetch_body(c, a, req, slots, skips, rec);
+}
+
+/* ------------------------------------------------------------------- parsing */
+
+static int parse_request(struct ctrl *c, long n, struct ctrl_event *ev)
+{
+    int rc = ctrl_verify_part(c, 0, WIRE_REQUEST_LEN);
+    if (rc == 0) {
+        rc = wire_request_decode(c->in, WIRE_REQUEST_LEN, c->proto, &ev->u.request.req);
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    if (c->proto == WIRE_OWAMP) {
+        struct wire_slots s = {.n = ev->u.request.req.nslots, .slot = c->slots};
+        if (s.n > CTRL_MAX_SLOTS) {
+            return LP_E_LEN;
+        }
+        rc = ctrl_verify_part(c, WIRE_REQUEST_LEN, (size_t)n - WIRE_REQUEST_LEN);
+        if (rc == 0) {
+            rc = wire_slots_decode(c->in + WIRE_REQUEST_LEN, (size_t)n - WIRE_REQUEST_LEN, &s);
+        }
+        ev->u.request.slots = c->slots;
+    }
+    ev->type = CTRL_EV_REQUEST;
+    return rc < 0 ? rc : 1;
+}
+
+static int parse_stop(struct ctrl *c, long n, struct ctrl_event *ev)
+{
+    const uint32_t per = CTRL_MAX_SKIPS / CTRL_MAX_DESCS;
+    for (uint32_t i = 0; i < CTRL_MAX_DESCS; i++) {
+        c->descs[i].skip = c->skips + i * per;
+        c->descs[i].skips_cap = per;
+    }
+    struct wire_stop_sessions *s = &ev->u.stop;
+    s->desc = c->descs;
+    s->descs_cap = CTRL_MAX_DESCS;
+    int rc = ctrl_verify_part(c, 0, (size_t)n);
+    if (rc == 0) {
+        rc = wire_stop_sessions_decode(c->in, (size_t)n, c->proto, s);
+    }
+    ev->type = CTRL_EV_STOP;
+    return rc < 0 ? rc : 1;
+}
+
+static int parse_nsessions(struct ctrl *c, long n, struct ctrl_event *ev)
+{
+    int rc = ctrl_verify_part(c, 0, (size_t)n);
+    if (rc == 0) {
+        rc = wire_nsessions_decode(c->in, (size_t)n, &ev->u.nsessions);
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    if (ev->u.nsessions.nsessions > CTRL_MAX_DESCS) {
+        return LP_E_LEN;
+    }
+    memcpy(c->sids, ev->u.nsessions.sids, (size_t)ev->u.nsessions.nsessions * WIRE_SID_LEN);
+    ev->u.nsessions.sids = c->sids;
+    ev->type = CTRL_EV_NSESSIONS;
+    return 1;
+}
+
+/* A message that starts with a command number. */
+static int parse_command(struct ctrl *c, long n, struct ctrl_event *ev)
+{
+    bool server = c->role == CTRL_SERVER;
+    int rc;
+    switch (c->in[0]) {
+    case WIRE_CMD_REQUEST_SESSION:
+    case WIRE_CMD_REQUEST_TW_SESSION:
+        return server ? parse_request(c, n, ev) : LP_E_CMD;
+    case WIRE_CMD_START_SESSIONS:
+        if (!server) {
+            return LP_E_CMD;
+        }
+        rc = ctrl_verify_part(c, 0, (size_t)n);
+        ev->type = CTRL_EV_START;
+        return rc < 0 ? rc : 1;
+    case WIRE_CMD_STOP_SESSIONS: return parse_stop(c, n, ev);
+    case WIRE_CMD_FETCH_SESSION:
+        if (!server) {
+            return LP_E_CMD;
+        }
+        rc = ctrl_verify_part(c, 0, (size_t)n);
+        if (rc == 0) {
+            rc = wire_fetch_session_decode(c->in, (size_t)n, &ev->u.fetch);
+        }
+        ev->type = CTRL_EV_FETCH;
+        return rc < 0 ? rc : 1;
+    case WIRE_CMD_START_N_SESSIONS:
+    case WIRE_CMD_STOP_N_SESSIONS:
+        return server ? parse_nsessions(c, n, ev) : LP_E_CMD;
+    case WIRE_CMD_START_N_ACK:
+    case WIRE_CMD_STOP_N_ACK:
+        if (server) {
+            return LP_E_CMD;
+        }
+        if (c->nexpect && c->expect[0] == WIRE_MSG_COMMAND) {
+            memmove(c->expect, c->expect + 1, --c->nexpect * sizeof(c->expect[0]));
+        }
+        return parse_nsessions(c, n, ev);
+    default: return LP_E_CMD;
+    }
+}
+
+/* A reply that starts with an Accept field (client side). */
+static int parse_reply(struct ctrl *c, enum wire_msg kind, long n, struct ctrl_event *ev)
+{
+    int rc = ctrl_verify_part(c, 0, (size_t)n);
+    if (rc < 0) {
+        return rc;
+    }
+    memmove(c->expect, c->expect + 1, --c->nexpect * sizeof(c->expect[0]));
+    switch (kind) {
+    case WIRE_MSG_ACCEPT_SESSION:
+        ev->type = CTRL_EV_ACCEPT_SESSION;
+        rc = wire_accept_session_decode(c->in, (size_t)n, c->proto, &ev->u.accept);
+        break;
+    case WIRE_MSG_START_ACK:
+        ev->type = CTRL_EV_START_ACK;
+        rc = wire_start_ack_decode(c->in, (size_t)n, &ev->u.start_ack);
+        break;
+    default:
+        ev->type = CTRL_EV_FETCH_ACK;
+        rc = wire_fetch_ack_decode(c->in, (size_t)n, &ev->u.fetch_ack);
+        if (rc >= 0 && ev->u.fetch_ack.accept == WIRE_ACCEPT_OK) {
+            c->fetch_skips = ev->u.fetch_ack.nskips;
+            c->fetch_left = c->fetch_total = ev->u.fetch_ack.nrecords;
+            c->state = ST_FETCH_REQ;
+        }
+        break;
+    }
+    return rc < 0 ? rc : 1;
+}
+
+/* The stored request and skip ranges after a Fetch-Ack: verified, then skipped. */
+static int parse_fetch_head(struct ctrl *c)
+{
+    long n;
+    int rc;
+    if (c->state == ST_FETCH_REQ) {
+        if ((n = ctrl_complete_len(c, WIRE_MSG_COMMAND)) <= 0) {
+            return (int)n;
+        }
+        if (c->in[0] != WIRE_CMD_REQUEST_SESSION) {
+            return LP_E_CMD;
+        }
+        struct ctrl_event tmp;
+        if ((rc = parse_request(c, n, &tmp)) < 0) {
+            return rc;
+        }
+        ctrl_consume(c, (size_t)n);
+        c->state = ST_FETCH_SKIPS;
+    }
+    size_t len = wire_fetch_skips_len(c->fetch_skips);
+    if (len > CTRL_IN_MAX) {
+        return LP_E_LEN;
+    }
+    if (c->in_plain < len) {
+        return 0;
+    }
+    struct wire_skip_section s = {.n = c->fetch_skips};
+    if ((rc = ctrl_verify_part(c, 0, len)) < 0 || (rc = wire_skip_section_decode(c->in, len, &s)) < 0) {
+        return rc;
+    }
+    ctrl_consume(c, len);
+    c->state = ST_FETCH_RECORDS;
+    return 1;
+}
+
+/* One fetched record, or the end of the record section. */
+static int parse_fetch_record(struct ctrl *c, struct ctrl_event *ev)
+{
+    if (c->fetch_left > 0) {
+        if (c->in_plain < WIRE_RECORD_LEN) {
+            return 0;
+        }
+        cry_stream_mac_update(&c->rx, c->in, WIRE_RECORD_LEN);
+        int rc = wire_record_decode(c->in, WIRE_RECORD_LEN, &ev->u.record);
+        ctrl_consume(c, WIRE_RECORD_LEN);
+        c->fetch_left--;
+        ev->type = CTRL_EV_FETCH_RECORD;
+        return rc < 0 ? rc : 1;
+    }
+    size_t tail = wire_fetch_records_len(c->fetch_total) - (size_t)c->fetch_total * WIRE_RECORD_LEN;
+    if (c->in_plain < tail) {
+        return 0;
+    }
+    uint8_t hmac[WIRE_HMAC_LEN];
+    int rc = wire_records_tail_decode(c->in, tail, c->fetch_total, hmac);
+    if (rc >= 0) {
+        rc = ctrl_verify_part(c, 0, tail);
+    }
+    ctrl_consume(c, tail);
+    c->state = ST_ACTIVE;
+    ev->type = CTRL_EV_FETCH_DONE;
+    return rc < 0 ? rc : 1;
+}
+
+int ctrl_next_active(struct ctrl *c, struct ctrl_event *ev)
+{
+    int rc;
+    if (c->state == ST_FETCH_REQ || c->state == ST_FETCH_SKIPS) {
+        if ((rc = parse_fetch_head(c)) <= 0) {
+            return rc;
+        }
+    }
+    if (c->state == ST_FETCH_RECORDS) {
+        return parse_fetch_record(c, ev);
+    }
+    enum wire_msg kind = WIRE_MSG_COMMAND;
+    if (c->role == CTRL_CLIENT && c->nexpect > 0) {
+        kind = c->expect[0];
+    }
+    long n = ctrl_complete_len(c, kind);
+    if (n <= 0) {
+        return (int)n;
+    }
+    rc = kind == WIRE_MSG_COMMAND ? parse_command(c, n, ev) : parse_reply(c, kind, n, ev);
+    if (rc > 0) {
+        ctrl_consume(c, (size_t)n);
+    }
+    return rc;
+}

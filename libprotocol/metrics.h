@@ -1,0 +1,171 @@
+/* metrics.h - per-packet records of a test session and the IPPM statistics computed from them:
+ * loss (RFC 7680), duplicates (RFC 5560), delay min/median/percentiles/max (RFC 7679/2679),
+ * delay variation (P95-P50 as perfSONAR owping prints it, RFC 3393 IPDV), reordering
+ * (RFC 4737), hops (255 - TTL), clock sync and error, and for TWAMP the round-trip, forward,
+ * reverse and reflector-processing times with loss split by direction.
+ *
+ * Delays are int64 nanoseconds throughout; nothing here uses floating point on timestamps.
+ * Records are given in arrival order (the order the receiver or sender logged them). */
+#ifndef LP_METRICS_H
+#define LP_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock.h"
+
+/* A value that is not defined (empty sample, or a rank that falls on lost packets). */
+#define MET_NS_UNDEF INT64_MIN
+
+/* Largest n for which n-reordering (RFC 4737 section 5) is counted. */
+#define MET_NREORDER_MAX 32
+
+/* One OWAMP packet as the receiver logged it (RFC 4656 section 3.10 data record). A lost
+ * packet has lost set (the wire record marks it with an all-zero Receive Timestamp); its send
+ * time is then the scheduled send time. */
+struct met_owrec {
+    uint32_t seq;
+    struct clk_time send, recv;
+    uint16_t send_err, recv_err; /* raw Error Estimate fields */
+    uint8_t ttl;                 /* IP TTL / hop limit seen by the receiver */
+    uint8_t recv_src;            /* enum clk_source of recv */
+    bool lost;
+};
+
+/* Flags of a TWAMP record. */
+enum met_tw_flag {
+    MET_TW_LOST = 1,     /* no reply arrived */
+    MET_TW_REFL_SEQ = 2, /* refl_seq is the reflector's own counter (stateful reflector) */
+};
+
+/* One TWAMP test packet as the session-sender logged it: T1 sender send, T2 reflector
+ * receive, T3 reflector send, T4 sender receive. */
+struct met_twrec {
+    uint32_t seq;      /* sender sequence number */
+    uint32_t refl_seq; /* reflector sequence number from the reply */
+    struct clk_time t1, t2, t3, t4;
+    uint16_t t1_err, t2_err, t3_err, t4_err; /* raw Error Estimate fields */
+    uint8_t sender_ttl;     /* TTL of our packet at the reflector (reply's Sender TTL) */
+    uint8_t refl_ttl;       /* TTL of the reply as we received it */
+    uint8_t t1_src, t4_src; /* enum clk_source of the local stamps */
+    uint8_t flags;          /* enum met_tw_flag */
+};
+
+/* Inputs that are not in the records. */
+struct met_params {
+    int64_t loss_timeout_ns; /* RFC 7680 Tmax: later arrivals count as lost; 0 = no limit */
+    uint32_t npackets;       /* packets the session scheduled; seqs below it that have no
+                              * record count as sent and lost; 0 = only what the records show */
+};
+
+/* A delay sample: the finite values sorted, plus how many samples were lost (counted as
+ * +infinity for ranks, as RFC 2679 section 5 does). */
+struct met_dist {
+    int64_t *sorted_ns; /* ascending; owned by the stats that hold this dist */
+    size_t count;       /* finite values */
+    uint64_t total;     /* samples including lost ones */
+};
+
+/* RFC 3393 IPDV between packets with consecutive sequence numbers that both arrived. */
+struct met_ipdv {
+    uint64_t pairs;
+    int64_t min_ns, max_ns; /* MET_NS_UNDEF when pairs == 0 */
+    int64_t mean_abs_ns;    /* mean of |IPDV|, truncated */
+};
+
+/* RFC 4737 reordering over the first copies of received packets, in arrival order. */
+struct met_reorder {
+    uint64_t evaluated;                 /* packets considered (unique received) */
+    uint64_t reordered;                 /* Type-P-Reordered: seq below the next expected one */
+    uint64_t n_count[MET_NREORDER_MAX]; /* [n-1]: packets whose seq is below each of the n
+                                         * packets that arrived just before it */
+};
+
+/* TTL histogram of received packets. */
+struct met_ttl {
+    uint32_t count[256];
+};
+
+/* One-way (OWAMP) statistics. */
+struct met_ow_stats {
+    uint64_t sent;         /* distinct packets (records, plus unlogged seqs below npackets) */
+    uint64_t received;     /* distinct packets that arrived within the loss timeout */
+    uint64_t lost;         /* sent - received */
+    uint64_t dups;         /* extra copies of received packets (RFC 5560) */
+    struct met_dist delay; /* one-way delay of the first copy of each packet */
+    struct met_ipdv ipdv;
+    struct met_reorder reorder;
+    struct met_ttl ttl;
+    bool synced;           /* every Error Estimate had S set */
+    uint64_t maxerr_ntp;   /* largest send+receive error in 2^-32 s (receive only if lost) */
+    uint64_t src_count[4]; /* receive stamps by enum clk_source, first copies */
+    struct clk_time first_send, last_send; /* send times of the lowest and highest seq */
+};
+
+/* Two-way (TWAMP) statistics. */
+struct met_tw_stats {
+    uint64_t sent, received, lost;
+    uint64_t send_dups;    /* forward-path copies: same seq, new reflector seq */
+    uint64_t reflect_dups; /* reverse-path copies: same seq and reflector seq */
+    bool dir_known;        /* reflector seqs available: lost_fwd/lost_rev are set */
+    uint64_t lost_fwd, lost_rev;
+    struct met_dist rtt;              /* (T4-T1)-(T3-T2) */
+    struct met_dist fwd;              /* T2-T1 */
+    struct met_dist rev;              /* T4-T3 */
+    int64_t proc_min_ns, proc_max_ns; /* T3-T2 */
+    struct met_ipdv ipdv;             /* of the round-trip time */
+    struct met_reorder reorder;       /* of replies */
+    struct met_ttl send_ttl, reflect_ttl;
+    bool synced;
+    bool clocks_offset; /* some forward or reverse delay was negative */
+    uint64_t maxerr_rtt_ntp, maxerr_fwd_ntp, maxerr_rev_ntp; /* 2^-32 s: 4, T1+T2, T3+T4 */
+    uint64_t src_count[4]; /* T4 stamps by enum clk_source, first copies */
+    struct clk_time first_send, last_send;
+};
+
+/* Compute one-way statistics from n records (caller keeps them). out is overwritten and owns
+ * allocated memory afterwards (free with met_ow_stats_free). Returns 0, LP_E_NOMEM or LP_E_LEN. */
+int met_ow_compute(const struct met_owrec *recs, size_t n, const struct met_params *p,
+                   struct met_ow_stats *out);
+
+/* Release what met_ow_compute allocated; safe on a zeroed struct. */
+void met_ow_stats_free(struct met_ow_stats *s);
+
+/* Compute two-way statistics; same ownership rules as met_ow_compute. */
+int met_tw_compute(const struct met_twrec *recs, size_t n, const struct met_params *p,
+                   struct met_tw_stats *out);
+
+/* Release what met_tw_compute allocated; safe on a zeroed struct. */
+void met_tw_stats_free(struct met_tw_stats *s);
+
+/* Smallest / largest finite value, or MET_NS_UNDEF. */
+int64_t met_dist_min(const struct met_dist *d);
+int64_t met_dist_max(const struct met_dist *d);
+
+/* RFC 2679 median: the middle value, or the mean of the two middle values for an even total;
+ * MET_NS_UNDEF when a middle value is lost or the sample is empty. */
+int64_t met_dist_median(const struct met_dist *d);
+
+/* Percentile pct (0..100): the smallest value with at least pct% of the total at or below it
+ * (nearest rank); MET_NS_UNDEF when that rank falls on lost packets. */
+int64_t met_dist_percentile(const struct met_dist *d, double pct);
+
+/* Delay variation as perfSONAR prints it: P95 - P50; MET_NS_UNDEF if either is undefined. */
+int64_t met_dist_jitter(const struct met_dist *d);
+
+/* Number of distinct TTL values seen, and the smallest and largest (0 values: min 255, max 0). */
+unsigned met_ttl_summary(const struct met_ttl *t, uint8_t *min_ttl, uint8_t *max_ttl);
+
+/* Error of a raw Error Estimate field in units of 2^-32 s (exact, saturating), and its S bit.
+ * Errors stay in these units so sums print exactly as the reference prints them. */
+uint64_t met_errest_ntp(uint16_t raw);
+bool met_errest_synced(uint16_t raw);
+
+/* 2^-32 s units to ns, rounded up (saturating). */
+uint64_t met_ntp_to_ns(uint64_t v);
+
+/* One-way delay recv - send in ns (meaningless for lost records). */
+int64_t met_owrec_delay_ns(const struct met_owrec *r);
+
+#endif

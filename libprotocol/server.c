@@ -1,0 +1,382 @@
+/* server.c - the daemon core shared by owampd and twampd (see server.h). */
+#include "server_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+
+#define SRV_READ_CHUNK 4096
+#define SRV_TICK_NS 1000000000LL
+
+void srv_log(const struct srv *s, int prio, const char *fmt, ...)
+{
+    va_list ap;
+    if (prio == LOG_DEBUG && !s->conf.verbose) {
+        return;
+    }
+    va_start(ap, fmt);
+    if (s->foreground) {
+        fprintf(stderr, "%s: ", s->ops->name);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+    } else {
+        vsyslog(prio, fmt, ap);
+    }
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------ sessions */
+
+void srv_req_addr(uint8_t ipvn, const uint8_t *addr, uint16_t port, struct sock_addr *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (ipvn == 6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&out->ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(port);
+        memcpy(&a->sin6_addr, addr, 16);
+        out->len = sizeof(*a);
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&out->ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        memcpy(&a->sin_addr, addr, 4);
+        out->len = sizeof(*a);
+    }
+}
+
+int srv_open_test_socket(struct srv_conn *c, struct sock_udp *out)
+{
+    const struct conf *cf = &c->srv->conf;
+    int rc = sock_open_udp(c->local.ss.ss_family, &c->local, cf->testport_lo, cf->testport_hi, 0, out);
+    if (rc == 0 && out->ts.note[0]) {
+        srv_log(c->srv, LOG_DEBUG, "test socket: %s", out->ts.note);
+    }
+    return rc;
+}
+
+struct srv_session *srv_find(struct srv_conn *c, const uint8_t *sid)
+{
+    for (unsigned i = 0; i < c->nsess; i++) {
+        if (memcmp(c->sess[i].sid, sid, WIRE_SID_LEN) == 0) {
+            return &c->sess[i];
+        }
+    }
+    return NULL;
+}
+
+struct srv_session *srv_add(struct srv_conn *c, struct sess *s, const uint8_t *sid,
+                            const struct wire_request *r, const struct wire_slot *slots)
+{
+    if (c->nsess == SRV_MAX_SESS) {
+        sess_destroy(s);
+        return NULL;
+    }
+    struct srv_session *ss = &c->sess[c->nsess];
+    memset(ss, 0, sizeof(*ss));
+    if (r->nslots > 0) {
+        ss->slots = calloc(r->nslots, sizeof(*ss->slots));
+        if (!ss->slots) {
+            sess_destroy(s);
+            return NULL;
+        }
+        memcpy(ss->slots, slots, r->nslots * sizeof(*slots));
+    }
+    ss->s = s;
+    ss->req = *r;
+    memcpy(ss->sid, sid, WIRE_SID_LEN);
+    memcpy(ss->req.sid, sid, WIRE_SID_LEN);
+    c->nsess++;
+    return ss;
+}
+
+void srv_drop_sessions(struct srv_conn *c)
+{
+    for (unsigned i = 0; i < c->nsess; i++) {
+        sess_destroy(c->sess[i].s);
+        free(c->sess[i].slots);
+    }
+    c->nsess = 0;
+}
+
+void srv_sess_config(struct srv_conn *c, const struct wire_request *r, struct sess_config *cfg)
+{
+    struct wire_typep tp = {0};
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->mode = ctrl_mode(c->ctrl);
+    cfg->keys = ctrl_keys(c->ctrl);
+    cfg->npackets = r->npackets;
+    cfg->padding = r->padding_len;
+    cfg->start = r->start_time;
+    cfg->spin_ns = SRV_SPIN_NS;
+    cfg->tos = -1;
+    if (wire_typep_parse(r->typep, &tp) == 0 && tp.format == 0 && tp.dscp) {
+        cfg->tos = tp.dscp << 2;
+    }
+}
+
+/* Bandwidth limit check against the class and every ancestor. */
+static bool within_bandwidth(const struct srv_conn *c, uint64_t bps)
+{
+    const struct conf_class *k = &c->cls;
+    for (int depth = 0; k && depth < 32; depth++) {
+        if (k->bandwidth_bps && bps > k->bandwidth_bps) {
+            return false;
+        }
+        k = conf_limits_parent(&c->srv->limits, k);
+    }
+    return true;
+}
+
+uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r, const uint8_t *addr,
+                          uint64_t bandwidth_bps)
+{
+    struct srv *s = c->srv;
+    uint8_t peer[16] = {0};
+    size_t n = addr_sockaddr_octets((const struct sockaddr *)&c->peer.ss, peer);
+    const char *why = NULL;
+    uint8_t accept = WIRE_ACCEPT_OK;
+    const char *id = c->authenticated ? c->identity : NULL;
+    if ((r->ipvn == 4) != (n == 4)) {
+        why = "address family differs from the control connection", accept = WIRE_ACCEPT_UNSUPPORTED;
+    } else if (memcmp(addr, peer, n) != 0 &&
+               !conf_third_party_allowed(&s->conf, (const struct sockaddr *)&c->peer.ss, id)) {
+        why = "test endpoint is not the control peer (third party)", accept = WIRE_ACCEPT_FAILURE;
+    } else if (c->cls.test_sessions && c->nsess >= c->cls.test_sessions) {
+        why = "too many test sessions for its limit class", accept = WIRE_ACCEPT_PERM_LIMIT;
+    } else if (c->nsess >= SRV_MAX_SESS) {
+        why = "too many test sessions on one connection", accept = WIRE_ACCEPT_PERM_LIMIT;
+    } else if (r->npackets > SRV_MAX_PACKETS) {
+        why = "too many packets", accept = WIRE_ACCEPT_PERM_LIMIT;
+    } else if (!within_bandwidth(c, bandwidth_bps)) {
+        why = "bandwidth above its limit class", accept = WIRE_ACCEPT_PERM_LIMIT;
+    }
+    if (why) {
+        srv_log(s, LOG_WARNING, "refused session from %s%s%s: %s", c->peer_text, id ? " as " : "",
+                id ? id : "", why);
+    }
+    return accept;
+}
+
+/* --------------------------------------------------------- connections */
+
+static void conn_close(struct srv_conn *c)
+{
+    struct srv *s = c->srv;
+    struct srv_conn **pp = &s->conns;
+    while (*pp && *pp != c) {
+        pp = &(*pp)->next;
+    }
+    if (*pp) {
+        *pp = c->next;
+    }
+    s->nconns--;
+    if (c->tick) {
+        loop_timer_cancel(s->loop, c->tick);
+    }
+    srv_drop_sessions(c);
+    loop_del_fd(s->loop, c->fd);
+    close(c->fd);
+    ctrl_destroy(c->ctrl);
+    srv_log(s, LOG_DEBUG, "closed control connection from %s", c->peer_text);
+    free(c);
+}
+
+/* Write what the control channel has queued; 0, or -1 when the connection is gone. */
+static int conn_flush(struct srv_conn *c)
+{
+    const uint8_t *p;
+    size_t n;
+    ctrl_output(c->ctrl, &p, &n);
+    while (n > 0) {
+        ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                break;
+            }
+            return -1;
+        }
+        ctrl_output_done(c->ctrl, (size_t)w);
+        ctrl_output(c->ctrl, &p, &n);
+    }
+    bool want = n > 0;
+    if (want != c->want_write) {
+        loop_mod_fd(c->srv->loop, c->fd, LOOP_READ | (want ? LOOP_WRITE : 0));
+        c->want_write = want;
+    }
+    if (n == 0 && ctrl_closed(c->ctrl)) {
+        return -1;
+    }
+    return 0;
+}
+
+static int handle_setup(struct srv_conn *c, const struct ctrl_event *ev)
+{
+    struct srv *s = c->srv;
+    uint32_t sec = ev->u.setup.mode & WIRE_MODE_SECURITY;
+    const char *id = sec == WIRE_MODE_OPEN ? NULL : ev->u.setup.identity;
+    const struct conf_class *cls = conf_limits_class_for(&s->limits, (const struct sockaddr *)&c->peer.ss, id);
+    if (cls) {
+        c->cls = *cls;
+    }
+    bool allowed = (sec & s->conf.authmode) && (sec != WIRE_MODE_OPEN || c->cls.allow_open_mode);
+    uint8_t pass[CONF_PASSPHRASE_MAX];
+    int plen = id ? conf_keys_lookup(&s->keys, id, pass, sizeof(pass)) : 0;
+    int rc = ctrl_server_start(c->ctrl, plen >= 0 && id ? pass : NULL, plen > 0 ? (size_t)plen : 0,
+                               allowed, s->start_time);
+    cry_wipe(pass, sizeof(pass));
+    if (rc < 0) {
+        srv_log(s, LOG_WARNING, "denied %s%s%s: %s", c->peer_text, id ? " identity " : "",
+                id ? id : "",
+                !allowed ? "mode not allowed" : plen < 0 ? "unknown identity" : "authentication failed");
+        return 0; /* the Server-Start with Accept 1 goes out, then the connection closes */
+    }
+    if (id) {
+        c->authenticated = true;
+        snprintf(c->identity, sizeof(c->identity), "%s", id);
+    }
+    srv_log(s, LOG_DEBUG, "connection from %s%s%s mode %u", c->peer_text, id ? " as " : "",
+            id ? id : "", (unsigned)ctrl_mode(c->ctrl));
+    return 0;
+}
+
+static int handle_event(struct srv_conn *c, const struct ctrl_event *ev)
+{
+    const struct srv_ops *ops = c->srv->ops;
+    switch (ev->type) {
+    case CTRL_EV_SETUP: return handle_setup(c, ev);
+    case CTRL_EV_REQUEST: return ops->request(c, ev);
+    case CTRL_EV_START: c->started = true; return ops->start(c);
+    case CTRL_EV_STOP: return ops->stop(c, ev);
+    case CTRL_EV_FETCH: return ops->fetch ? ops->fetch(c, ev) : LP_E_CMD;
+    case CTRL_EV_NSESSIONS: return ops->nsessions ? ops->nsessions(c, ev) : LP_E_CMD;
+    default: return LP_E_CMD;
+    }
+}
+
+/* Read what arrived, run the protocol, write the answers. */
+static void conn_io(struct loop *loop, int fd, unsigned events, void *arg)
+{
+    struct srv_conn *c = arg;
+    (void)loop;
+    if (events & (LOOP_READ | LOOP_HUP | LOOP_ERR)) {
+        uint8_t buf[SRV_READ_CHUNK];
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            conn_close(c);
+            return;
+        }
+        if (n > 0) {
+            c->last_ctrl_ns = loop_mono_ns();
+            int rc = ctrl_input(c->ctrl, buf, (size_t)n);
+            struct ctrl_event ev;
+            while (rc == 0 && (rc = ctrl_next(c->ctrl, &ev)) == 1) {
+                rc = handle_event(c, &ev);
+            }
+            if (rc < 0) {
+                srv_log(c->srv, LOG_WARNING, "closing control connection from %s: %s",
+                        c->peer_text, lp_strerror(rc));
+                conn_close(c);
+                return;
+            }
+        }
+    }
+    if (conn_flush(c) < 0) {
+        conn_close(c);
+    }
+}
+
+/* Once a second: SERVWAIT on the control channel, REFWAIT on started sessions. */
+static void conn_tick(struct loop *loop, loop_timer_id id, void *arg)
+{
+    struct srv_conn *c = arg;
+    const struct conf *cf = &c->srv->conf;
+    int64_t now = loop_mono_ns();
+    (void)id;
+    c->tick = 0;
+    int64_t idle = now - c->last_ctrl_ns;
+    int64_t servwait = (int64_t)cf->controltimeout_s * 1000000000LL;
+    if (servwait > 0 && idle > servwait && (!c->started || c->nsess == 0)) {
+        srv_log(c->srv, LOG_INFO, "control connection from %s idle for %u s: closed",
+                c->peer_text, (unsigned)cf->controltimeout_s);
+        conn_close(c);
+        return;
+    }
+    c->tick = loop_timer_add(loop, now + SRV_TICK_NS, conn_tick, c);
+}
+
+static void set_peer_text(struct srv_conn *c)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (getnameinfo((struct sockaddr *)&c->peer.ss, c->peer.len, host, sizeof(host), NULL, 0,
+                    NI_NUMERICHOST) != 0) {
+        strcpy(host, "?");
+    }
+    snprintf(c->peer_text, sizeof(c->peer_text), c->peer.ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+             host, sock_addr_port(&c->peer));
+}
+
+void srv_on_accept(struct loop *loop, int lfd, unsigned events, void *arg)
+{
+    struct srv *s = arg;
+    (void)events;
+    for (int i = 0; i < 64; i++) {
+        struct sock_addr peer = {.len = sizeof(peer.ss)};
+        int fd = accept4(lfd, (struct sockaddr *)&peer.ss, &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            return;
+        }
+        if (s->conf.maxcontrolsessions && s->nconns >= s->conf.maxcontrolsessions) {
+            srv_log(s, LOG_WARNING, "refused control connection: %u already open", s->nconns);
+            close(fd);
+            continue;
+        }
+        struct srv_conn *c = calloc(1, sizeof(*c));
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        uint32_t offered = (s->conf.authmode & WIRE_MODE_SECURITY) | s->ops->features;
+        if (c) {
+            c->ctrl = ctrl_create(s->ops->proto, CTRL_SERVER, offered, s->conf.pbkdf2_count);
+            c->local.len = sizeof(c->local.ss);
+            getsockname(fd, (struct sockaddr *)&c->local.ss, &c->local.len);
+        }
+        if (!c || !c->ctrl || loop_add_fd(loop, fd, LOOP_READ | LOOP_WRITE, conn_io, c) < 0) {
+            if (c) {
+                ctrl_destroy(c->ctrl);
+            }
+            free(c);
+            close(fd);
+            continue;
+        }
+        c->srv = s;
+        c->fd = fd;
+        c->peer = peer;
+        c->want_write = true;
+        c->last_ctrl_ns = loop_mono_ns();
+        set_peer_text(c);
+        c->next = s->conns;
+        s->conns = c;
+        s->nconns++;
+        c->tick = loop_timer_add(loop, c->last_ctrl_ns + SRV_TICK_NS, conn_tick, c);
+        srv_log(s, LOG_DEBUG, "control connection from %s", c->peer_text);
+    }
+}
+
+void srv_close_all(struct srv *s)
+{
+    while (s->conns) {
+        conn_close(s->conns);
+    }
+}

@@ -1,0 +1,97 @@
+/* server_int.h - state shared by server.c, server_ow.c and server_tw.c (not installed). */
+#ifndef LP_SERVER_INT_H
+#define LP_SERVER_INT_H
+
+#include <syslog.h>
+
+#include "conf.h"
+#include "server.h"
+#include "session.h"
+
+#define SRV_MAX_SESS 64     /* test sessions per control connection */
+#define SRV_MAX_PACKETS (1u << 24)
+#define SRV_SPIN_NS 10000   /* daemon senders busy-wait at most 10 us per packet */
+
+struct srv;
+
+/* One test session of a control connection. */
+struct srv_session {
+    struct sess *s;
+    uint8_t sid[WIRE_SID_LEN];
+    struct wire_request req; /* as requested (SID filled in), for Fetch-Session */
+    struct wire_slot *slots;
+    uint32_t next_seqno;     /* receiver: from the peer's Stop-Sessions */
+    bool stopped;
+};
+
+struct srv_conn {
+    struct srv *srv;
+    int fd;
+    struct sock_addr peer, local;
+    char peer_text[64];
+    struct ctrl *ctrl;
+    bool authenticated;
+    char identity[WIRE_KEYID_LEN + 1];
+    struct conf_class cls;
+    struct srv_session sess[SRV_MAX_SESS];
+    unsigned nsess;
+    bool started;
+    bool want_write;
+    int64_t last_ctrl_ns, last_test_ns;
+    loop_timer_id tick;
+    struct srv_conn *next;
+};
+
+struct srv {
+    const struct srv_ops *ops;
+    struct conf conf;
+    struct conf_keys keys;
+    struct conf_limits limits;
+    char confdir[CONF_PATH_MAX];
+    struct loop *loop;
+    int listen_fd[2];
+    int nlisten;
+    struct light *light;
+    struct srv_conn *conns;
+    unsigned nconns;
+    struct clk_ntp start_time;
+    bool foreground;
+    bool check_only;
+};
+
+/* Log one line: stderr in the foreground, syslog otherwise. */
+void srv_log(const struct srv *s, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Accept value for a request whose peer-side endpoint is addr (16 octets, ipvn 4 or 6):
+ * 0, or the refusal (third party, limits), logged once. */
+uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r, const uint8_t *addr,
+                          uint64_t bandwidth_bps);
+
+/* sock_addr from request fields. */
+void srv_req_addr(uint8_t ipvn, const uint8_t *addr, uint16_t port, struct sock_addr *out);
+
+/* Open a test socket on the daemon's local control address within the configured test
+ * ports. 0 or LP_E_*. */
+int srv_open_test_socket(struct srv_conn *c, struct sock_udp *out);
+
+/* The connection's session with this SID, or NULL. */
+struct srv_session *srv_find(struct srv_conn *c, const uint8_t *sid);
+
+/* Add a session (takes s); returns the slot or NULL when full. */
+struct srv_session *srv_add(struct srv_conn *c, struct sess *s, const uint8_t *sid,
+                            const struct wire_request *r, const struct wire_slot *slots);
+
+/* Drop every test session of the connection. */
+void srv_drop_sessions(struct srv_conn *c);
+
+/* Common session settings from a request. */
+void srv_sess_config(struct srv_conn *c, const struct wire_request *r, struct sess_config *cfg);
+
+/* Listening socket callback: accept control connections. */
+void srv_on_accept(struct loop *loop, int lfd, unsigned events, void *arg);
+
+/* Close every connection (shutdown). */
+void srv_close_all(struct srv *s);
+
+#endif

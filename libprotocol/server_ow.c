@@ -1,0 +1,155 @@
+/* server_ow.c - OWAMP-specific daemon operations: receiving and sending sessions, the
+ * server's own Stop-Sessions, Fetch-Session. */
+#include "server_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+/* Mean interval of the schedule in ns (for the bandwidth check). */
+static int64_t mean_interval_ns(const struct wire_slot *slots, uint32_t n)
+{
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        sum += slots[i].param;
+    }
+    return n ? clk_ntp_duration_to_ns(sum / n) : 0;
+}
+
+static uint64_t request_bps(const struct wire_request *r, const struct wire_slot *slots)
+{
+    int64_t iv = mean_interval_ns(slots, r->nslots);
+    uint64_t bits = (uint64_t)(WIRE_SENDER_AUTH_LEN + r->padding_len + 48) * 8;
+    return iv > 0 ? bits * 1000000000ull / (uint64_t)iv : UINT64_MAX;
+}
+
+static int ow_request(struct srv_conn *c, const struct ctrl_event *ev)
+{
+    const struct wire_request *r = &ev->u.request.req;
+    const struct wire_slot *slots = ev->u.request.slots;
+    struct wire_accept_session a = {.accept = WIRE_ACCEPT_OK};
+    bool receive = r->conf_receiver == 1;
+    if (r->conf_sender == r->conf_receiver || r->nslots == 0) {
+        a.accept = WIRE_ACCEPT_UNSUPPORTED;
+    } else {
+        a.accept = srv_check_request(c, r, receive ? r->sender_addr : r->receiver_addr,
+                                     request_bps(r, slots));
+    }
+    struct sock_udp u;
+    if (a.accept == WIRE_ACCEPT_OK && srv_open_test_socket(c, &u) < 0) {
+        a.accept = WIRE_ACCEPT_TEMP_LIMIT;
+    }
+    if (a.accept == WIRE_ACCEPT_OK) {
+        struct sess_config cfg;
+        srv_sess_config(c, r, &cfg);
+        cfg.kind = receive ? SESS_OW_RECEIVER : SESS_OW_SENDER;
+        cfg.slots = slots;
+        cfg.nslots = r->nslots;
+        if (receive) {
+            uint8_t local[16];
+            size_t n = addr_sockaddr_octets((const struct sockaddr *)&c->local.ss, local);
+            sess_make_sid(local, n, cfg.sid);
+            srv_req_addr(r->ipvn, r->sender_addr, r->sender_port, &cfg.peer);
+        } else {
+            memcpy(cfg.sid, r->sid, WIRE_SID_LEN);
+            srv_req_addr(r->ipvn, r->receiver_addr, r->receiver_port, &cfg.peer);
+        }
+        struct sess *s = sess_create(c->srv->loop, &u, &cfg);
+        struct srv_session *ss = s ? srv_add(c, s, cfg.sid, r, slots) : NULL;
+        if (!ss) {
+            a.accept = WIRE_ACCEPT_INTERNAL;
+        } else {
+            a.port = sess_port(s);
+            memcpy(a.sid, cfg.sid, WIRE_SID_LEN);
+        }
+    }
+    return ctrl_send_accept(c->ctrl, &a);
+}
+
+static int ow_start(struct srv_conn *c)
+{
+    uint8_t accept = WIRE_ACCEPT_OK;
+    for (unsigned i = 0; i < c->nsess; i++) {
+        if (sess_start(c->sess[i].s) < 0) {
+            accept = WIRE_ACCEPT_INTERNAL;
+        }
+    }
+    return ctrl_send_start_ack(c->ctrl, accept);
+}
+
+/* The peer's Stop-Sessions: close our receivers with its Next Seqno, then stop our senders
+ * and tell how far they got. */
+static int ow_stop(struct srv_conn *c, const struct ctrl_event *ev)
+{
+    const struct wire_stop_sessions *st = &ev->u.stop;
+    for (uint32_t i = 0; i < st->nsessions && i < st->descs_cap; i++) {
+        struct srv_session *ss = srv_find(c, st->desc[i].sid);
+        if (ss && !ss->stopped) {
+            ss->next_seqno = st->desc[i].next_seqno;
+            sess_ow_finalize(ss->s, ss->next_seqno);
+            sess_stop(ss->s);
+            ss->stopped = true;
+        }
+    }
+    struct wire_session_desc d[SRV_MAX_SESS];
+    struct wire_stop_sessions mine = {.accept = WIRE_ACCEPT_OK, .desc = d};
+    for (unsigned i = 0; i < c->nsess; i++) {
+        struct srv_session *ss = &c->sess[i];
+        if (ss->req.conf_sender != 1) {
+            continue;
+        }
+        sess_stop(ss->s);
+        ss->stopped = true;
+        d[mine.nsessions] = (struct wire_session_desc){.next_seqno = sess_next_seqno(ss->s)};
+        memcpy(d[mine.nsessions++].sid, ss->sid, WIRE_SID_LEN);
+    }
+    return mine.nsessions ? ctrl_send_stop(c->ctrl, &mine) : 0;
+}
+
+/* Fetch-Session: the stored request, then the records in [begin, end]. */
+static int ow_fetch(struct srv_conn *c, const struct ctrl_event *ev)
+{
+    const struct wire_fetch_session *f = &ev->u.fetch;
+    struct srv_session *ss = srv_find(c, f->sid);
+    struct wire_fetch_ack ack = {.accept = WIRE_ACCEPT_FAILURE};
+    if (!ss || ss->req.conf_receiver != 1) {
+        srv_log(c->srv, LOG_WARNING, "fetch from %s: no such receiving session", c->peer_text);
+        return ctrl_send_fetch_reply(c->ctrl, &ack, NULL, NULL, NULL, NULL);
+    }
+    const struct met_owrec *r;
+    size_t n = sess_ow_records(ss->s, &r);
+    struct wire_record *w = calloc(n + 1, sizeof(*w));
+    if (!w) {
+        ack.accept = WIRE_ACCEPT_INTERNAL;
+        return ctrl_send_fetch_reply(c->ctrl, &ack, NULL, NULL, NULL, NULL);
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].seq < f->begin_seq || r[i].seq > f->end_seq) {
+            continue;
+        }
+        w[k++] = (struct wire_record){
+            .seq = r[i].seq, .send_errest = r[i].send_err, .recv_errest = r[i].recv_err,
+            .send_ts = r[i].lost ? 0 : clk_to_ntp(r[i].send).raw,
+            .recv_ts = r[i].lost ? 0 : clk_to_ntp(r[i].recv).raw, .ttl = r[i].ttl};
+    }
+    ack = (struct wire_fetch_ack){.accept = WIRE_ACCEPT_OK, .finished = ss->stopped,
+                                  .next_seqno = ss->stopped ? ss->next_seqno : 0,
+                                  .nrecords = (uint32_t)k};
+    int rc = ctrl_send_fetch_reply(c->ctrl, &ack, &ss->req, ss->slots, NULL, w);
+    free(w);
+    return rc;
+}
+
+const struct srv_ops srv_owamp_ops = {
+    .proto = WIRE_OWAMP,
+    .name = "owampd",
+    .conf_name = "owamp",
+    .default_port = "861",
+    .features = 0,
+    .request = ow_request,
+    .start = ow_start,
+    .stop = ow_stop,
+    .fetch = ow_fetch,
+};

@@ -1,0 +1,581 @@
+/* session.c - OWAMP and TWAMP test sessions on the event loop (see session.h). */
+#include "session_int.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "sched.h"
+
+#define SESS_PKT_MAX 65536
+
+struct sess {
+    struct sess_config cfg;
+    struct loop *loop;
+    struct sock_udp sock;
+    bool started, stopped;
+    enum cry_test_mode cmode;
+    struct cry_test_keys tkeys;
+    uint32_t layout_mode; /* WIRE_MODE_OPEN or WIRE_MODE_AUTH: which packet layout */
+    struct sess_errest errest;
+    struct sess_counters cnt;
+    /* sender */
+    struct wire_slot *slots;
+    struct sched *sched;
+    struct sock_pacer pacer;
+    uint32_t next_seq;
+    struct clk_time next_time, last_time;
+    loop_timer_id timer;
+    sess_cb on_sent;
+    void *on_sent_arg;
+    uint8_t *pad;
+    /* records */
+    struct met_owrec *ow;
+    struct met_twrec *tw;
+    size_t nrec, caprec;
+    uint8_t *seen; /* receiver: one bit per seq below npackets */
+    uint32_t refl_seq;
+    struct sess_rxring rx;
+    uint8_t txbuf[SESS_PKT_MAX];
+};
+
+uint16_t sess_errest_get(struct sess_errest *e, struct clk_time now)
+{
+    if (e->raw == 0 || now.ns - e->checked_ns > 1000000000LL || now.ns < e->checked_ns) {
+        struct clk_state st = {0};
+        if (clk_state_read(&st) < 0) {
+            st.synced = false;
+        }
+        e->raw = clk_errest_encode(clk_state_errest(&st));
+        e->checked_ns = now.ns;
+    }
+    return e->raw;
+}
+
+int sess_rxring_init(struct sess_rxring *r, size_t len)
+{
+    r->mem = malloc(len * SOCK_BATCH_MAX);
+    if (!r->mem) {
+        return LP_E_NOMEM;
+    }
+    for (unsigned i = 0; i < SOCK_BATCH_MAX; i++) {
+        r->slot[i].data = r->mem + i * len;
+        r->slot[i].cap = len;
+    }
+    return 0;
+}
+
+void sess_rxring_free(struct sess_rxring *r)
+{
+    free(r->mem);
+    r->mem = NULL;
+}
+
+struct clk_time sess_wire_time(uint64_t ts, uint16_t errest)
+{
+    if (errest & WIRE_ERREST_Z) {
+        return clk_from_ptp(ts);
+    }
+    return clk_from_ntp((struct clk_ntp){ts});
+}
+
+bool sess_same_host(const struct sock_addr *a, const struct sock_addr *b)
+{
+    uint8_t x[16], y[16];
+    size_t n = addr_sockaddr_octets((const struct sockaddr *)&a->ss, x);
+    return n > 0 && n == (size_t)addr_sockaddr_octets((const struct sockaddr *)&b->ss, y) &&
+           memcmp(x, y, n) == 0;
+}
+
+void sess_make_sid(const uint8_t *addr, size_t addrlen, uint8_t sid[WIRE_SID_LEN])
+{
+    memset(sid, 0, WIRE_SID_LEN);
+    if (addrlen >= 4) {
+        memcpy(sid, addr + addrlen - 4, 4);
+    }
+    lp_store64(sid + 4, clk_to_ntp(clk_now()).raw);
+    cry_random(sid + 12, 4);
+}
+
+/* ------------------------------------------------------------------ records */
+
+static bool rec_reserve(struct sess *s)
+{
+    if (s->nrec < s->caprec) {
+        return true;
+    }
+    size_t max = s->cfg.max_records;
+    if (s->caprec >= max) {
+        s->cnt.overflow++;
+        return false;
+    }
+    size_t cap = s->caprec ? s->caprec * 2 : 256;
+    cap = cap > max ? max : cap;
+    size_t sz = s->cfg.kind == SESS_OW_RECEIVER ? sizeof(*s->ow) : sizeof(*s->tw);
+    void **arr = s->cfg.kind == SESS_OW_RECEIVER ? (void **)&s->ow : (void **)&s->tw;
+    void *p = realloc(*arr, cap * sz);
+    if (!p) {
+        s->cnt.overflow++;
+        return false;
+    }
+    *arr = p;
+    s->caprec = cap;
+    return true;
+}
+
+/* ------------------------------------------------------------------- sender */
+
+/* Encode, protect and send packet seq, stamped now. */
+static void send_one(struct sess *s)
+{
+    uint8_t *b = s->txbuf;
+    struct clk_time now = clk_now();
+    uint16_t err = sess_errest_get(&s->errest, now);
+    uint64_t ts = clk_to_ntp(now).raw;
+    int n;
+    if (s->cfg.fmt == SESS_FMT_STAMP) {
+        struct wire_stamp_sender p = {.seq = s->next_seq, .ts = ts, .errest = err,
+                                      .ssid = s->cfg.ssid, .tlvs = s->pad,
+                                      .tlvs_len = s->cfg.padding};
+        n = wire_stamp_sender_encode(&p, s->layout_mode, b, sizeof(s->txbuf));
+        if (n > 0 && s->layout_mode == WIRE_MODE_AUTH) {
+            cry_stamp_hmac(s->cfg.stamp_key, s->cfg.stamp_key_len, b, WIRE_STAMP_AUTH_HMAC_OFF,
+                           b + WIRE_STAMP_AUTH_HMAC_OFF);
+        }
+    } else {
+        struct wire_sender_pkt p = {.seq = s->next_seq, .ts = ts, .errest = err, .pad = s->pad,
+                                    .pad_len = s->cfg.padding};
+        n = wire_sender_encode(&p, s->layout_mode, b, sizeof(s->txbuf));
+        if (n > 0 && cry_test_seal(&s->tkeys, s->cmode, CRY_PKT_SENDER, b, (size_t)n) < 0) {
+            n = -1;
+        }
+    }
+    if (n <= 0 || sock_send_to(s->sock.fd, b, (size_t)n, &s->cfg.peer) < 0) {
+        s->cnt.tx_errors++;
+        return;
+    }
+    s->cnt.sent++;
+}
+
+static void advance(struct sess *s)
+{
+    s->next_seq++;
+    s->next_time = sched_send_time(s->cfg.start, sched_next_offset(s->sched));
+}
+
+static void send_due(struct loop *loop, loop_timer_id id, void *arg);
+
+static void arm_sender(struct sess *s)
+{
+    struct clk_time at = {s->next_time.ns - s->cfg.spin_ns};
+    s->timer = loop_timer_at_realtime(s->loop, at, send_due, s);
+}
+
+/* Timer: wait out the last microseconds, send every packet now due, re-arm. */
+static void send_due(struct loop *loop, loop_timer_id id, void *arg)
+{
+    struct sess *s = arg;
+    (void)loop;
+    (void)id;
+    s->timer = 0;
+    if (s->stopped) {
+        return;
+    }
+    struct clk_time now = sock_pacer_sleep_until(&s->pacer, s->next_time);
+    for (unsigned burst = 0; s->next_seq < s->cfg.npackets && burst < SOCK_BATCH_MAX; burst++) {
+        if (burst > 0 && s->next_time.ns > now.ns) {
+            break;
+        }
+        send_one(s);
+        advance(s);
+        now = clk_now();
+    }
+    if (s->next_seq < s->cfg.npackets) {
+        arm_sender(s);
+    } else if (s->on_sent) {
+        s->on_sent(s, s->on_sent_arg);
+    }
+}
+
+/* Scheduled time of the last packet, from a second generator on the same SID. */
+static struct clk_time last_send_time(const struct sched_slot *ss, uint32_t n, const struct sess_config *cfg)
+{
+    struct sched *probe;
+    uint64_t off = 0;
+    if (sched_create(ss, n, cfg->sid, &probe) < 0) {
+        return cfg->start.raw ? clk_from_ntp(cfg->start) : (struct clk_time){0};
+    }
+    for (uint32_t i = 0; i < cfg->npackets; i++) {
+        off = sched_next_offset(probe);
+    }
+    sched_destroy(probe);
+    return sched_send_time(cfg->start, off);
+}
+
+static int sender_init(struct sess *s)
+{
+    uint32_t n = s->cfg.nslots;
+    struct sched_slot *ss = calloc(n ? n : 1, sizeof(*ss));
+    if (n == 0 || !ss) {
+        free(ss);
+        return n == 0 ? LP_E_VALUE : LP_E_NOMEM;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        ss[i].type = s->cfg.slots[i].type;
+        ss[i].value = s->cfg.slots[i].param;
+    }
+    int rc = sched_create(ss, n, s->cfg.sid, &s->sched);
+    if (rc == 0) {
+        s->last_time = last_send_time(ss, n, &s->cfg);
+    }
+    free(ss);
+    if (rc < 0) {
+        return rc;
+    }
+    s->pad = calloc(1, s->cfg.padding + 1);
+    if (!s->pad) {
+        return LP_E_NOMEM;
+    }
+    if (!s->cfg.zero_padding) {
+        cry_random(s->pad, s->cfg.padding);
+    }
+    sock_pacer_init(&s->pacer, s->cfg.spin_ns > 0 ? s->cfg.spin_ns : 1);
+    if (s->cfg.tos >= 0) {
+        sock_set_tos(s->sock.fd, s->sock.family, (uint8_t)s->cfg.tos);
+    }
+    return 0;
+}
+
+/* ----------------------------------------------------------------- receivers */
+
+static void log_ow(struct sess *s, const struct sock_rxbuf *b)
+{
+    struct wire_sender_pkt p;
+    if (cry_test_open(&s->tkeys, s->cmode, CRY_PKT_SENDER, b->data, b->len) < 0) {
+        s->cnt.bad_hmac++;
+        return;
+    }
+    if (wire_sender_decode(b->data, b->len, s->layout_mode, &p) < 0 || p.seq >= s->cfg.npackets) {
+        s->cnt.malformed++;
+        return;
+    }
+    if (!rec_reserve(s)) {
+        return;
+    }
+    struct met_owrec *r = &s->ow[s->nrec++];
+    *r = (struct met_owrec){.seq = p.seq, .send = sess_wire_time(p.ts, p.errest),
+                            .recv = b->info.ts, .send_err = p.errest,
+                            .recv_err = sess_errest_get(&s->errest, b->info.ts),
+                            .ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
+                            .recv_src = (uint8_t)b->info.src};
+    s->seen[p.seq / 8] |= (uint8_t)(1u << (p.seq % 8));
+    s->cnt.received++;
+    s->cnt.src_count[b->info.src & 3]++;
+}
+
+/* Reflect one TWAMP-Test packet of the negotiated session. */
+static void reflect(struct sess *s, struct sock_rxbuf *b)
+{
+    struct wire_sender_pkt p;
+    if (cry_test_open(&s->tkeys, s->cmode, CRY_PKT_SENDER, b->data, b->len) < 0) {
+        s->cnt.bad_hmac++;
+        return;
+    }
+    if (wire_sender_decode(b->data, b->len, s->layout_mode, &p) < 0) {
+        s->cnt.malformed++;
+        return;
+    }
+    s->cnt.received++;
+    s->cnt.src_count[b->info.src & 3]++;
+    size_t base = s->layout_mode == WIRE_MODE_AUTH ? WIRE_REFLECTOR_AUTH_LEN : WIRE_REFLECTOR_OPEN_LEN;
+    size_t len = b->len > base ? b->len : base;
+    size_t padlen = len - base;
+    uint8_t pad[SESS_PKT_MAX];
+    memset(pad, 0, padlen);
+    size_t refl = s->cfg.reflect_octets < p.pad_len ? s->cfg.reflect_octets : p.pad_len;
+    memcpy(pad, p.pad, refl < padlen ? refl : padlen);
+    struct wire_reflector_pkt r = {
+        .seq = s->refl_seq, .recv_ts = clk_to_ntp(b->info.ts).raw, .sender_seq = p.seq,
+        .sender_ts = p.ts, .sender_errest = p.errest,
+        .sender_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
+        .sender_dscp_ecn = (uint8_t)(b->info.tos >= 0 ? b->info.tos : 0), .pad = pad,
+        .pad_len = padlen};
+    struct clk_time t3 = clk_now();
+    r.ts = clk_to_ntp(t3).raw;
+    r.errest = sess_errest_get(&s->errest, t3);
+    uint32_t mode = s->layout_mode | (s->cfg.mode & WIRE_MODE_DSCP_ECN);
+    int n = wire_reflector_encode(&r, mode, s->txbuf, sizeof(s->txbuf));
+    if (n > 0 && cry_test_seal(&s->tkeys, s->cmode, CRY_PKT_REFLECTOR, s->txbuf, (size_t)n) == 0 &&
+        sock_send_to(s->sock.fd, s->txbuf, (size_t)n, &b->peer) == 0) {
+        s->refl_seq++;
+        s->cnt.sent++;
+    } else {
+        s->cnt.tx_errors++;
+    }
+}
+
+/* A reply to our TWAMP (or STAMP) sender. */
+static void log_tw(struct sess *s, const struct sock_rxbuf *b)
+{
+    struct met_twrec t = {.t4 = b->info.ts, .t4_src = (uint8_t)b->info.src,
+                          .refl_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255)};
+    t.t4_err = sess_errest_get(&s->errest, b->info.ts);
+    if (s->cfg.fmt == SESS_FMT_STAMP) {
+        struct wire_stamp_reflector r;
+        if (s->layout_mode == WIRE_MODE_AUTH && b->len >= WIRE_STAMP_AUTH_LEN &&
+            cry_stamp_verify(s->cfg.stamp_key, s->cfg.stamp_key_len, b->data,
+                             WIRE_STAMP_AUTH_HMAC_OFF, b->data + WIRE_STAMP_AUTH_HMAC_OFF) < 0) {
+            s->cnt.bad_hmac++;
+            return;
+        }
+        if (wire_stamp_reflector_decode(b->data, b->len, s->layout_mode, &r) < 0) {
+            s->cnt.malformed++;
+            return;
+        }
+        t.seq = r.sender_seq, t.refl_seq = r.seq, t.sender_ttl = r.sender_ttl;
+        t.t1 = sess_wire_time(r.sender_ts, r.sender_errest), t.t1_err = r.sender_errest;
+        t.t2 = sess_wire_time(r.recv_ts, r.errest), t.t2_err = r.errest;
+        t.t3 = sess_wire_time(r.ts, r.errest), t.t3_err = r.errest;
+    } else {
+        struct wire_reflector_pkt r;
+        if (cry_test_open(&s->tkeys, s->cmode, CRY_PKT_REFLECTOR, b->data, b->len) < 0) {
+            s->cnt.bad_hmac++;
+            return;
+        }
+        uint32_t mode = s->layout_mode | (s->cfg.mode & WIRE_MODE_DSCP_ECN);
+        if (wire_reflector_decode(b->data, b->len, mode, &r) < 0) {
+            s->cnt.malformed++;
+            return;
+        }
+        t.seq = r.sender_seq, t.refl_seq = r.seq, t.sender_ttl = r.sender_ttl;
+        t.t1 = sess_wire_time(r.sender_ts, r.sender_errest), t.t1_err = r.sender_errest;
+        t.t2 = sess_wire_time(r.recv_ts, r.errest), t.t2_err = r.errest;
+        t.t3 = sess_wire_time(r.ts, r.errest), t.t3_err = r.errest;
+        t.flags = MET_TW_REFL_SEQ;
+    }
+    if (t.seq >= s->cfg.npackets) {
+        s->cnt.malformed++;
+        return;
+    }
+    if (!rec_reserve(s)) {
+        return;
+    }
+    s->tw[s->nrec++] = t;
+    s->cnt.received++;
+    s->cnt.src_count[b->info.src & 3]++;
+}
+
+static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
+{
+    struct sess *s = arg;
+    (void)loop;
+    (void)events;
+    for (int round = 0; round < 16; round++) {
+        int n = sock_recv_batch(fd, s->rx.slot, SOCK_BATCH_MAX);
+        if (n <= 0) {
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            struct sock_rxbuf *b = &s->rx.slot[i];
+            bool from_peer = s->cfg.kind == SESS_TW_SENDER || sess_same_host(&b->peer, &s->cfg.peer);
+            if (!s->started || s->stopped || b->truncated || !from_peer) {
+                s->cnt.malformed++;
+                continue;
+            }
+            switch (s->cfg.kind) {
+            case SESS_OW_RECEIVER: log_ow(s, b); break;
+            case SESS_TW_REFLECTOR: reflect(s, b); break;
+            case SESS_TW_SENDER: log_tw(s, b); break;
+            default: s->cnt.malformed++; break;
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+static int setup_crypto(struct sess *s)
+{
+    uint32_t sec = s->cfg.mode & WIRE_MODE_SECURITY;
+    s->cmode = CRY_TEST_OPEN;
+    s->layout_mode = WIRE_MODE_OPEN;
+    if (s->cfg.fmt == SESS_FMT_STAMP) {
+        if (sec == WIRE_MODE_AUTH) {
+            if (!s->cfg.stamp_key) {
+                return LP_E_AUTH;
+            }
+            s->layout_mode = WIRE_MODE_AUTH;
+        }
+        return 0;
+    }
+    if (sec == WIRE_MODE_AUTH || sec == WIRE_MODE_ENC) {
+        if (!s->cfg.keys) {
+            return LP_E_AUTH;
+        }
+        cry_test_keys_derive(s->cfg.keys, s->cfg.sid, &s->tkeys);
+        s->cmode = sec == WIRE_MODE_AUTH ? CRY_TEST_AUTH : CRY_TEST_ENC;
+        s->layout_mode = WIRE_MODE_AUTH;
+    }
+    return 0;
+}
+
+static int sess_init(struct sess *s)
+{
+    int rc = setup_crypto(s);
+    if (rc < 0) {
+        return rc;
+    }
+    if (s->cfg.max_records == 0) {
+        s->cfg.max_records = 2 * s->cfg.npackets + 1024;
+    }
+    if (s->cfg.kind == SESS_OW_SENDER || s->cfg.kind == SESS_TW_SENDER) {
+        if ((rc = sender_init(s)) < 0) {
+            return rc;
+        }
+    }
+    if (s->cfg.kind == SESS_OW_RECEIVER && !(s->seen = calloc(s->cfg.npackets / 8 + 1, 1))) {
+        return LP_E_NOMEM;
+    }
+    if (s->cfg.kind != SESS_OW_SENDER) {
+        if ((rc = sess_rxring_init(&s->rx, SESS_PKT_MAX)) < 0) {
+            return rc;
+        }
+        return loop_add_fd(s->loop, s->sock.fd, LOOP_READ, on_readable, s);
+    }
+    return 0;
+}
+
+struct sess *sess_create(struct loop *loop, struct sock_udp *sock, const struct sess_config *cfg)
+{
+    struct sess *s = calloc(1, sizeof(*s));
+    if (!s) {
+        sock_close_udp(sock);
+        return NULL;
+    }
+    s->cfg = *cfg;
+    s->loop = loop;
+    s->sock = *sock;
+    sock->fd = -1;
+    if (cfg->nslots > 0) {
+        s->slots = calloc(cfg->nslots, sizeof(*s->slots));
+        if (s->slots) {
+            memcpy(s->slots, cfg->slots, cfg->nslots * sizeof(*s->slots));
+        }
+        s->cfg.slots = s->slots;
+    }
+    if ((cfg->nslots > 0 && !s->slots) || sess_init(s) < 0) {
+        sess_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+void sess_destroy(struct sess *s)
+{
+    if (!s) {
+        return;
+    }
+    if (s->timer) {
+        loop_timer_cancel(s->loop, s->timer);
+    }
+    if (s->sock.fd >= 0) {
+        loop_del_fd(s->loop, s->sock.fd);
+        sock_close_udp(&s->sock);
+    }
+    cry_test_keys_wipe(&s->tkeys);
+    sched_destroy(s->sched);
+    sess_rxring_free(&s->rx);
+    free(s->slots);
+    free(s->pad);
+    free(s->ow);
+    free(s->tw);
+    free(s->seen);
+    free(s);
+}
+
+int sess_start(struct sess *s)
+{
+    if (s->started) {
+        return LP_E_STATE;
+    }
+    s->started = true;
+    if (s->cfg.kind == SESS_OW_SENDER || s->cfg.kind == SESS_TW_SENDER) {
+        if (s->cfg.npackets == 0) {
+            if (s->on_sent) {
+                s->on_sent(s, s->on_sent_arg);
+            }
+            return 0;
+        }
+        s->next_time = sched_send_time(s->cfg.start, sched_next_offset(s->sched));
+        arm_sender(s);
+        return s->timer ? 0 : LP_E_NOMEM;
+    }
+    return 0;
+}
+
+void sess_stop(struct sess *s)
+{
+    s->stopped = true;
+    if (s->timer) {
+        loop_timer_cancel(s->loop, s->timer);
+        s->timer = 0;
+    }
+}
+
+void sess_on_sent(struct sess *s, sess_cb cb, void *arg)
+{
+    s->on_sent = cb;
+    s->on_sent_arg = arg;
+}
+
+uint32_t sess_next_seqno(const struct sess *s)
+{
+    return s->next_seq;
+}
+
+struct clk_time sess_last_send_time(const struct sess *s)
+{
+    return s->last_time;
+}
+
+uint16_t sess_port(const struct sess *s)
+{
+    return s->sock.port;
+}
+
+const struct sock_tstamp *sess_tstamp(const struct sess *s)
+{
+    return &s->sock.ts;
+}
+
+void sess_ow_finalize(struct sess *s, uint32_t next_seqno)
+{
+    if (s->cfg.kind != SESS_OW_RECEIVER) {
+        return;
+    }
+    uint32_t end = next_seqno < s->cfg.npackets ? next_seqno : s->cfg.npackets;
+    for (uint32_t q = 0; q < end; q++) {
+        if (!(s->seen[q / 8] & (1u << (q % 8))) && rec_reserve(s)) {
+            s->ow[s->nrec++] = (struct met_owrec){.seq = q, .lost = true};
+        }
+    }
+}
+
+size_t sess_ow_records(const struct sess *s, const struct met_owrec **out)
+{
+    *out = s->ow;
+    return s->cfg.kind == SESS_OW_RECEIVER ? s->nrec : 0;
+}
+
+size_t sess_tw_records(const struct sess *s, const struct met_twrec **out)
+{
+    *out = s->tw;
+    return s->cfg.kind == SESS_TW_SENDER ? s->nrec : 0;
+}
+
+struct sess_counters sess_counters(const struct sess *s)
+{
+    return s->cnt;
+}

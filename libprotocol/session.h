@@ -1,0 +1,126 @@
+/* session.h - test sessions on the event loop: OWAMP sender and receiver, TWAMP
+ * Session-Sender and Session-Reflector, TWAMP Light / STAMP sender. One struct per session,
+ * no process or thread; every packet is stamped just before it leaves and its receive time
+ * comes from the kernel (or NIC) when the socket provides it. */
+#ifndef LP_SESSION_H
+#define LP_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "loop.h"
+#include "metrics.h"
+#include "sock.h"
+#include "wire.h"
+
+enum sess_kind {
+    SESS_OW_SENDER,    /* OWAMP-Test sender */
+    SESS_OW_RECEIVER,  /* OWAMP-Test receiver: logs struct met_owrec */
+    SESS_TW_SENDER,    /* TWAMP Session-Sender (also Light and STAMP): logs struct met_twrec */
+    SESS_TW_REFLECTOR, /* TWAMP Session-Reflector of one negotiated session */
+};
+
+/* Packet layouts: RFC 4656/5357, or STAMP (RFC 8762) for SESS_TW_SENDER. */
+enum sess_fmt { SESS_FMT_TWAMP, SESS_FMT_STAMP };
+
+struct sess_config {
+    enum sess_kind kind;
+    enum sess_fmt fmt;
+    uint32_t mode;                       /* WIRE_MODE_OPEN/AUTH/ENC/MIXED plus feature bits */
+    const struct cry_session_keys *keys; /* Auth/Enc control keys (test keys are derived) */
+    const uint8_t *stamp_key;            /* STAMP authenticated mode HMAC key */
+    size_t stamp_key_len;
+    uint8_t sid[WIRE_SID_LEN];
+    uint16_t ssid;                /* STAMP Session-Sender Identifier */
+    struct sock_addr peer;        /* where packets go (senders, reflector replies) */
+    uint32_t npackets;            /* senders: packets to send */
+    uint32_t padding;             /* octets after the base packet (senders) */
+    bool zero_padding;            /* senders: zeros instead of random padding */
+    int tos;                      /* senders: TOS octet (DSCP << 2 | ECN), -1 = default */
+    const struct wire_slot *slots; /* senders: the schedule (copied) */
+    uint32_t nslots;
+    struct clk_ntp start;         /* senders: session start time */
+    int64_t spin_ns;              /* senders: busy-wait before each send (0: none) */
+    uint32_t max_records;         /* bound on logged records (0: 2 * npackets + 1024) */
+    uint16_t reflect_octets;      /* reflector: RFC 6038 octets of padding to reflect */
+};
+
+struct sess;
+
+/* Counters of what a session saw. */
+struct sess_counters {
+    uint64_t sent;       /* packets sent */
+    uint64_t received;   /* valid packets received */
+    uint64_t malformed;  /* dropped: too short, bad MBZ, wrong source */
+    uint64_t bad_hmac;   /* dropped: HMAC did not verify */
+    uint64_t overflow;   /* dropped: record store full */
+    uint64_t tx_errors;  /* send failures */
+    uint64_t src_count[4]; /* receive timestamps by enum clk_source */
+};
+
+typedef void (*sess_cb)(struct sess *s, void *arg);
+
+/* Create a session on sock (ownership moves to the session, also on failure). Returns
+ * NULL on allocation failure or a bad config. */
+struct sess *sess_create(struct loop *loop, struct sock_udp *sock, const struct sess_config *cfg);
+
+/* Close the socket, cancel timers, wipe keys, free records. */
+void sess_destroy(struct sess *s);
+
+/* Begin: senders schedule their packets from cfg.start, receivers and reflectors accept
+ * packets (before this they drop them). 0 or LP_E_*. */
+int sess_start(struct sess *s);
+
+/* Stop sending and receiving; records are kept. */
+void sess_stop(struct sess *s);
+
+/* Called once when a sender has sent its last packet. */
+void sess_on_sent(struct sess *s, sess_cb cb, void *arg);
+
+/* Sender: packets sent so far (the Next Seqno of Stop-Sessions). */
+uint32_t sess_next_seqno(const struct sess *s);
+
+/* Sender: scheduled send time of the last packet. */
+struct clk_time sess_last_send_time(const struct sess *s);
+
+/* The local UDP port. */
+uint16_t sess_port(const struct sess *s);
+
+/* The socket's timestamping outcome. */
+const struct sock_tstamp *sess_tstamp(const struct sess *s);
+
+/* Receiver: log a lost record for every seq below next_seqno never received (call once,
+ * after Stop-Sessions told next_seqno). */
+void sess_ow_finalize(struct sess *s, uint32_t next_seqno);
+
+/* Logged records in arrival order (receiver: met_owrec; TWAMP sender: met_twrec). */
+size_t sess_ow_records(const struct sess *s, const struct met_owrec **out);
+size_t sess_tw_records(const struct sess *s, const struct met_twrec **out);
+
+/* A copy of the counters. */
+struct sess_counters sess_counters(const struct sess *s);
+
+/* SID for a session whose receiver has address octets addr (4 or 16): the last four
+ * address octets, the current NTP time and four random octets (RFC 4656 §3.5). */
+void sess_make_sid(const uint8_t *addr, size_t addrlen, uint8_t sid[WIRE_SID_LEN]);
+
+/* ---- stateless TWAMP Light / STAMP reflector (RFC 5357 Appendix I, RFC 8762) ---- */
+
+struct light;
+
+/* One STAMP authentication key (from the key file). */
+struct light_key {
+    const uint8_t *key;
+    size_t len;
+};
+
+/* Reflect every packet arriving on sock (ownership moves) to its observed source. keys are
+ * tried for authenticated (112-octet base) packets; copied. NULL on failure. */
+struct light *light_create(struct loop *loop, struct sock_udp *sock, const struct light_key *keys,
+                           size_t nkeys);
+void light_destroy(struct light *l);
+struct sess_counters light_counters(const struct light *l);
+
+#endif

@@ -1,0 +1,137 @@
+/* client.h - owping/twping internals shared by the files of owping/: the process context,
+ * the control connection (conn.c), the runs over a control connection (client.c, owamp.c,
+ * twamp.c), TWAMP Light / STAMP without control (light.c) and reporting (output.c). */
+#ifndef OWPING_CLIENT_H
+#define OWPING_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctrl.h"
+#include "loop.h"
+#include "metrics.h"
+#include "report.h"
+#include "session.h"
+#include "sock.h"
+
+#include "opts.h"
+
+#define PING_CTRL_WAIT_NS 10000000000LL  /* bound on every wait for a control reply */
+#define PING_CONNECT_WAIT_NS 10000000000LL
+#define PING_ADDR_STRLEN 64
+#define PING_PORT_STRLEN 8
+
+/* The whole process: options, the one loop, and whether SIGINT/SIGTERM arrived. */
+struct app {
+    const struct opts *o;
+    struct loop *loop;
+    bool interrupted;
+};
+
+/* Run the loop once, waiting at most until deadline_mono (CLOCK_MONOTONIC ns). Returns 1 while
+ * time is left, 0 once the deadline has passed, -1 when interrupted or the loop failed. */
+int app_step(struct app *a, int64_t deadline_mono);
+
+/* Run the loop until deadline_mono; false when interrupted first. */
+bool app_sleep_until(struct app *a, int64_t deadline_mono);
+
+/* CLOCK_MONOTONIC instant matching the wall-clock instant t. */
+int64_t app_mono_at(struct clk_time t);
+
+/* The control connection: a non-blocking TCP socket driving a struct ctrl on the loop. */
+struct conn {
+    struct app *app;
+    int fd;
+    bool registered; /* fd is on the loop */
+    unsigned events; /* fd events seen since the last wait */
+    bool eof;        /* the server closed the connection */
+    struct ctrl *ctrl;
+    struct sock_addr local, peer; /* control socket addresses */
+    int64_t rtt_ns;               /* connect() to Server-Greeting */
+};
+
+/* Resolve host:port (family from -4/-6), connect (bound to -S, on -B), start the ctrl state
+ * machine of proto and wait for the Server-Greeting into ev. 0 or -1 with a message printed. */
+int conn_open(struct conn *c, struct app *a, const char *host, const char *port,
+              enum wire_proto proto, struct ctrl_event *greeting);
+
+/* Send what the ctrl queued; the rest goes out from the loop. 0 or -1 (message printed). */
+int conn_flush(struct conn *c);
+
+/* Wait (until deadline_mono) for the next control event. 1 with ev, or -1 after printing why
+ * (timeout, connection closed, protocol error, interrupted). */
+int conn_wait_event(struct conn *c, int64_t deadline_mono, struct ctrl_event *ev);
+
+/* Wait for an event of one type; anything else is a protocol error. 1 or -1 (printed). */
+int conn_expect(struct conn *c, enum ctrl_ev type, int64_t deadline_mono, struct ctrl_event *ev,
+                const char *what);
+
+/* Give queued output up to deadline_mono to leave, then close and free everything. */
+void conn_close(struct conn *c, int64_t deadline_mono);
+
+/* Numeric host and port strings of an address. */
+void ping_addr_str(const struct sock_addr *a, char host[PING_ADDR_STRLEN],
+                   char port[PING_PORT_STRLEN]);
+
+/* Pass-phrase of -u identity: from the -k file, else asked on the terminal. Returns its
+ * length or -1 with a message printed. */
+int ping_passphrase(const struct opts *o, uint8_t *out, size_t cap);
+
+/* Open a UDP test socket on the family/address of local (port ignored), -P range, -B
+ * device. 0 or -1 (printed). */
+int ping_open_test_socket(const struct opts *o, const struct sock_addr *local,
+                          struct sock_udp *out);
+
+/* Schedule slots of -i in wire form; returns the count. */
+uint32_t ping_slots(const struct opts *o, struct wire_slot *slots);
+
+/* Wall-clock time of the last packet of a schedule (slots, sid, npackets from start). */
+struct clk_time ping_last_send(const struct wire_slot *slots, uint32_t nslots,
+                               const uint8_t sid[WIRE_SID_LEN], uint32_t npackets,
+                               struct clk_ntp start);
+
+/* Set the port of an IPv4/IPv6 address. */
+void ping_set_port(struct sock_addr *a, uint16_t port);
+
+/* Text for a non-zero Accept value. */
+const char *ping_accept_str(uint8_t accept);
+
+/* One test against a target: OWAMP (owamp.c), TWAMP (twamp.c), Light/STAMP (light.c).
+ * 0 when every session ran, 1 otherwise (the reason is printed). */
+int ping_owamp(struct app *a, const char *target);
+int ping_twamp(struct app *a, const char *target);
+int ping_light(struct app *a, const char *target);
+
+/* Connect and authenticate (shared by OWAMP and TWAMP): fills c and *mode. 0 or -1. */
+int ping_setup(struct app *a, struct conn *c, const char *target, enum wire_proto proto,
+               char *host, size_t hostlen, uint32_t *mode);
+
+/* ---- output.c ---- */
+
+/* One finished (or partial) session to report. */
+struct out_sess {
+    const char *prog;
+    bool two_way; /* TWAMP records (tw) rather than OWAMP ones (ow) */
+    struct rep_session rs;
+    char from_addr[PING_ADDR_STRLEN], from_port[PING_PORT_STRLEN];
+    char to_addr[PING_ADDR_STRLEN], to_port[PING_PORT_STRLEN];
+    const struct met_owrec *ow; /* OWAMP records, or */
+    const struct met_twrec *tw; /* TWAMP records */
+    size_t n;
+    struct met_params mp;
+    const char *save_file; /* -T/-F: raw records also go there */
+};
+
+/* Fill the address part of s: from (sender) and to (receiver) with the host names to print
+ * (NULL: the numeric address). */
+void out_set_ends(struct out_sess *s, const struct sock_addr *from, const char *from_host,
+                  const struct sock_addr *to, const char *to_host);
+
+/* Print s as the options ask (summary, -M, -R, --json, -v). 0 or -1 (printed). */
+int out_report(const struct opts *o, const struct out_sess *s);
+
+/* "Approximately N seconds until results available" in the human mode. */
+void out_eta(const struct opts *o, double seconds);
+
+#endif

@@ -1,0 +1,218 @@
+/* light.c - twping --light / --stamp: a Session-Sender without a control connection, toward
+ * a TWAMP Light (RFC 5357 Appendix I) or STAMP (RFC 8762) reflector. TWAMP Light is
+ * unauthenticated only (no control connection, no keys); STAMP may be authenticated with the
+ * -u identity's pass-phrase as the HMAC-SHA-256 key (-A A -u ID -k FILE). */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "conf.h"
+
+#include "client.h"
+
+#define LIGHT_START_NS 10000000 /* first packet 10 ms after the socket is ready */
+
+struct light_run {
+    struct app *a;
+    const struct opts *o;
+    char host[256];
+    struct sock_addr local, peer;
+    uint32_t mode;
+    uint8_t key[CONF_PASSPHRASE_MAX];
+    int keylen;
+    struct wire_slot slots[OPTS_MAX_SLOTS];
+    uint32_t padding;
+    int64_t loss_ns;
+    struct sess *sess;
+    bool started, sent;
+    uint8_t sid[WIRE_SID_LEN];
+};
+
+static void on_sent(struct sess *s, void *arg)
+{
+    (void)s;
+    *(bool *)arg = true;
+}
+
+/* The reflector's address (UDP), first of the -4/-6 family. 0 or -1 (printed). */
+static int resolve(struct light_run *r, const char *target)
+{
+    char port[32];
+    struct addrinfo hints = {.ai_family = r->o->family, .ai_socktype = SOCK_DGRAM};
+    struct addrinfo *res = NULL;
+    if (addr_split(target, r->host, sizeof(r->host), port, sizeof(port), "862") < 0 ||
+        r->host[0] == '\0') {
+        fprintf(stderr, "%s: bad target '%s'\n", r->o->prog, target);
+        return -1;
+    }
+    int rc = getaddrinfo(r->host, port, &hints, &res);
+    if (rc != 0) {
+        fprintf(stderr, "%s: cannot resolve %s: %s\n", r->o->prog, r->host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(&r->peer.ss, res->ai_addr, res->ai_addrlen);
+    r->peer.len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* Local test address: -S, else the wildcard of the reflector's family. */
+static int local_addr(struct light_run *r)
+{
+    memset(&r->local, 0, sizeof(r->local));
+    if (r->o->srcaddr) {
+        if (sock_addr_parse(r->o->srcaddr, 0, &r->local) < 0 ||
+            r->local.ss.ss_family != r->peer.ss.ss_family) {
+            fprintf(stderr, "%s: -S %s is not a numeric address of the reflector's family\n",
+                    r->o->prog, r->o->srcaddr);
+            return -1;
+        }
+        return 0;
+    }
+    /* the address the kernel would pick as source toward the reflector */
+    int fd = socket(r->peer.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    r->local.len = sizeof(r->local.ss);
+    if (fd < 0 || connect(fd, (const struct sockaddr *)&r->peer.ss, r->peer.len) < 0 ||
+        getsockname(fd, (struct sockaddr *)&r->local.ss, &r->local.len) < 0) {
+        fprintf(stderr, "%s: no route to %s: %s\n", r->o->prog, r->host, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+/* Mode and key: open, or STAMP authenticated with -u/-k and A in -A. */
+static int choose_mode(struct light_run *r)
+{
+    const struct opts *o = r->o;
+    bool auth = o->light == OPTS_STAMP && o->identity && (o->modes & WIRE_MODE_AUTH);
+    if (auth) {
+        r->mode = WIRE_MODE_AUTH;
+        r->keylen = ping_passphrase(o, r->key, sizeof(r->key));
+        return r->keylen < 0 ? -1 : 0;
+    }
+    if (!(o->modes & WIRE_MODE_OPEN)) {
+        fprintf(stderr, "%s: %s supports only %s\n", o->prog,
+                o->light == OPTS_STAMP ? "--stamp" : "--light",
+                o->light == OPTS_STAMP ? "open mode, or authenticated with -A A -u ID -k FILE"
+                                       : "open mode (no control connection, no keys)");
+        return -1;
+    }
+    r->mode = WIRE_MODE_OPEN;
+    return 0;
+}
+
+static int create_session(struct light_run *r)
+{
+    const struct opts *o = r->o;
+    struct sock_udp sock;
+    struct sess_config cfg;
+    if (ping_open_test_socket(o, &r->local, &sock) < 0) {
+        return -1;
+    }
+    ping_set_port(&r->local, sock.port);
+    cry_random(r->sid, sizeof(r->sid));
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.kind = SESS_TW_SENDER;
+    cfg.fmt = o->light == OPTS_STAMP ? SESS_FMT_STAMP : SESS_FMT_TWAMP;
+    cfg.mode = r->mode;
+    if (r->mode == WIRE_MODE_AUTH) {
+        cfg.stamp_key = r->key;
+        cfg.stamp_key_len = (size_t)r->keylen;
+    }
+    memcpy(cfg.sid, r->sid, WIRE_SID_LEN);
+    cry_random(&cfg.ssid, sizeof(cfg.ssid));
+    cfg.peer = r->peer;
+    cfg.npackets = o->count;
+    cfg.padding = r->padding;
+    cfg.zero_padding = o->zero_padding;
+    cfg.tos = o->dscp >= 0 ? o->dscp << 2 : -1;
+    cfg.slots = r->slots;
+    cfg.nslots = ping_slots(o, r->slots);
+    cfg.start = clk_to_ntp((struct clk_time){clk_now().ns + LIGHT_START_NS});
+    if (!(r->sess = sess_create(r->a->loop, &sock, &cfg))) {
+        fprintf(stderr, "%s: cannot create the test session\n", o->prog);
+        return -1;
+    }
+    sess_on_sent(r->sess, on_sent, &r->sent);
+    if (sess_start(r->sess) < 0) {
+        fprintf(stderr, "%s: cannot start the test session\n", o->prog);
+        return -1;
+    }
+    r->started = true;
+    return 0;
+}
+
+static int wait_end(struct light_run *r)
+{
+    struct clk_time end = {sess_last_send_time(r->sess).ns + r->loss_ns};
+    int64_t hard = app_mono_at(end) + PING_CTRL_WAIT_NS;
+    int rc = 1;
+    out_eta(r->o, (double)(end.ns - clk_now().ns) / 1e9);
+    while (!r->sent && (rc = app_step(r->a, hard)) > 0) {
+    }
+    if (rc == 0) {
+        fprintf(stderr, "%s: the test session did not finish in time\n", r->o->prog);
+    }
+    return rc > 0 && app_sleep_until(r->a, app_mono_at(end)) ? 0 : -1;
+}
+
+static int run(struct light_run *r, const char *target)
+{
+    const struct opts *o = r->o;
+    r->loss_ns = o->loss_timeout_ns >= 0 ? o->loss_timeout_ns : 2000000000;
+    /* TWAMP Light: pad the sender packet to the reflected size, as over TWAMP-Control */
+    r->padding = o->padding + (o->light == OPTS_LIGHT ? WIRE_REFLECTOR_OPEN_LEN - WIRE_SENDER_OPEN_LEN : 0);
+    if (resolve(r, target) < 0 || local_addr(r) < 0 || choose_mode(r) < 0 ||
+        create_session(r) < 0 || wait_end(r) < 0) {
+        return -1;
+    }
+    sess_stop(r->sess);
+    return 0;
+}
+
+static void report(struct light_run *r, bool ok)
+{
+    struct out_sess s;
+    memset(&s, 0, sizeof(s));
+    s.prog = r->o->prog;
+    s.two_way = true;
+    memcpy(s.rs.sid, r->sid, WIRE_SID_LEN);
+    out_set_ends(&s, &r->local, NULL, &r->peer, r->host);
+    s.n = sess_tw_records(r->sess, &s.tw);
+    s.save_file = r->o->to_file;
+    s.rs.loss_timeout_ns = r->loss_ns;
+    s.rs.padding = r->padding;
+    s.rs.npackets = ok ? r->o->count : 0;
+    s.rs.finished = ok;
+    s.mp.loss_timeout_ns = r->loss_ns;
+    s.mp.npackets = ok ? r->o->count : 0;
+    if (!ok) {
+        fprintf(stderr, "%s: partial results\n", r->o->prog);
+    }
+    out_report(r->o, &s);
+}
+
+int ping_light(struct app *a, const char *target)
+{
+    struct light_run r;
+    memset(&r, 0, sizeof(r));
+    r.a = a;
+    r.o = a->o;
+    bool ok = run(&r, target) == 0;
+    if (r.started && (ok || a->interrupted)) {
+        report(&r, ok);
+    }
+    if (r.sess) {
+        sess_destroy(r.sess);
+    }
+    cry_wipe(r.key, sizeof(r.key));
+    return ok ? 0 : 1;
+}

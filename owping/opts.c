@@ -1,0 +1,328 @@
+/* opts.c - owping/twping command line, compatible with the reference's options. */
+#include "opts.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+enum {
+    OPT_JSON = 256,
+    OPT_LIGHT,
+    OPT_STAMP,
+};
+
+static const struct option long_opts[] = {
+    {"count", required_argument, NULL, 'c'},
+    {"interval", required_argument, NULL, 'i'},
+    {"loss-timeout", required_argument, NULL, 'L'},
+    {"end-delay", required_argument, NULL, 'E'},
+    {"start-delay", required_argument, NULL, 'z'},
+    {"padding", required_argument, NULL, 's'},
+    {"ports", required_argument, NULL, 'P'},
+    {"dscp", required_argument, NULL, 'D'},
+    {"auth-mode", required_argument, NULL, 'A'},
+    {"user", required_argument, NULL, 'u'},
+    {"keyfile", required_argument, NULL, 'k'},
+    {"source", required_argument, NULL, 'S'},
+    {"interface", required_argument, NULL, 'B'},
+    {"percentile", required_argument, NULL, 'a'},
+    {"units", required_argument, NULL, 'n'},
+    {"machine", no_argument, NULL, 'M'},
+    {"raw", no_argument, NULL, 'R'},
+    {"quiet", no_argument, NULL, 'Q'},
+    {"verbose", optional_argument, NULL, 'v'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"light", no_argument, NULL, OPT_LIGHT},
+    {"stamp", no_argument, NULL, OPT_STAMP},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void usage(const struct opts *o, FILE *f)
+{
+    bool tw = o->proto == OPTS_TWAMP;
+    fprintf(f, "usage: %s [options] host[:port]%s\n\n", o->prog, tw ? "" : " [host[:port] ...]");
+    fprintf(f, "%s a %s test against %s (default port %s).\n\n",
+            tw ? "Run" : "Run", tw ? "two-way (TWAMP)" : "one-way (OWAMP)", tw ? "twampd" : "owampd",
+            tw ? "862" : "861");
+    fputs("Test:\n"
+          "  -c, --count N          packets per session (default 100)\n"
+          "  -i, --interval LIST    schedule: comma list of <sec>e (exponential) or <sec>f\n"
+          "                         (fixed), cycled (default 0.1e)\n"
+          "  -L, --loss-timeout S   seconds before a packet counts as lost (default 2 + RTT)\n"
+          "  -E, --end-delay S      extra wait after the loss timeout before Stop-Sessions\n"
+          "                         (default 0.1)\n"
+          "  -z, --start-delay S    delay before the session starts (default: from RTT)\n"
+          "  -s, --padding N        octets of padding per packet (default 0)\n"
+          "  -P, --ports LO-HI      local test port range (default 0: any)\n"
+          "  -D, --dscp DSCP        DSCP of test packets (number or name: EF, AF41, CS1...)\n",
+          f);
+    if (tw) {
+        fputs("  -Z                     fill padding with zeros (default random)\n"
+              "      --light            TWAMP Light: no control connection (RFC 5357 App. I)\n"
+              "      --stamp            STAMP (RFC 8762) session-sender, no control connection\n",
+              f);
+    } else {
+        fputs("  -t / -T FILE           test toward the host only [save records to FILE]\n"
+              "  -f / -F FILE           test from the host only [save records to FILE]\n",
+              f);
+    }
+    fputs("Connection:\n"
+          "  -A, --auth-mode MODES  acceptable modes, strongest first: A(uth) E(nc) O(pen)",
+          f);
+    fputs(tw ? " M(ixed)\n" : "\n", f);
+    fputs("  -u, --user ID          identity for authenticated/encrypted modes\n"
+          "  -k, --keyfile FILE     pass-phrase file (identity<TAB>hex); prompted if absent\n"
+          "  -S, --source ADDR      local address for control and test sockets\n"
+          "  -B, --interface DEV    bind test sockets to this interface\n"
+          "  -4, -6                 use IPv4 / IPv6 only\n"
+          "Output:\n"
+          "  -a, --percentile LIST  extra delay percentiles to report (comma list)\n"
+          "  -b WIDTH               accepted for compatibility (percentiles are exact)\n"
+          "  -n, --units u|m|s|n    units for the human summary\n"
+          "  -M, --machine          machine-readable summary (reference format)\n"
+          "  -R, --raw              raw per-packet records (reference format)\n"
+          "  -Q, --quiet            no summary\n"
+          "  -v[N], --verbose[=N]   per-packet delays\n"
+          "  -U                     print times in UTC\n"
+          "  -N N                   summaries every N packets\n"
+          "      --json             JSON summary, one object per session\n"
+          "  -h, --help             this help\n",
+          f);
+}
+
+int opts_parse_seconds(const char *s, int64_t *ns)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !isfinite(v) || v < 0 || v > 1e6) {
+        return -1;
+    }
+    *ns = (int64_t)llround(v * 1e9);
+    return 0;
+}
+
+int opts_parse_schedule(struct opts *o, const char *s)
+{
+    char buf[512];
+    if (strlen(s) >= sizeof(buf)) {
+        return -1;
+    }
+    strcpy(buf, s);
+    o->nslots = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (o->nslots == OPTS_MAX_SLOTS) {
+            return -1;
+        }
+        struct opts_slot *sl = &o->slots[o->nslots++];
+        size_t n = strlen(tok);
+        sl->exponential = true;
+        if (n > 0 && (tok[n - 1] == 'e' || tok[n - 1] == 'f')) {
+            sl->exponential = tok[n - 1] == 'e';
+            tok[n - 1] = '\0';
+        }
+        if (opts_parse_seconds(tok, &sl->interval_ns) < 0) {
+            return -1;
+        }
+    }
+    return o->nslots > 0 ? 0 : -1;
+}
+
+int opts_parse_dscp(const char *s)
+{
+    static const struct { const char *name; int v; } names[] = {
+        {"NONE", 0}, {"DEFAULT", 0}, {"DF", 0}, {"CS0", 0}, {"CS1", 8}, {"AF11", 10},
+        {"AF12", 12}, {"AF13", 14}, {"CS2", 16}, {"AF21", 18}, {"AF22", 20}, {"AF23", 22},
+        {"CS3", 24}, {"AF31", 26}, {"AF32", 28}, {"AF33", 30}, {"CS4", 32}, {"AF41", 34},
+        {"AF42", 36}, {"AF43", 38}, {"CS5", 40}, {"EF", 46}, {"CS6", 48}, {"CS7", 56},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcasecmp(s, names[i].name) == 0) {
+            return names[i].v;
+        }
+    }
+    char *end;
+    long v = strtol(s, &end, 0);
+    return (end != s && *end == '\0' && v >= 0 && v <= 63) ? (int)v : -1;
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end != '\0' || v > UINT32_MAX || s[0] == '-') {
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int parse_ports(const char *s, uint16_t *lo, uint16_t *hi)
+{
+    unsigned a, b;
+    char tail;
+    if (strcmp(s, "0") == 0) {
+        *lo = *hi = 0;
+        return 0;
+    }
+    if (sscanf(s, "%u-%u%c", &a, &b, &tail) != 2 || a == 0 || a > b || b > 65535) {
+        return -1;
+    }
+    *lo = (uint16_t)a;
+    *hi = (uint16_t)b;
+    return 0;
+}
+
+static int parse_modes(const char *s, bool twamp, uint32_t *modes)
+{
+    *modes = 0;
+    for (; *s; s++) {
+        switch (toupper((unsigned char)*s)) {
+        case 'O': *modes |= 1; break;
+        case 'A': *modes |= 2; break;
+        case 'E': *modes |= 4; break;
+        case 'M':
+            if (!twamp) {
+                return -1;
+            }
+            *modes |= 8;
+            break;
+        default: return -1;
+        }
+    }
+    return *modes ? 0 : -1;
+}
+
+static int parse_pcts(struct opts *o, const char *s)
+{
+    char buf[256];
+    if (strlen(s) >= sizeof(buf)) {
+        return -1;
+    }
+    strcpy(buf, s);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *end;
+        double v = strtod(tok, &end);
+        if (end == tok || *end || v < 0 || v > 100 || o->npct == OPTS_MAX_PCT) {
+            return -1;
+        }
+        o->pct[o->npct++] = v;
+    }
+    return 0;
+}
+
+static void defaults(struct opts *o, const char *argv0)
+{
+    const char *base = strrchr(argv0, '/');
+    memset(o, 0, sizeof(*o));
+    o->prog = base ? base + 1 : argv0;
+    o->proto = strstr(o->prog, "twping") ? OPTS_TWAMP : OPTS_OWAMP;
+    o->count = 100;
+    o->nslots = 1;
+    o->slots[0].exponential = true;
+    o->slots[0].interval_ns = 100000000;
+    o->loss_timeout_ns = -1;
+    o->enddelay_ns = 100000000; /* reference: 1 s; 0.1 s is ample after the loss timeout */
+    o->start_delay_ns = -1;
+    o->dscp = -1;
+    o->units = 'm';
+    o->modes = 1 | 2 | 4 | (o->proto == OPTS_TWAMP ? 8 : 0);
+}
+
+static int bad(const struct opts *o, int c, const char *arg)
+{
+    fprintf(stderr, "%s: invalid value for -%c: '%s'\n", o->prog, c, arg ? arg : "");
+    return -1;
+}
+
+/* Apply one parsed option; returns 0, 1 (help printed) or -1. */
+static int apply(struct opts *o, int c, const char *arg)
+{
+    int64_t ns;
+    switch (c) {
+    case 'c': return parse_u32(arg, &o->count) < 0 || o->count == 0 ? bad(o, c, arg) : 0;
+    case 'i': return opts_parse_schedule(o, arg) < 0 ? bad(o, c, arg) : 0;
+    case 'L': if (opts_parse_seconds(arg, &ns) < 0) return bad(o, c, arg); o->loss_timeout_ns = ns; return 0;
+    case 'E': if (opts_parse_seconds(arg, &ns) < 0) return bad(o, c, arg); o->enddelay_ns = ns; return 0;
+    case 'z': if (opts_parse_seconds(arg, &ns) < 0) return bad(o, c, arg); o->start_delay_ns = ns; return 0;
+    case 's': return parse_u32(arg, &o->padding) < 0 || o->padding > 65000 ? bad(o, c, arg) : 0;
+    case 'P': return parse_ports(arg, &o->port_lo, &o->port_hi) < 0 ? bad(o, c, arg) : 0;
+    case 'D': o->dscp = opts_parse_dscp(arg); return o->dscp < 0 ? bad(o, c, arg) : 0;
+    case 't': o->to = true; return 0;
+    case 'T': o->to = true; o->to_file = arg; return 0;
+    case 'f': o->from = true; return 0;
+    case 'F':
+        if (o->proto == OPTS_TWAMP) {
+            o->to_file = arg; /* twping -F: save the session's records */
+        } else {
+            o->from = true;
+            o->from_file = arg;
+        }
+        return 0;
+    case 'Z': o->zero_padding = true; return 0;
+    case 'A': return parse_modes(arg, o->proto == OPTS_TWAMP, &o->modes) < 0 ? bad(o, c, arg) : 0;
+    case 'u': o->identity = arg; return strlen(arg) > 80 ? bad(o, c, arg) : 0;
+    case 'k': o->keyfile = arg; return 0;
+    case 'S': o->srcaddr = arg; return 0;
+    case 'B': o->bind_dev = arg; return 0;
+    case '4': o->family = AF_INET; return 0;
+    case '6': o->family = AF_INET6; return 0;
+    case 'a': return parse_pcts(o, arg) < 0 ? bad(o, c, arg) : 0;
+    case 'b': return 0;
+    case 'n':
+        if (strlen(arg) != 1 || !strchr("nums", arg[0])) {
+            return bad(o, c, arg);
+        }
+        o->units = arg[0];
+        return 0;
+    case 'M': o->machine = true; return 0;
+    case 'R': o->raw = true; o->quiet = true; return 0;
+    case 'Q': o->quiet = true; return 0;
+    case 'v': o->verbose = arg ? atoi(arg) : o->verbose + 1; return 0;
+    case 'U': o->utc = true; return 0;
+    case 'N': return parse_u32(arg, &o->subsession) < 0 ? bad(o, c, arg) : 0;
+    case OPT_JSON: o->json = true; return 0;
+    case OPT_LIGHT: o->light = OPTS_LIGHT; return o->proto == OPTS_TWAMP ? 0 : bad(o, 'l', "--light");
+    case OPT_STAMP: o->light = OPTS_STAMP; return o->proto == OPTS_TWAMP ? 0 : bad(o, 's', "--stamp");
+    case 'h': usage(o, stdout); return 1;
+    default: usage(o, stderr); return -1;
+    }
+}
+
+int opts_parse(struct opts *o, int argc, char **argv)
+{
+    defaults(o, argv[0]);
+    const char *shortopts = o->proto == OPTS_TWAMP ? "+46a:A:b:B:c:D:E:F:hi:k:L:MN:n:P:QRs:S:u:Uv::z:Z"
+                                                   : "+46a:A:b:B:c:D:E:fF:hi:k:L:MN:n:P:QRs:S:tT:u:Uv::z:";
+    int c, rc;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, shortopts, long_opts, NULL)) != -1) {
+        if ((rc = apply(o, c, optarg)) != 0) {
+            return rc;
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (o->ntargets == OPTS_MAX_TARGETS) {
+            fprintf(stderr, "%s: too many targets (max %d)\n", o->prog, OPTS_MAX_TARGETS);
+            return -1;
+        }
+        o->targets[o->ntargets++] = argv[i];
+    }
+    if (o->ntargets == 0) {
+        fprintf(stderr, "%s: no target host given (try --help)\n", o->prog);
+        return -1;
+    }
+    if (!o->to && !o->from) {
+        o->to = o->from = true;
+    }
+    if ((o->modes & ~1u) && !o->identity && o->light == OPTS_FULL && !(o->modes & 1)) {
+        fprintf(stderr, "%s: modes %s need an identity (-u)\n", o->prog, "A/E/M");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,74 @@
+/* opts.h - owping/twping command line. */
+#ifndef OWPING_OPTS_H
+#define OWPING_OPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define OPTS_MAX_SLOTS 64
+#define OPTS_MAX_PCT 16
+#define OPTS_MAX_TARGETS 64
+
+enum opts_proto { OPTS_OWAMP, OPTS_TWAMP };
+enum opts_light { OPTS_FULL, OPTS_LIGHT, OPTS_STAMP };
+
+/* One schedule slot from -i: mean or fixed interval in ns. */
+struct opts_slot {
+    bool exponential;
+    int64_t interval_ns;
+};
+
+struct opts {
+    enum opts_proto proto;
+    enum opts_light light;
+    const char *prog;
+    /* test */
+    uint32_t count;
+    struct opts_slot slots[OPTS_MAX_SLOTS];
+    unsigned nslots;
+    int64_t loss_timeout_ns; /* -L; <0 = default (2 s + RTT) */
+    int64_t enddelay_ns;     /* -E */
+    int64_t start_delay_ns;  /* -z; <0 = automatic */
+    uint32_t padding;        /* -s */
+    uint16_t port_lo, port_hi; /* -P */
+    int dscp;                /* -D; -1 = unset */
+    bool to, from;           /* -t/-T, -f/-F */
+    const char *to_file, *from_file;
+    bool zero_padding;       /* twping -Z */
+    /* connection */
+    uint32_t modes;          /* -A, as WIRE mode bits */
+    const char *identity;    /* -u */
+    const char *keyfile;     /* -k */
+    const char *srcaddr;     /* -S */
+    const char *bind_dev;    /* -B */
+    int family;              /* 0, AF_INET (-4) or AF_INET6 (-6) */
+    /* output */
+    double pct[OPTS_MAX_PCT]; /* -a */
+    unsigned npct;
+    char units;              /* -n: n u m s */
+    bool machine;            /* -M */
+    bool raw;                /* -R */
+    bool quiet;              /* -Q */
+    int verbose;             /* -v[N] */
+    bool utc;                /* -U */
+    uint32_t subsession;     /* -N */
+    bool json;               /* --json */
+    /* targets */
+    const char *targets[OPTS_MAX_TARGETS];
+    unsigned ntargets;
+};
+
+/* Parse argv into o; on error prints a message naming the option and returns -1; returns 1
+ * when --help or -h printed the usage (exit 0). */
+int opts_parse(struct opts *o, int argc, char **argv);
+
+/* Parse a -i schedule list ("0.1e,0f,1"); returns 0 or -1. */
+int opts_parse_schedule(struct opts *o, const char *s);
+
+/* Parse a duration in seconds ("0.01", "2") into ns; returns 0 or -1. */
+int opts_parse_seconds(const char *s, int64_t *ns);
+
+/* Parse a DSCP given as a number or a name (EF, AF41, CS1...); returns 0..63 or -1. */
+int opts_parse_dscp(const char *s);
+
+#endif

@@ -1,0 +1,417 @@
+/* owamp.c - one owping run: request the session toward the server (we send, it receives)
+ * and the one from it (it sends, we receive), start both, wait for the schedule plus the
+ * loss timeout, exchange Stop-Sessions, fetch the server's records, report. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+#include "client.h"
+
+/* One direction of the test. */
+struct ow_dir {
+    bool on;
+    struct sess *sess;
+    bool started, sent, finalized;
+    uint8_t sid[WIRE_SID_LEN];
+    struct sock_addr local, peer; /* our test address and the server's, with ports */
+    struct clk_time last;         /* scheduled time of the last packet */
+};
+
+struct ow_run {
+    struct app *a;
+    const struct opts *o;
+    struct conn c;
+    char host[256];
+    uint32_t mode;
+    int64_t loss_ns;
+    struct clk_ntp start;
+    struct wire_slot slots[OPTS_MAX_SLOTS];
+    uint32_t nslots;
+    uint32_t typep;
+    struct ow_dir to, from;
+    struct met_owrec *recs; /* the to-session's records, fetched from the server */
+    size_t nrecs, caprecs;
+    bool fetched;
+};
+
+static void on_sent(struct sess *s, void *arg)
+{
+    (void)s;
+    *(bool *)arg = true;
+}
+
+/* Request fields both directions share. */
+static void request_common(const struct ow_run *r, struct wire_request *q)
+{
+    memset(q, 0, sizeof(*q));
+    q->ipvn = r->c.peer.ss.ss_family == AF_INET6 ? 6 : 4;
+    q->nslots = r->nslots;
+    q->npackets = r->o->count;
+    q->padding_len = r->o->padding;
+    q->start_time = r->start;
+    q->timeout = clk_ns_to_ntp_duration(r->loss_ns);
+    q->typep = r->typep;
+}
+
+/* Session configuration both directions share. */
+static void config_common(const struct ow_run *r, const struct ow_dir *d, struct sess_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->mode = r->mode;
+    cfg->keys = ctrl_keys(r->c.ctrl);
+    memcpy(cfg->sid, d->sid, WIRE_SID_LEN);
+    cfg->peer = d->peer;
+    cfg->npackets = r->o->count;
+    cfg->padding = r->o->padding;
+    cfg->tos = r->o->dscp >= 0 ? r->o->dscp << 2 : -1;
+    cfg->slots = r->slots;
+    cfg->nslots = r->nslots;
+    cfg->start = r->start;
+}
+
+/* Send a request and wait for its Accept-Session. 0 or -1 (printed). */
+static int request(struct ow_run *r, const struct wire_request *q, struct wire_accept_session *acc,
+                   const char *dir)
+{
+    struct ctrl_event ev;
+    int rc = ctrl_send_request(r->c.ctrl, q, r->slots);
+    if (rc < 0) {
+        fprintf(stderr, "%s: cannot request the session %s: %s\n", r->o->prog, dir, lp_strerror(rc));
+        return -1;
+    }
+    if (conn_flush(&r->c) < 0 || conn_expect(&r->c, CTRL_EV_ACCEPT_SESSION,
+                                             loop_mono_ns() + PING_CTRL_WAIT_NS, &ev,
+                                             "Accept-Session") < 0) {
+        return -1;
+    }
+    *acc = ev.u.accept;
+    if (acc->accept != WIRE_ACCEPT_OK) {
+        fprintf(stderr, "%s: session %s refused: %s (Accept=%u)\n", r->o->prog, dir,
+                ping_accept_str(acc->accept), acc->accept);
+        return -1;
+    }
+    return 0;
+}
+
+/* Open a test socket on the control connection's local address. */
+static int open_dir_socket(struct ow_run *r, struct ow_dir *d, struct sock_udp *sock)
+{
+    if (ping_open_test_socket(r->o, &r->c.local, sock) < 0) {
+        return -1;
+    }
+    d->local = r->c.local;
+    ping_set_port(&d->local, sock->port);
+    d->peer = r->c.peer;
+    return 0;
+}
+
+static int create_sess(struct ow_run *r, struct ow_dir *d, struct sock_udp *sock,
+                       enum sess_kind kind)
+{
+    struct sess_config cfg;
+    config_common(r, d, &cfg);
+    cfg.kind = kind;
+    if (!(d->sess = sess_create(r->a->loop, sock, &cfg))) {
+        fprintf(stderr, "%s: cannot create the test session\n", r->o->prog);
+        return -1;
+    }
+    if (kind == SESS_OW_SENDER) {
+        sess_on_sent(d->sess, on_sent, &d->sent);
+    }
+    return 0;
+}
+
+/* The session toward the server: we send, the server receives and picks the SID. */
+static int request_to(struct ow_run *r)
+{
+    struct ow_dir *d = &r->to;
+    struct sock_udp sock;
+    struct wire_request q;
+    struct wire_accept_session acc;
+    if (open_dir_socket(r, d, &sock) < 0) {
+        return -1;
+    }
+    request_common(r, &q);
+    q.conf_receiver = 1;
+    q.sender_port = sock.port;
+    addr_sockaddr_octets((const struct sockaddr *)&d->local.ss, q.sender_addr);
+    addr_sockaddr_octets((const struct sockaddr *)&d->peer.ss, q.receiver_addr);
+    if (request(r, &q, &acc, "toward the server") < 0) {
+        sock_close_udp(&sock);
+        return -1;
+    }
+    memcpy(d->sid, acc.sid, WIRE_SID_LEN);
+    ping_set_port(&d->peer, acc.port);
+    return create_sess(r, d, &sock, SESS_OW_SENDER);
+}
+
+/* The session from the server: it sends, we receive and pick the SID. */
+static int request_from(struct ow_run *r)
+{
+    struct ow_dir *d = &r->from;
+    struct sock_udp sock;
+    struct wire_request q;
+    struct wire_accept_session acc;
+    uint8_t octets[16];
+    if (open_dir_socket(r, d, &sock) < 0) {
+        return -1;
+    }
+    size_t n = addr_sockaddr_octets((const struct sockaddr *)&d->local.ss, octets);
+    sess_make_sid(octets, n, d->sid);
+    request_common(r, &q);
+    q.conf_sender = 1;
+    q.receiver_port = sock.port;
+    memcpy(q.receiver_addr, octets, n);
+    addr_sockaddr_octets((const struct sockaddr *)&d->peer.ss, q.sender_addr);
+    memcpy(q.sid, d->sid, WIRE_SID_LEN);
+    if (request(r, &q, &acc, "from the server") < 0) {
+        sock_close_udp(&sock);
+        return -1;
+    }
+    ping_set_port(&d->peer, acc.port);
+    d->last = ping_last_send(r->slots, r->nslots, d->sid, r->o->count, r->start);
+    return create_sess(r, d, &sock, SESS_OW_RECEIVER);
+}
+
+/* Start-Sessions: the receiver listens first, the sender starts once the server agreed. */
+static int start_sessions(struct ow_run *r)
+{
+    struct ctrl_event ev;
+    if (r->from.sess && sess_start(r->from.sess) < 0) {
+        fprintf(stderr, "%s: cannot start the receiving session\n", r->o->prog);
+        return -1;
+    }
+    r->from.started = r->from.sess != NULL;
+    int rc = ctrl_send_start(r->c.ctrl);
+    if (rc < 0 || conn_flush(&r->c) < 0) {
+        fprintf(stderr, "%s: cannot send Start-Sessions\n", r->o->prog);
+        return -1;
+    }
+    if (conn_expect(&r->c, CTRL_EV_START_ACK, loop_mono_ns() + PING_CTRL_WAIT_NS, &ev,
+                    "Start-Ack") < 0) {
+        return -1;
+    }
+    if (ev.u.start_ack.accept != WIRE_ACCEPT_OK) {
+        fprintf(stderr, "%s: server did not start the sessions: %s\n", r->o->prog,
+                ping_accept_str(ev.u.start_ack.accept));
+        return -1;
+    }
+    if (r->to.sess) {
+        if (sess_start(r->to.sess) < 0) {
+            fprintf(stderr, "%s: cannot start the sending session\n", r->o->prog);
+            return -1;
+        }
+        r->to.started = true;
+        r->to.last = sess_last_send_time(r->to.sess);
+    }
+    return 0;
+}
+
+/* Wait for our last packet to leave and for the loss timeout (plus -E) after the later of
+ * the two schedules' last packets. */
+static int wait_end(struct ow_run *r)
+{
+    struct clk_time last = r->to.last.ns > r->from.last.ns ? r->to.last : r->from.last;
+    struct clk_time end = {last.ns + r->loss_ns + r->o->enddelay_ns};
+    int64_t hard = app_mono_at(end) + PING_CTRL_WAIT_NS;
+    int rc = 1;
+    out_eta(r->o, (double)(end.ns - clk_now().ns) / 1e9);
+    while (r->to.sess && !r->to.sent && (rc = app_step(r->a, hard)) > 0) {
+    }
+    if (rc == 0) {
+        fprintf(stderr, "%s: the sending session did not finish in time\n", r->o->prog);
+    }
+    return rc > 0 && app_sleep_until(r->a, app_mono_at(end)) ? 0 : -1;
+}
+
+/* Apply the server's Stop-Sessions to our receiving session. */
+static void finalize_from(struct ow_run *r, const struct wire_stop_sessions *st)
+{
+    struct ow_dir *d = &r->from;
+    for (uint32_t i = 0; i < st->nsessions && d->sess && !d->finalized; i++) {
+        if (memcmp(st->desc[i].sid, d->sid, WIRE_SID_LEN) == 0 || st->nsessions == 1) {
+            sess_ow_finalize(d->sess, st->desc[i].next_seqno);
+            d->finalized = true;
+        }
+    }
+}
+
+/* Our Stop-Sessions (describing what we sent), then the server's (what it sent). */
+static int stop_sessions(struct ow_run *r)
+{
+    struct wire_session_desc desc = {0};
+    struct wire_stop_sessions st = {.accept = 0, .nsessions = 0, .desc = &desc};
+    struct ctrl_event ev;
+    if (r->to.sess) {
+        sess_stop(r->to.sess);
+        memcpy(desc.sid, r->to.sid, WIRE_SID_LEN);
+        desc.next_seqno = sess_next_seqno(r->to.sess);
+        st.nsessions = 1;
+    }
+    int rc = ctrl_send_stop(r->c.ctrl, &st);
+    if (rc < 0 || conn_flush(&r->c) < 0) {
+        fprintf(stderr, "%s: cannot send Stop-Sessions: %s\n", r->o->prog, lp_strerror(rc));
+        return -1;
+    }
+    if (conn_expect(&r->c, CTRL_EV_STOP, loop_mono_ns() + PING_CTRL_WAIT_NS + r->loss_ns, &ev,
+                    "Stop-Sessions") < 0) {
+        return -1;
+    }
+    if (r->from.sess) {
+        sess_stop(r->from.sess);
+        finalize_from(r, &ev.u.stop);
+        if (!r->from.finalized) {
+            sess_ow_finalize(r->from.sess, r->o->count);
+            r->from.finalized = true;
+        }
+    }
+    if (ev.u.stop.accept != WIRE_ACCEPT_OK) {
+        fprintf(stderr, "%s: server reports the sessions failed: %s\n", r->o->prog,
+                ping_accept_str(ev.u.stop.accept));
+        return -1;
+    }
+    return 0;
+}
+
+static int add_record(struct ow_run *r, const struct wire_record *w)
+{
+    if (r->nrecs == r->caprecs) {
+        size_t cap = r->caprecs ? 2 * r->caprecs : 1024;
+        struct met_owrec *p = realloc(r->recs, cap * sizeof(*p));
+        if (!p) {
+            fprintf(stderr, "%s: out of memory for records\n", r->o->prog);
+            return -1;
+        }
+        r->recs = p;
+        r->caprecs = cap;
+    }
+    struct clk_errest se = clk_errest_decode(w->send_errest), re = clk_errest_decode(w->recv_errest);
+    struct met_owrec *m = &r->recs[r->nrecs++];
+    memset(m, 0, sizeof(*m));
+    m->seq = w->seq;
+    m->send = se.ptp ? clk_from_ptp(w->send_ts) : clk_from_ntp((struct clk_ntp){w->send_ts});
+    m->recv = re.ptp ? clk_from_ptp(w->recv_ts) : clk_from_ntp((struct clk_ntp){w->recv_ts});
+    m->send_err = w->send_errest;
+    m->recv_err = w->recv_errest;
+    m->ttl = w->ttl;
+    m->recv_src = CLK_SRC_NONE;
+    m->lost = w->recv_ts == 0;
+    return 0;
+}
+
+/* Fetch-Session of everything the server received from us. */
+static int fetch(struct ow_run *r)
+{
+    struct wire_fetch_session f = {.begin_seq = 0, .end_seq = 0xFFFFFFFFu};
+    struct ctrl_event ev;
+    memcpy(f.sid, r->to.sid, WIRE_SID_LEN);
+    int rc = ctrl_send_fetch(r->c.ctrl, &f);
+    if (rc < 0 || conn_flush(&r->c) < 0) {
+        fprintf(stderr, "%s: cannot send Fetch-Session: %s\n", r->o->prog, lp_strerror(rc));
+        return -1;
+    }
+    int64_t deadline = loop_mono_ns() + PING_CTRL_WAIT_NS;
+    if (conn_expect(&r->c, CTRL_EV_FETCH_ACK, deadline, &ev, "Fetch-Ack") < 0) {
+        return -1;
+    }
+    if (ev.u.fetch_ack.accept != WIRE_ACCEPT_OK) {
+        fprintf(stderr, "%s: server refused to return the records: %s\n", r->o->prog,
+                ping_accept_str(ev.u.fetch_ack.accept));
+        return -1;
+    }
+    for (;;) {
+        deadline = loop_mono_ns() + PING_CTRL_WAIT_NS; /* per record: large fetches take time */
+        if (conn_wait_event(&r->c, deadline, &ev) < 0) {
+            return -1;
+        }
+        if (ev.type == CTRL_EV_FETCH_DONE) {
+            r->fetched = true;
+            return 0;
+        }
+        if (ev.type != CTRL_EV_FETCH_RECORD) {
+            fprintf(stderr, "%s: protocol error during the fetch\n", r->o->prog);
+            return -1;
+        }
+        if (add_record(r, &ev.u.record) < 0) {
+            return -1;
+        }
+    }
+}
+
+static int run(struct ow_run *r, const char *target)
+{
+    const struct opts *o = r->o;
+    if (ping_setup(r->a, &r->c, target, WIRE_OWAMP, r->host, sizeof(r->host), &r->mode) < 0) {
+        return -1;
+    }
+    int64_t rtt = r->c.rtt_ns;
+    int64_t delay = 3 * rtt + 20000000;
+    r->loss_ns = o->loss_timeout_ns >= 0 ? o->loss_timeout_ns : 2000000000 + rtt;
+    r->start = clk_to_ntp((struct clk_time){clk_now().ns + (o->start_delay_ns > delay ? o->start_delay_ns : delay)});
+    r->nslots = ping_slots(o, r->slots);
+    r->typep = o->dscp >= 0 ? wire_typep_dscp((uint8_t)o->dscp) : 0;
+    r->to.on = o->to;
+    r->from.on = o->from;
+    if ((r->to.on && request_to(r) < 0) || (r->from.on && request_from(r) < 0) ||
+        start_sessions(r) < 0 || wait_end(r) < 0 || stop_sessions(r) < 0) {
+        return -1;
+    }
+    return r->to.sess ? fetch(r) : 0;
+}
+
+static void report_dir(struct ow_run *r, const struct ow_dir *d, bool to, bool ok)
+{
+    struct out_sess s;
+    memset(&s, 0, sizeof(s));
+    s.prog = r->o->prog;
+    memcpy(s.rs.sid, d->sid, WIRE_SID_LEN);
+    if (to) {
+        out_set_ends(&s, &d->local, NULL, &d->peer, r->host);
+        s.n = r->nrecs;
+        s.ow = r->recs;
+        s.save_file = r->o->to_file;
+    } else {
+        out_set_ends(&s, &d->peer, r->host, &d->local, NULL);
+        s.n = sess_ow_records(d->sess, &s.ow);
+        s.save_file = r->o->from_file;
+    }
+    s.rs.type_p = r->typep;
+    s.rs.loss_timeout_ns = r->loss_ns;
+    s.rs.padding = r->o->padding;
+    s.rs.npackets = r->o->count;
+    s.rs.finished = ok;
+    s.mp.loss_timeout_ns = r->loss_ns;
+    s.mp.npackets = ok || to ? r->o->count : 0;
+    if (!ok) {
+        fprintf(stderr, "%s: partial results for the session %s the server\n", r->o->prog,
+                to ? "toward" : "from");
+    }
+    out_report(r->o, &s);
+}
+
+int ping_owamp(struct app *a, const char *target)
+{
+    struct ow_run r;
+    memset(&r, 0, sizeof(r));
+    r.a = a;
+    r.o = a->o;
+    int rc = run(&r, target);
+    bool ok = rc == 0;
+    if (r.to.sess && r.fetched) {
+        report_dir(&r, &r.to, true, ok);
+    }
+    if (r.from.sess && r.from.started && (ok || a->interrupted)) {
+        report_dir(&r, &r.from, false, ok);
+    }
+    conn_close(&r.c, loop_mono_ns() + (a->interrupted ? 0 : 1000000000));
+    if (r.to.sess) {
+        sess_destroy(r.to.sess);
+    }
+    if (r.from.sess) {
+        sess_destroy(r.from.sess);
+    }
+    free(r.recs);
+    return ok ? 0 : 1;
+}

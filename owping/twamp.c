@@ -1,0 +1,218 @@
+/* twamp.c - one twping run over TWAMP-Control: Request-TW-Session, Start-Sessions, send the
+ * schedule, wait the loss timeout after the last packet, Stop-Sessions, report. */
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+
+#include "client.h"
+
+struct tw_run {
+    struct app *a;
+    const struct opts *o;
+    struct conn c;
+    char host[256];
+    uint32_t mode;
+    int64_t loss_ns;
+    struct clk_ntp start;
+    struct wire_slot slots[OPTS_MAX_SLOTS];
+    uint32_t nslots;
+    uint32_t typep;
+    uint32_t padding; /* Padding Length: the sender packet as long as the reflected one */
+    struct sess *sess;
+    bool started, sent;
+    uint8_t sid[WIRE_SID_LEN];
+    struct sock_addr local, peer;
+};
+
+static void on_sent(struct sess *s, void *arg)
+{
+    (void)s;
+    *(bool *)arg = true;
+}
+
+/* Request-TW-Session as the reference writes it: the receiver gets our own port number (the
+ * server answers with its own). 0 or -1 (printed). */
+static int request(struct tw_run *r, uint16_t port, struct wire_accept_session *acc)
+{
+    struct wire_request q;
+    struct ctrl_event ev;
+    memset(&q, 0, sizeof(q));
+    q.ipvn = r->c.peer.ss.ss_family == AF_INET6 ? 6 : 4;
+    q.sender_port = port;
+    q.receiver_port = port;
+    addr_sockaddr_octets((const struct sockaddr *)&r->local.ss, q.sender_addr);
+    addr_sockaddr_octets((const struct sockaddr *)&r->peer.ss, q.receiver_addr);
+    q.padding_len = r->padding;
+    q.start_time = r->start;
+    q.timeout = clk_ns_to_ntp_duration(r->loss_ns);
+    q.typep = r->typep;
+    int rc = ctrl_send_request(r->c.ctrl, &q, NULL);
+    if (rc < 0) {
+        fprintf(stderr, "%s: cannot request the session: %s\n", r->o->prog, lp_strerror(rc));
+        return -1;
+    }
+    if (conn_flush(&r->c) < 0 || conn_expect(&r->c, CTRL_EV_ACCEPT_SESSION,
+                                             loop_mono_ns() + PING_CTRL_WAIT_NS, &ev,
+                                             "Accept-Session") < 0) {
+        return -1;
+    }
+    *acc = ev.u.accept;
+    if (acc->accept != WIRE_ACCEPT_OK) {
+        fprintf(stderr, "%s: session refused: %s (Accept=%u)\n", r->o->prog,
+                ping_accept_str(acc->accept), acc->accept);
+        return -1;
+    }
+    return 0;
+}
+
+static int create_session(struct tw_run *r)
+{
+    struct sock_udp sock;
+    struct wire_accept_session acc;
+    struct sess_config cfg;
+    if (ping_open_test_socket(r->o, &r->c.local, &sock) < 0) {
+        return -1;
+    }
+    r->local = r->c.local;
+    ping_set_port(&r->local, sock.port);
+    r->peer = r->c.peer;
+    if (request(r, sock.port, &acc) < 0) {
+        sock_close_udp(&sock);
+        return -1;
+    }
+    memcpy(r->sid, acc.sid, WIRE_SID_LEN);
+    ping_set_port(&r->peer, acc.port);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.kind = SESS_TW_SENDER;
+    cfg.fmt = SESS_FMT_TWAMP;
+    cfg.mode = r->mode;
+    cfg.keys = ctrl_keys(r->c.ctrl);
+    memcpy(cfg.sid, r->sid, WIRE_SID_LEN);
+    cfg.peer = r->peer;
+    cfg.npackets = r->o->count;
+    cfg.padding = r->padding;
+    cfg.zero_padding = r->o->zero_padding;
+    cfg.tos = r->o->dscp >= 0 ? r->o->dscp << 2 : -1;
+    cfg.slots = r->slots;
+    cfg.nslots = r->nslots;
+    cfg.start = r->start;
+    if (!(r->sess = sess_create(r->a->loop, &sock, &cfg))) {
+        fprintf(stderr, "%s: cannot create the test session\n", r->o->prog);
+        return -1;
+    }
+    sess_on_sent(r->sess, on_sent, &r->sent);
+    return 0;
+}
+
+static int start_session(struct tw_run *r)
+{
+    struct ctrl_event ev;
+    if (ctrl_send_start(r->c.ctrl) < 0 || conn_flush(&r->c) < 0) {
+        fprintf(stderr, "%s: cannot send Start-Sessions\n", r->o->prog);
+        return -1;
+    }
+    if (conn_expect(&r->c, CTRL_EV_START_ACK, loop_mono_ns() + PING_CTRL_WAIT_NS, &ev,
+                    "Start-Ack") < 0) {
+        return -1;
+    }
+    if (ev.u.start_ack.accept != WIRE_ACCEPT_OK) {
+        fprintf(stderr, "%s: server did not start the session: %s\n", r->o->prog,
+                ping_accept_str(ev.u.start_ack.accept));
+        return -1;
+    }
+    if (sess_start(r->sess) < 0) {
+        fprintf(stderr, "%s: cannot start the test session\n", r->o->prog);
+        return -1;
+    }
+    r->started = true;
+    return 0;
+}
+
+/* Wait until the last packet left and its reply had the loss timeout to come back. */
+static int wait_end(struct tw_run *r)
+{
+    struct clk_time end = {sess_last_send_time(r->sess).ns + r->loss_ns};
+    int64_t hard = app_mono_at(end) + PING_CTRL_WAIT_NS;
+    int rc = 1;
+    out_eta(r->o, (double)(end.ns - clk_now().ns) / 1e9);
+    while (!r->sent && (rc = app_step(r->a, hard)) > 0) {
+    }
+    if (rc == 0) {
+        fprintf(stderr, "%s: the test session did not finish in time\n", r->o->prog);
+    }
+    return rc > 0 && app_sleep_until(r->a, app_mono_at(end)) ? 0 : -1;
+}
+
+static int stop_session(struct tw_run *r)
+{
+    struct wire_stop_sessions st = {.accept = 0, .nsessions = 1};
+    sess_stop(r->sess);
+    int rc = ctrl_send_stop(r->c.ctrl, &st);
+    if (rc < 0 || conn_flush(&r->c) < 0) {
+        fprintf(stderr, "%s: cannot send Stop-Sessions: %s\n", r->o->prog, lp_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+static int run(struct tw_run *r, const char *target)
+{
+    const struct opts *o = r->o;
+    if (ping_setup(r->a, &r->c, target, WIRE_TWAMP, r->host, sizeof(r->host), &r->mode) < 0) {
+        return -1;
+    }
+    int64_t rtt = r->c.rtt_ns;
+    int64_t delay = 3 * rtt + 20000000;
+    r->loss_ns = o->loss_timeout_ns >= 0 ? o->loss_timeout_ns : 2000000000 + rtt;
+    r->start = clk_to_ntp((struct clk_time){clk_now().ns + (o->start_delay_ns > delay ? o->start_delay_ns : delay)});
+    r->nslots = ping_slots(o, r->slots);
+    r->typep = o->dscp >= 0 ? wire_typep_dscp((uint8_t)o->dscp) : 0;
+    r->padding = (wire_test_layout(r->mode) == 1 ? WIRE_REFLECTOR_AUTH_LEN - WIRE_SENDER_AUTH_LEN
+                                                  : WIRE_REFLECTOR_OPEN_LEN - WIRE_SENDER_OPEN_LEN) +
+                 o->padding;
+    if (create_session(r) < 0 || start_session(r) < 0 || wait_end(r) < 0) {
+        return -1;
+    }
+    return stop_session(r);
+}
+
+static void report(struct tw_run *r, bool ok)
+{
+    struct out_sess s;
+    memset(&s, 0, sizeof(s));
+    s.prog = r->o->prog;
+    s.two_way = true;
+    memcpy(s.rs.sid, r->sid, WIRE_SID_LEN);
+    out_set_ends(&s, &r->local, NULL, &r->peer, r->host);
+    s.n = sess_tw_records(r->sess, &s.tw);
+    s.save_file = r->o->to_file;
+    s.rs.type_p = r->typep;
+    s.rs.loss_timeout_ns = r->loss_ns;
+    s.rs.padding = r->padding;
+    s.rs.npackets = ok ? r->o->count : 0;
+    s.rs.finished = ok;
+    s.mp.loss_timeout_ns = r->loss_ns;
+    s.mp.npackets = ok ? r->o->count : 0;
+    if (!ok) {
+        fprintf(stderr, "%s: partial results\n", r->o->prog);
+    }
+    out_report(r->o, &s);
+}
+
+int ping_twamp(struct app *a, const char *target)
+{
+    struct tw_run r;
+    memset(&r, 0, sizeof(r));
+    r.a = a;
+    r.o = a->o;
+    bool ok = run(&r, target) == 0;
+    if (r.started && (ok || a->interrupted)) {
+        report(&r, ok);
+    }
+    conn_close(&r.c, loop_mono_ns() + (a->interrupted ? 0 : 1000000000));
+    if (r.sess) {
+        sess_destroy(r.sess);
+    }
+    return ok ? 0 : 1;
+}

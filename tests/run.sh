@@ -1,0 +1,29 @@
+#!/bin/sh
+# Run every test program and script given as arguments. Each prints TAP ("ok N ..." /
+# "not ok N ..."; "# SKIP" counts as skipped). Ends with one summary line and fails if any
+# test failed or a program exited non-zero.
+set -u
+pass=0 fail=0 skip=0 broken=""
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for t in "$@"; do
+    echo "== $t"
+    case "$t" in
+    *.sh) CMOCKA_MESSAGE_OUTPUT=TAP bash "$t" >"$log" 2>&1 ;;
+    *) CMOCKA_MESSAGE_OUTPUT=TAP "./$t" >"$log" 2>&1 ;;
+    esac
+    rc=$?
+    grep -E '^(not )?ok |^#' "$log" | grep -v '^# *$' | sed 's/^/   /'
+    p=$(grep -cE '^ok [0-9]+' "$log" | head -1)
+    s=$(grep -E '^ok [0-9]+' "$log" | grep -ci '# *skip')
+    f=$(grep -cE '^not ok [0-9]+' "$log")
+    pass=$((pass + p - s)) skip=$((skip + s)) fail=$((fail + f))
+    if [ $rc -ne 0 ] || [ $((p + f)) -eq 0 ]; then
+        [ "$f" -eq 0 ] && fail=$((fail + 1))
+        broken="$broken $t"
+        echo "   $t exited with status $rc"; tail -20 "$log" | sed 's/^/   | /'
+    fi
+done
+[ -n "$broken" ] && echo "failing programs:$broken"
+echo "check: $pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ] && [ -z "$broken" ]

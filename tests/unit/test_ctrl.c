@@ -1,0 +1,318 @@
+/* test_ctrl.c - client and server control state machines talking to each other through
+ * byte buffers, in every mode; tampering and wrong pass-phrases. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ctrl.h"
+
+static const uint8_t PASS[] = "correct horse battery staple";
+#define PASSLEN (sizeof(PASS) - 1)
+
+struct pair {
+    struct ctrl *cli, *srv;
+};
+
+/* Move every pending octet from a to b. */
+static void pump_one(struct ctrl *a, struct ctrl *b)
+{
+    const uint8_t *p;
+    size_t n;
+    ctrl_output(a, &p, &n);
+    if (n > 0) {
+        assert_int_equal(ctrl_input(b, p, n), 0);
+        ctrl_output_done(a, n);
+    }
+}
+
+static void pump(struct pair *pr)
+{
+    pump_one(pr->cli, pr->srv);
+    pump_one(pr->srv, pr->cli);
+}
+
+/* Next event of c after pumping; asserts its type. */
+static void expect_ev(struct pair *pr, struct ctrl *c, enum ctrl_ev type, struct ctrl_event *ev)
+{
+    pump(pr);
+    assert_int_equal(ctrl_next(c, ev), 1);
+    assert_int_equal(ev->type, type);
+}
+
+/* Handshake in mode; returns the server's Accept result. */
+static int handshake(struct pair *pr, enum wire_proto proto, uint32_t mode, const uint8_t *srvpass)
+{
+    struct ctrl_event ev;
+    uint32_t offered = WIRE_MODE_OPEN | WIRE_MODE_AUTH | WIRE_MODE_ENC |
+                       (proto == WIRE_TWAMP ? WIRE_MODE_MIXED : 0);
+    pr->srv = ctrl_create(proto, CTRL_SERVER, offered, 1024);
+    pr->cli = ctrl_create(proto, CTRL_CLIENT, 0, 0);
+    assert_non_null(pr->srv);
+    assert_non_null(pr->cli);
+    expect_ev(pr, pr->cli, CTRL_EV_GREETING, &ev);
+    assert_int_equal(ev.u.greeting.modes, offered);
+    assert_int_equal(ctrl_choose_mode(ev.u.greeting.modes, mode | WIRE_MODE_OPEN),
+                     mode);
+    assert_int_equal(ctrl_client_setup(pr->cli, mode, "alice", PASS, PASSLEN), 0);
+    expect_ev(pr, pr->srv, CTRL_EV_SETUP, &ev);
+    assert_int_equal(ev.u.setup.mode, mode);
+    if (mode != WIRE_MODE_OPEN) {
+        assert_string_equal(ev.u.setup.identity, "alice");
+    }
+    struct clk_ntp t0 = {0xeeb39600ull << 32};
+    int rc = ctrl_server_start(pr->srv, srvpass, srvpass ? strlen((const char *)srvpass) : 0,
+                               true, t0);
+    expect_ev(pr, pr->cli, CTRL_EV_SERVER_START, &ev);
+    assert_int_equal(ev.u.server_start.accept, rc == 0 ? 0 : 1);
+    if (rc == 0) {
+        assert_int_equal(ev.u.server_start.start_time.raw, t0.raw);
+    }
+    return rc;
+}
+
+static void done(struct pair *pr)
+{
+    ctrl_destroy(pr->cli);
+    ctrl_destroy(pr->srv);
+}
+
+static void owamp_session(uint32_t mode)
+{
+    struct pair pr;
+    struct ctrl_event ev;
+    assert_int_equal(handshake(&pr, WIRE_OWAMP, mode, PASS), 0);
+    if (mode != WIRE_MODE_OPEN) {
+        assert_memory_equal(ctrl_keys(pr.cli), ctrl_keys(pr.srv), sizeof(struct cry_session_keys));
+    }
+    struct wire_slot slots[2] = {{WIRE_SLOT_EXP, 0x19999999}, {WIRE_SLOT_FIXED, 1ull << 32}};
+    struct wire_request r = {.ipvn = 4, .conf_receiver = 1, .nslots = 2, .npackets = 10,
+                             .sender_port = 9000, .timeout = 2ull << 32};
+    r.sender_addr[0] = 127, r.sender_addr[3] = 1;
+    r.receiver_addr[0] = 127, r.receiver_addr[3] = 1;
+    assert_int_equal(ctrl_send_request(pr.cli, &r, slots), 0);
+    expect_ev(&pr, pr.srv, CTRL_EV_REQUEST, &ev);
+    assert_int_equal(ev.u.request.req.npackets, 10);
+    assert_int_equal(ev.u.request.req.nslots, 2);
+    assert_int_equal(ev.u.request.slots[1].type, WIRE_SLOT_FIXED);
+    assert_int_equal(ev.u.request.slots[0].param, 0x19999999);
+
+    struct wire_accept_session a = {.accept = 0, .port = 18700};
+    memset(a.sid, 0xab, sizeof(a.sid));
+    assert_int_equal(ctrl_send_accept(pr.srv, &a), 0);
+    expect_ev(&pr, pr.cli, CTRL_EV_ACCEPT_SESSION, &ev);
+    assert_int_equal(ev.u.accept.port, 18700);
+    assert_memory_equal(ev.u.accept.sid, a.sid, 16);
+
+    assert_int_equal(ctrl_send_start(pr.cli), 0);
+    expect_ev(&pr, pr.srv, CTRL_EV_START, &ev);
+    assert_int_equal(ctrl_send_start_ack(pr.srv, 0), 0);
+    expect_ev(&pr, pr.cli, CTRL_EV_START_ACK, &ev);
+
+    struct wire_skip_range skip = {3, 4};
+    struct wire_session_desc d = {.next_seqno = 10, .nskips = 1, .skip = &skip};
+    memcpy(d.sid, a.sid, 16);
+    struct wire_stop_sessions st = {.nsessions = 1, .desc = &d};
+    assert_int_equal(ctrl_send_stop(pr.cli, &st), 0);
+    expect_ev(&pr, pr.srv, CTRL_EV_STOP, &ev);
+    assert_int_equal(ev.u.stop.nsessions, 1);
+    assert_int_equal(ev.u.stop.desc[0].next_seqno, 10);
+    assert_int_equal(ev.u.stop.desc[0].nskips, 1);
+    assert_int_equal(ev.u.stop.desc[0].skip[0].last, 4);
+
+    struct wire_fetch_session f = {.begin_seq = 0, .end_seq = 0xffffffff};
+    memcpy(f.sid, a.sid, 16);
+    assert_int_equal(ctrl_send_fetch(pr.cli, &f), 0);
+    expect_ev(&pr, pr.srv, CTRL_EV_FETCH, &ev);
+    assert_int_equal(ev.u.fetch.end_seq, 0xffffffff);
+
+    struct wire_record rec[7];
+    for (int i = 0; i < 7; i++) {
+        rec[i] = (struct wire_record){.seq = (uint32_t)i, .send_errest = 1, .recv_errest = 1,
+                                      .send_ts = 1000 + (uint64_t)i, .recv_ts = 2000 + (uint64_t)i,
+                                      .ttl = 255};
+    }
+    struct wire_fetch_ack fa = {.accept = 0, .finished = 1, .next_seqno = 10, .nskips = 1,
+                                .nrecords = 7};
+    memcpy(r.sid, a.sid, 16);
+    assert_int_equal(ctrl_send_fetch_reply(pr.srv, &fa, &r, slots, &skip, rec), 0);
+    expect_ev(&pr, pr.cli, CTRL_EV_FETCH_ACK, &ev);
+    assert_int_equal(ev.u.fetch_ack.nrecords, 7);
+    for (int i = 0; i < 7; i++) {
+        expect_ev(&pr, pr.cli, CTRL_EV_FETCH_RECORD, &ev);
+        assert_int_equal(ev.u.record.seq, i);
+        assert_int_equal(ev.u.record.recv_ts, 2000 + i);
+    }
+    expect_ev(&pr, pr.cli, CTRL_EV_FETCH_DONE, &ev);
+    assert_int_equal(ctrl_next(pr.cli, &ev), 0);
+    done(&pr);
+}
+
+static void test_owamp_open(void **state)
+{
+    (void)state;
+    owamp_session(WIRE_MODE_OPEN);
+}
+
+static void test_owamp_auth(void **state)
+{
+    (void)state;
+    owamp_session(WIRE_MODE_AUTH);
+}
+
+static void test_owamp_enc(void **state)
+{
+    (void)state;
+    owamp_session(WIRE_MODE_ENC);
+}
+
+static void twamp_session(uint32_t mode)
+{
+    struct pair pr;
+    struct ctrl_event ev;
+    assert_int_equal(handshake(&pr, WIRE_TWAMP, mode, PASS), 0);
+    struct wire_request r = {.ipvn = 4, .sender_port = 9000, .receiver_port = 9000,
+                             .padding_len = 27, .timeout = 2ull << 32, .octets_reflected = 0};
+    assert_int_equal(ctrl_send_request(pr.cli, &r, NULL), 0);
+    expect_ev(&pr, pr.srv, CTRL_EV_REQUEST, &ev);
+    assert_int_equal(ev.u.request.req.padding_len, 27);
+    struct wire_accept_session a = {.port = 18800, .sid = {1, 2, 3}};
+    assert_int_equal(ctrl_send_accept(pr.srv, &a), 0);
+    expect_ev(&pr, pr.cli, CTRL_EV_ACCEPT_SESSION, &ev);
+    assert_int_equal(ev.u.accept.port, 18800);
+    assert_int_equal(ctrl_send_nsessions(pr.cli, WIRE_CMD_START_N_SESSIONS, 0, a.sid, 1), 0);
+    expect_ev(&pr, pr.srv, CTRL_EV_NSESSIONS, &ev);
+    assert_int_equal(ev.u.nsessions.cmd, WIRE_CMD_START_N_SESSIONS);
+    assert_memory_equal(ev.u.nsessions.sids, a.sid, 16);
+    assert_int_equal(ctrl_send_nsessions(pr.srv, WIRE_CMD_START_N_ACK, 0, a.sid, 1), 0);
+    expect_ev(&pr, pr.cli, CTRL_EV_NSESSIONS, &ev);
+    assert_int_equal(ev.u.nsessions.cmd, WIRE_CMD_START_N_ACK);
+    struct wire_stop_sessions st = {.nsessions = 1};
+    assert_int_equal(ctrl_send_stop(pr.cli, &st), 0);
+    expect_ev(&pr, pr.srv, CTRL_EV_STOP, &ev);
+    assert_int_equal(ev.u.stop.nsessions, 1);
+    done(&pr);
+}
+
+static void test_twamp_modes(void **state)
+{
+    (void)state;
+    twamp_session(WIRE_MODE_OPEN);
+    twamp_session(WIRE_MODE_AUTH);
+    twamp_session(WIRE_MODE_ENC);
+    twamp_session(WIRE_MODE_MIXED);
+}
+
+static void test_wrong_pass(void **state)
+{
+    (void)state;
+    struct pair pr;
+    struct ctrl_event ev;
+    assert_int_equal(handshake(&pr, WIRE_OWAMP, WIRE_MODE_AUTH,
+                               (const uint8_t *)"wrong passphrase"), LP_E_AUTH);
+    assert_true(ctrl_closed(pr.cli));
+    assert_true(ctrl_closed(pr.srv));
+    assert_int_equal(ctrl_next(pr.srv, &ev), LP_E_STATE);
+    done(&pr);
+}
+
+static void test_unknown_identity(void **state)
+{
+    (void)state;
+    struct pair pr;
+    assert_int_equal(handshake(&pr, WIRE_OWAMP, WIRE_MODE_ENC, NULL), LP_E_AUTH);
+    done(&pr);
+}
+
+/* A flipped bit anywhere in an encrypted Start-Sessions must fail its HMAC. */
+static void test_tamper(void **state)
+{
+    (void)state;
+    for (size_t bit = 0; bit < 32 * 8; bit += 7) {
+        struct pair pr;
+        struct ctrl_event ev;
+        assert_int_equal(handshake(&pr, WIRE_OWAMP, WIRE_MODE_AUTH, PASS), 0);
+        assert_int_equal(ctrl_send_start(pr.cli), 0);
+        const uint8_t *p;
+        size_t n;
+        ctrl_output(pr.cli, &p, &n);
+        assert_int_equal(n, 32);
+        uint8_t buf[32];
+        memcpy(buf, p, 32);
+        buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        ctrl_output_done(pr.cli, n);
+        assert_int_equal(ctrl_input(pr.srv, buf, 32), 0);
+        int rc = ctrl_next(pr.srv, &ev);
+        assert_true(rc == LP_E_HMAC || rc == LP_E_CMD || rc == LP_E_MBZ);
+        assert_true(ctrl_closed(pr.srv));
+        done(&pr);
+    }
+}
+
+/* Messages cut into single octets arrive whole. */
+static void test_byte_at_a_time(void **state)
+{
+    (void)state;
+    struct pair pr;
+    struct ctrl_event ev;
+    assert_int_equal(handshake(&pr, WIRE_TWAMP, WIRE_MODE_ENC, PASS), 0);
+    struct wire_request r = {.ipvn = 4, .sender_port = 1, .receiver_port = 2, .timeout = 1};
+    assert_int_equal(ctrl_send_request(pr.cli, &r, NULL), 0);
+    const uint8_t *p;
+    size_t n;
+    ctrl_output(pr.cli, &p, &n);
+    uint8_t buf[256];
+    memcpy(buf, p, n);
+    ctrl_output_done(pr.cli, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(ctrl_next(pr.srv, &ev), 0);
+        assert_int_equal(ctrl_input(pr.srv, buf + i, 1), 0);
+    }
+    assert_int_equal(ctrl_next(pr.srv, &ev), 1);
+    assert_int_equal(ev.type, CTRL_EV_REQUEST);
+    assert_int_equal(ev.u.request.req.receiver_port, 2);
+    done(&pr);
+}
+
+/* A mode the server did not offer is refused with Accept 1. */
+static void test_mode_not_offered(void **state)
+{
+    (void)state;
+    struct ctrl_event ev;
+    struct pair pr = {ctrl_create(WIRE_OWAMP, CTRL_CLIENT, 0, 0),
+                      ctrl_create(WIRE_OWAMP, CTRL_SERVER, WIRE_MODE_AUTH, 1024)};
+    expect_ev(&pr, pr.cli, CTRL_EV_GREETING, &ev);
+    assert_int_equal(ctrl_choose_mode(ev.u.greeting.modes, WIRE_MODE_OPEN), 0);
+    assert_int_equal(ctrl_client_setup(pr.cli, WIRE_MODE_OPEN, NULL, NULL, 0), LP_E_MODE);
+    done(&pr);
+}
+
+/* A hostile peer cannot make the input grow without bound. */
+static void test_input_bound(void **state)
+{
+    (void)state;
+    struct ctrl *srv = ctrl_create(WIRE_OWAMP, CTRL_SERVER, WIRE_MODE_OPEN, 1024);
+    uint8_t junk[4096] = {0};
+    int rc = 0;
+    for (int i = 0; i < 1000 && rc == 0; i++) {
+        rc = ctrl_input(srv, junk, sizeof(junk));
+    }
+    assert_int_equal(rc, LP_E_NOMEM);
+    ctrl_destroy(srv);
+}
+
+int main(void)
+{
+    assert_int_equal(cry_init(), 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_owamp_open),     cmocka_unit_test(test_owamp_auth),
+        cmocka_unit_test(test_owamp_enc),      cmocka_unit_test(test_twamp_modes),
+        cmocka_unit_test(test_wrong_pass),     cmocka_unit_test(test_unknown_identity),
+        cmocka_unit_test(test_tamper),         cmocka_unit_test(test_byte_at_a_time),
+        cmocka_unit_test(test_mode_not_offered), cmocka_unit_test(test_input_bound),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,382 @@
+/* test_session.c - test sessions over loopback on one event loop: OWAMP sender to receiver
+ * and TWAMP sender to reflector in open, authenticated and encrypted modes; STAMP and TWAMP
+ * Light senders against the stateless reflector, with TLVs and STAMP authentication; bad
+ * HMACs are never logged as received. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "session.h"
+
+#define N 20
+
+struct env {
+    struct loop *loop;
+    struct cry_session_keys keys;
+    bool sent;
+};
+
+static void on_sent(struct sess *s, void *arg)
+{
+    (void)s;
+    ((struct env *)arg)->sent = true;
+}
+
+static void open_sock(int family, struct sock_udp *u)
+{
+    assert_int_equal(sock_open_udp(family, NULL, 0, 0, 0, u), 0);
+}
+
+static void loopback(int family, uint16_t port, struct sock_addr *a)
+{
+    assert_int_equal(sock_addr_parse(family == AF_INET6 ? "::1" : "127.0.0.1", port, a), 0);
+}
+
+/* Run the loop until the sender is done and a little more for the last replies. */
+static void run(struct env *e)
+{
+    for (int i = 0; i < 2000 && !e->sent; i++) {
+        loop_run_once(e->loop, 10);
+    }
+    assert_true(e->sent);
+    for (int i = 0; i < 20; i++) {
+        loop_run_once(e->loop, 5);
+    }
+}
+
+static const struct wire_slot fixed_1ms = {WIRE_SLOT_FIXED, 0x418937}; /* ~1 ms */
+
+static void sender_config(struct sess_config *c, enum sess_kind kind, uint32_t mode,
+                          const struct env *e, uint16_t port, int family)
+{
+    memset(c, 0, sizeof(*c));
+    c->kind = kind;
+    c->mode = mode;
+    c->keys = &e->keys;
+    c->npackets = N;
+    c->slots = &fixed_1ms;
+    c->nslots = 1;
+    c->start = clk_to_ntp((struct clk_time){clk_now().ns + 5000000});
+    c->spin_ns = 20000;
+    c->tos = -1;
+    memset(c->sid, 0x5a, sizeof(c->sid));
+    loopback(family, port, &c->peer);
+}
+
+static void owamp_pair(uint32_t mode, int family)
+{
+    struct env e = {.loop = loop_create()};
+    cry_session_keys_generate(&e.keys);
+    struct sock_udp ru, su;
+    open_sock(family, &ru);
+    open_sock(family, &su);
+    struct sess_config rc, sc;
+    sender_config(&sc, SESS_OW_SENDER, mode, &e, ru.port, family);
+    sc.padding = 17;
+    rc = sc;
+    rc.kind = SESS_OW_RECEIVER;
+    loopback(family, su.port, &rc.peer);
+    struct sess *r = sess_create(e.loop, &ru, &rc);
+    struct sess *s = sess_create(e.loop, &su, &sc);
+    assert_non_null(r);
+    assert_non_null(s);
+    sess_on_sent(s, on_sent, &e);
+    assert_int_equal(sess_start(r), 0);
+    assert_int_equal(sess_start(s), 0);
+    run(&e);
+    assert_int_equal(sess_next_seqno(s), N);
+    const struct met_owrec *rec;
+    size_t n = sess_ow_records(r, &rec);
+    assert_int_equal(n, N);
+    for (size_t i = 0; i < n; i++) {
+        assert_false(rec[i].lost);
+        assert_int_equal(rec[i].ttl, 255);
+        assert_true(rec[i].recv.ns >= rec[i].send.ns);
+        assert_true(rec[i].recv.ns - rec[i].send.ns < 1000000000LL);
+    }
+    struct sess_counters c = sess_counters(r);
+    assert_int_equal(c.received, N);
+    assert_int_equal(c.bad_hmac, 0);
+    sess_ow_finalize(r, N);
+    assert_int_equal(sess_ow_records(r, &rec), N);
+    sess_destroy(s);
+    sess_destroy(r);
+    loop_destroy(e.loop);
+}
+
+static void test_owamp_open(void **st)
+{
+    (void)st;
+    owamp_pair(WIRE_MODE_OPEN, AF_INET);
+    owamp_pair(WIRE_MODE_OPEN, AF_INET6);
+}
+
+static void test_owamp_auth_enc(void **st)
+{
+    (void)st;
+    owamp_pair(WIRE_MODE_AUTH, AF_INET);
+    owamp_pair(WIRE_MODE_ENC, AF_INET6);
+}
+
+/* A receiver whose keys differ from the sender's logs nothing, and counts bad HMACs. */
+static void test_owamp_wrong_keys(void **st)
+{
+    (void)st;
+    struct env e = {.loop = loop_create()};
+    cry_session_keys_generate(&e.keys);
+    struct cry_session_keys other;
+    cry_session_keys_generate(&other);
+    struct sock_udp ru, su;
+    open_sock(AF_INET, &ru);
+    open_sock(AF_INET, &su);
+    struct sess_config rc, sc;
+    sender_config(&sc, SESS_OW_SENDER, WIRE_MODE_AUTH, &e, ru.port, AF_INET);
+    rc = sc;
+    rc.kind = SESS_OW_RECEIVER;
+    rc.keys = &other;
+    loopback(AF_INET, su.port, &rc.peer);
+    struct sess *r = sess_create(e.loop, &ru, &rc);
+    struct sess *s = sess_create(e.loop, &su, &sc);
+    sess_on_sent(s, on_sent, &e);
+    sess_start(r);
+    sess_start(s);
+    run(&e);
+    const struct met_owrec *rec;
+    assert_int_equal(sess_ow_records(r, &rec), 0);
+    assert_int_equal(sess_counters(r).bad_hmac, N);
+    sess_ow_finalize(r, N);
+    assert_int_equal(sess_ow_records(r, &rec), N);
+    assert_true(rec[0].lost && rec[N - 1].lost);
+    sess_destroy(s);
+    sess_destroy(r);
+    loop_destroy(e.loop);
+}
+
+static void twamp_pair(uint32_t mode)
+{
+    struct env e = {.loop = loop_create()};
+    cry_session_keys_generate(&e.keys);
+    struct sock_udp ru, su;
+    open_sock(AF_INET, &ru);
+    open_sock(AF_INET, &su);
+    struct sess_config rc, sc;
+    sender_config(&sc, SESS_TW_SENDER, mode, &e, ru.port, AF_INET);
+    sc.padding = (mode & (WIRE_MODE_AUTH | WIRE_MODE_ENC)) ? 64 : 27;
+    rc = sc;
+    rc.kind = SESS_TW_REFLECTOR;
+    loopback(AF_INET, su.port, &rc.peer);
+    struct sess *r = sess_create(e.loop, &ru, &rc);
+    struct sess *s = sess_create(e.loop, &su, &sc);
+    sess_on_sent(s, on_sent, &e);
+    sess_start(r);
+    sess_start(s);
+    run(&e);
+    const struct met_twrec *rec;
+    size_t n = sess_tw_records(s, &rec);
+    assert_int_equal(n, N);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(rec[i].seq, i);
+        assert_int_equal(rec[i].refl_seq, i);
+        assert_true(rec[i].t1.ns <= rec[i].t2.ns);
+        assert_true(rec[i].t2.ns <= rec[i].t3.ns);
+        assert_true(rec[i].t3.ns <= rec[i].t4.ns);
+        assert_int_equal(rec[i].sender_ttl, 255);
+        assert_true(rec[i].flags & MET_TW_REFL_SEQ);
+    }
+    assert_int_equal(sess_counters(r).sent, N);
+    sess_destroy(s);
+    sess_destroy(r);
+    loop_destroy(e.loop);
+}
+
+static void test_twamp_modes(void **st)
+{
+    (void)st;
+    twamp_pair(WIRE_MODE_OPEN);
+    twamp_pair(WIRE_MODE_AUTH);
+    twamp_pair(WIRE_MODE_ENC);
+    twamp_pair(WIRE_MODE_MIXED);
+}
+
+static const uint8_t KEY[] = "stamp key";
+
+/* A STAMP or TWAMP Light sender against the stateless reflector. */
+static struct sess *light_run(struct env *e, enum sess_fmt fmt, uint32_t mode, uint32_t padding,
+                              struct light **lp)
+{
+    struct sock_udp lu, su;
+    open_sock(AF_INET, &lu);
+    open_sock(AF_INET, &su);
+    struct light_key k = {KEY, sizeof(KEY) - 1};
+    *lp = light_create(e->loop, &lu, &k, 1);
+    assert_non_null(*lp);
+    struct sess_config sc;
+    sender_config(&sc, SESS_TW_SENDER, mode, e, lu.port, AF_INET);
+    sc.fmt = fmt;
+    sc.stamp_key = KEY;
+    sc.stamp_key_len = sizeof(KEY) - 1;
+    sc.padding = padding;
+    sc.zero_padding = true;
+    struct sess *s = sess_create(e->loop, &su, &sc);
+    assert_non_null(s);
+    sess_on_sent(s, on_sent, e);
+    sess_start(s);
+    run(e);
+    return s;
+}
+
+static void test_stamp_open_and_auth(void **st)
+{
+    (void)st;
+    for (int auth = 0; auth < 2; auth++) {
+        struct env e = {.loop = loop_create()};
+        struct light *l;
+        struct sess *s = light_run(&e, SESS_FMT_STAMP, auth ? WIRE_MODE_AUTH : WIRE_MODE_OPEN, 0, &l);
+        const struct met_twrec *rec;
+        assert_int_equal(sess_tw_records(s, &rec), N);
+        for (int i = 0; i < N; i++) {
+            assert_int_equal(rec[i].seq, i);
+            assert_int_equal(rec[i].refl_seq, i); /* stateful: the flow's own counter */
+            assert_true(rec[i].t2.ns <= rec[i].t3.ns);
+        }
+        struct sess_counters c = light_counters(l);
+        assert_int_equal(c.received, N);
+        assert_int_equal(c.malformed, 0);
+        sess_destroy(s);
+        light_destroy(l);
+        loop_destroy(e.loop);
+    }
+}
+
+static void test_twamp_light(void **st)
+{
+    (void)st;
+    struct env e = {.loop = loop_create()};
+    struct light *l;
+    struct sess *s = light_run(&e, SESS_FMT_TWAMP, WIRE_MODE_OPEN, 27, &l);
+    const struct met_twrec *rec;
+    assert_int_equal(sess_tw_records(s, &rec), N);
+    assert_int_equal(light_counters(l).sent, N);
+    sess_destroy(s);
+    light_destroy(l);
+    loop_destroy(e.loop);
+}
+
+/* Raw STAMP packets with TLVs against the reflector: known TLVs answered, unknown flagged U,
+ * a TLV overrunning the packet flagged M, a bad STAMP HMAC answered as open (never as
+ * authenticated). */
+static void test_stamp_tlvs(void **st)
+{
+    (void)st;
+    struct loop *loop = loop_create();
+    struct sock_udp lu, cu;
+    open_sock(AF_INET, &lu);
+    assert_int_equal(sock_open_udp(AF_INET, NULL, 0, 0, SOCK_F_BLOCKING, &cu), 0);
+    struct light_key k = {KEY, sizeof(KEY) - 1};
+    struct light *l = light_create(loop, &lu, &k, 1);
+    struct sock_addr dst;
+    loopback(AF_INET, lu.port, &dst);
+
+    uint8_t pkt[256] = {0};
+    struct wire_stamp_sender p = {.seq = 7, .ts = clk_to_ntp(clk_now()).raw, .errest = 1, .ssid = 9};
+    size_t off = WIRE_STAMP_OPEN_LEN;
+    int n;
+    n = wire_tlv_encode(0, WIRE_TLV_PADDING, NULL, 8, pkt + off, sizeof(pkt) - off);
+    off += (size_t)n;
+    struct wire_tlv_cos cos = {.dscp1 = 46};
+    n = wire_tlv_cos_encode(0, &cos, pkt + off, sizeof(pkt) - off);
+    off += (size_t)n;
+    uint8_t direct[12] = {0, 0, 0, 5};
+    n = wire_tlv_encode(0, WIRE_TLV_DIRECT, direct, 12, pkt + off, sizeof(pkt) - off);
+    off += (size_t)n;
+    n = wire_tlv_encode(0, 200, (const uint8_t *)"abcd", 4, pkt + off, sizeof(pkt) - off);
+    off += (size_t)n;
+    size_t unknown_off = off - 8;
+    p.tlvs = pkt + WIRE_STAMP_OPEN_LEN;
+    p.tlvs_len = off - WIRE_STAMP_OPEN_LEN;
+    uint8_t buf[256];
+    n = wire_stamp_sender_encode(&p, WIRE_MODE_OPEN, buf, sizeof(buf));
+    assert_int_equal(n, (int)off);
+    assert_int_equal(sock_send_to(cu.fd, buf, off, &dst), 0);
+    for (int i = 0; i < 20; i++) {
+        loop_run_once(loop, 5);
+    }
+    uint8_t reply[512];
+    ssize_t got = recv(cu.fd, reply, sizeof(reply), MSG_DONTWAIT);
+    assert_int_equal(got, (ssize_t)off);
+    struct wire_stamp_reflector r;
+    assert_true(wire_stamp_reflector_decode(reply, (size_t)got, WIRE_MODE_OPEN, &r) >= 0);
+    assert_int_equal(r.sender_seq, 7);
+    assert_int_equal(r.ssid, 9);
+    struct wire_tlv_iter it;
+    struct wire_tlv t;
+    wire_tlv_iter_init(&it, r.tlvs, r.tlvs_len);
+    int seen = 0;
+    while (wire_tlv_next(&it, &t) == 1) {
+        seen++;
+        if (t.type == WIRE_TLV_COS) {
+            struct wire_tlv_cos c;
+            assert_int_equal(wire_tlv_cos_decode(&t, &c), 0);
+            assert_int_equal(c.dscp1, 46);
+            assert_int_equal(c.dscp2, 0); /* received with DSCP 0 */
+            assert_false(t.flags & WIRE_TLV_F_U);
+        } else if (t.type == WIRE_TLV_DIRECT) {
+            struct wire_tlv_direct d;
+            assert_int_equal(wire_tlv_direct_decode(&t, &d), 0);
+            assert_int_equal(d.s_tx, 5);
+            assert_int_equal(d.r_rx, 1);
+            assert_int_equal(d.r_tx, 1);
+        } else if (t.type == 200) {
+            assert_true(t.flags & WIRE_TLV_F_U);
+            assert_int_equal(t.off + WIRE_STAMP_OPEN_LEN, unknown_off);
+        } else {
+            assert_int_equal(t.type, WIRE_TLV_PADDING);
+            assert_int_equal(t.flags, 0);
+        }
+    }
+    assert_int_equal(seen, 4);
+
+    /* a TLV whose Length overruns the packet is flagged malformed */
+    lp_store16(buf + WIRE_STAMP_OPEN_LEN + 2, 200);
+    assert_int_equal(sock_send_to(cu.fd, buf, off, &dst), 0);
+    for (int i = 0; i < 20; i++) {
+        loop_run_once(loop, 5);
+    }
+    got = recv(cu.fd, reply, sizeof(reply), MSG_DONTWAIT);
+    assert_int_equal(got, (ssize_t)off);
+    assert_true(reply[WIRE_STAMP_OPEN_LEN] & WIRE_TLV_F_M);
+
+    /* authenticated packet with a wrong HMAC: not answered as authenticated */
+    memset(buf, 0, sizeof(buf));
+    struct wire_stamp_sender a = {.seq = 1, .errest = 1};
+    n = wire_stamp_sender_encode(&a, WIRE_MODE_AUTH, buf, sizeof(buf));
+    cry_stamp_hmac((const uint8_t *)"other", 5, buf, WIRE_STAMP_AUTH_HMAC_OFF, buf + WIRE_STAMP_AUTH_HMAC_OFF);
+    assert_int_equal(sock_send_to(cu.fd, buf, (size_t)n, &dst), 0);
+    for (int i = 0; i < 20; i++) {
+        loop_run_once(loop, 5);
+    }
+    got = recv(cu.fd, reply, sizeof(reply), MSG_DONTWAIT);
+    assert_int_equal(got, n); /* answered, as an unauthenticated TWAMP Light packet */
+    assert_int_not_equal(cry_stamp_verify(KEY, sizeof(KEY) - 1, reply, WIRE_STAMP_AUTH_HMAC_OFF,
+                                          reply + WIRE_STAMP_AUTH_HMAC_OFF), 0);
+    sock_close_udp(&cu);
+    light_destroy(l);
+    loop_destroy(loop);
+}
+
+int main(void)
+{
+    assert_int_equal(cry_init(), 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_owamp_open),        cmocka_unit_test(test_owamp_auth_enc),
+        cmocka_unit_test(test_owamp_wrong_keys),  cmocka_unit_test(test_twamp_modes),
+        cmocka_unit_test(test_stamp_open_and_auth), cmocka_unit_test(test_twamp_light),
+        cmocka_unit_test(test_stamp_tlvs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
