@@ -73,7 +73,7 @@ static int find_key(const struct light *l, const uint8_t *pkt, size_t len)
 }
 
 /* Answer the TLVs of a STAMP packet in place (RFC 8972 §4): fill what the reflector knows,
- * flag unknown types with U and malformed ones with M. key is set in authenticated mode. */
+ * flag unknown types with U (cleared on known ones) and malformed ones with M. key is set in authenticated mode. */
 static void answer_tlvs(struct light *l, uint8_t *area, size_t len, const struct sock_rxbuf *b,
                         const struct light_flow *f, const struct light_key *key)
 {
@@ -87,6 +87,7 @@ static void answer_tlvs(struct light *l, uint8_t *area, size_t len, const struct
         if (hdr[0] & WIRE_TLV_F_M) {
             continue;
         }
+        hdr[0] &= (uint8_t)~WIRE_TLV_F_U; /* RFC 8972 §4: cleared for types we understand */
         switch (t.type) {
         case WIRE_TLV_PADDING: break;
         case WIRE_TLV_LOCATION:

@@ -19,6 +19,8 @@ struct ow_dir {
     struct clk_time last;         /* scheduled time of the last packet */
 };
 
+#define PING_STOP_GRACE_NS 100000000 /* see wait_stop_grace */
+
 struct ow_run {
     struct app *a;
     const struct opts *o;
@@ -238,6 +240,25 @@ static void finalize_from(struct ow_run *r, const struct wire_stop_sessions *st)
     }
 }
 
+/* Without a session from the server, the server may or may not answer our Stop-Sessions
+ * with its own (the reference does, with no descriptions): give it a few round trips, so
+ * that a late one cannot be taken for the Fetch-Ack. */
+static int wait_stop_grace(struct ow_run *r)
+{
+    struct ctrl_event ev;
+    int64_t deadline = loop_mono_ns() + 4 * r->c.rtt_ns + PING_STOP_GRACE_NS;
+    int rc;
+    conn_flush(&r->c);
+    while ((rc = ctrl_next(r->c.ctrl, &ev)) == 0 && !r->c.eof && app_step(r->a, deadline) > 0) {
+        conn_read(&r->c);
+    }
+    if (rc < 0 || (rc > 0 && ev.type != CTRL_EV_STOP) || r->a->interrupted) {
+        fprintf(stderr, "%s: protocol error after Stop-Sessions\n", r->o->prog);
+        return -1;
+    }
+    return 0;
+}
+
 /* Our Stop-Sessions (describing what we sent), then the server's (what it sent). */
 static int stop_sessions(struct ow_run *r)
 {
@@ -254,6 +275,9 @@ static int stop_sessions(struct ow_run *r)
     if (rc < 0 || conn_flush(&r->c) < 0) {
         fprintf(stderr, "%s: cannot send Stop-Sessions: %s\n", r->o->prog, lp_strerror(rc));
         return -1;
+    }
+    if (!r->from.sess) {
+        return wait_stop_grace(r);
     }
     if (conn_expect(&r->c, CTRL_EV_STOP, loop_mono_ns() + PING_CTRL_WAIT_NS + r->loss_ns, &ev,
                     "Stop-Sessions") < 0) {

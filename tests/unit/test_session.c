@@ -289,7 +289,7 @@ static void test_stamp_tlvs(void **st)
     n = wire_tlv_encode(0, WIRE_TLV_PADDING, NULL, 8, pkt + off, sizeof(pkt) - off);
     off += (size_t)n;
     struct wire_tlv_cos cos = {.dscp1 = 46};
-    n = wire_tlv_cos_encode(0, &cos, pkt + off, sizeof(pkt) - off);
+    n = wire_tlv_cos_encode(WIRE_TLV_F_U, &cos, pkt + off, sizeof(pkt) - off);
     off += (size_t)n;
     uint8_t direct[12] = {0, 0, 0, 5};
     n = wire_tlv_encode(0, WIRE_TLV_DIRECT, direct, 12, pkt + off, sizeof(pkt) - off);
