@@ -26,7 +26,7 @@ UNIT_BIN := $(UNIT_SRC:.c=)
 TEST_BIN := $(UNIT_BIN) tests/interop/test_interop
 HELPERS  := $(patsubst %.c,%,$(wildcard tests/helpers/*.c)) $(if $(wildcard tests/netsim/netsim.c),tests/netsim/netsim)
 
-.PHONY: all check deps demo install uninstall clean format
+.PHONY: all check deps demo install uninstall clean format check-sanitize check-valgrind
 
 all: $(LIB) $(PROGS)
 
@@ -67,6 +67,21 @@ check: deps
 	@$(MAKE) --no-print-directory all $(TEST_BIN) $(HELPERS)
 	@sh tests/run.sh $(TEST_BIN) $(sort $(wildcard tests/e2e/*.sh))
 
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (rebuilds everything).
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+check-sanitize: deps
+	@$(MAKE) --no-print-directory clean
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    $(MAKE) --no-print-directory check OPTFLAGS="$(SAN_FLAGS)"
+	@$(MAKE) --no-print-directory clean
+
+# Unit and interoperability tests, and the daemons of the end-to-end tests, under valgrind.
+check-valgrind: deps
+	@command -v valgrind >/dev/null || { echo "check-valgrind: valgrind not installed"; exit 1; }
+	@$(MAKE) --no-print-directory all $(TEST_BIN) $(HELPERS)
+	@RUN_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	    sh tests/run.sh $(TEST_BIN) $(sort $(wildcard tests/e2e/*.sh))
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh
@@ -87,6 +102,9 @@ uninstall:
 	for f in $(notdir $(wildcard man/*.1)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man1/$$f; done
 	for f in $(notdir $(wildcard man/*.5)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man5/$$f; done
 	for f in $(notdir $(wildcard man/*.8)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$f; done
+
+# Further targets (fuzz, bench, ...) live in mk/*.mk.
+-include $(sort $(wildcard mk/*.mk))
 
 format:
 	clang-format -i libprotocol/*.[ch] owampd/*.c twampd/*.c owping/*.[ch] tests/*/*.c

@@ -298,6 +298,29 @@ static void conn_io(struct loop *loop, int fd, unsigned events, void *arg)
     }
 }
 
+/* REFWAIT (RFC 5357 §4.2): stop a started reflector session that has received nothing
+ * for testtimeout seconds. */
+static void check_refwait(struct srv_conn *c, int64_t now)
+{
+    int64_t refwait = (int64_t)c->srv->conf.testtimeout_s * 1000000000LL;
+    if (c->srv->ops->proto != WIRE_TWAMP || refwait <= 0 || !c->started) {
+        return;
+    }
+    for (unsigned i = 0; i < c->nsess; i++) {
+        struct srv_session *ss = &c->sess[i];
+        uint64_t rx = sess_counters(ss->s).received;
+        if (ss->seen_ns == 0 || rx != ss->seen_rx) {
+            ss->seen_rx = rx;
+            ss->seen_ns = now;
+        } else if (!ss->stopped && now - ss->seen_ns > refwait) {
+            sess_stop(ss->s);
+            ss->stopped = true;
+            srv_log(c->srv, LOG_INFO, "test session of %s idle for %u s (REFWAIT): stopped",
+                    c->peer_text, (unsigned)c->srv->conf.testtimeout_s);
+        }
+    }
+}
+
 /* Once a second: SERVWAIT on the control channel, REFWAIT on started sessions. */
 static void conn_tick(struct loop *loop, loop_timer_id id, void *arg)
 {
@@ -314,6 +337,7 @@ static void conn_tick(struct loop *loop, loop_timer_id id, void *arg)
         conn_close(c);
         return;
     }
+    check_refwait(c, now);
     c->tick = loop_timer_add(loop, now + SRV_TICK_NS, conn_tick, c);
 }
 

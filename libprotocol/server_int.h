@@ -22,6 +22,8 @@ struct srv_session {
     struct wire_slot *slots;
     uint32_t next_seqno;     /* receiver: from the peer's Stop-Sessions */
     bool stopped;
+    uint64_t seen_rx;        /* packets received at the last tick (REFWAIT) */
+    int64_t seen_ns;         /* when that count last changed */
 };
 
 struct srv_conn {

@@ -10,6 +10,29 @@
 #include "sched.h"
 
 #define SESS_PKT_MAX 65536
+#define SESS_TX_RING 4096         /* sends awaiting their TX timestamp */
+#define SESS_BIAS_RING (1u << 16) /* TWAMP: per-seq TX bias until the reply comes */
+#define SESS_HIST_BINS 640
+
+/* Non-negative ns values, 16 sub-bins per power of two. */
+struct sess_hist {
+    uint32_t bin[SESS_HIST_BINS];
+    uint64_t n;
+    int64_t max;
+};
+
+/* A packet sent, waiting for its TX timestamp (OPT_ID counts successful sends). */
+struct sess_txslot {
+    uint32_t id, seq;
+    int64_t t1_ns, sched_ns;
+    bool used;
+};
+
+struct sess_bias {
+    uint32_t seq;
+    int32_t bias_ns;
+    bool used;
+};
 
 struct sess {
     struct sess_config cfg;
@@ -31,6 +54,12 @@ struct sess {
     sess_cb on_sent;
     void *on_sent_arg;
     uint8_t *pad;
+    bool tx_stamps;
+    struct sess_txslot *txq;
+    struct sess_bias *bias_ring;
+    struct sess_hist late_user, late_kernel, bias;
+    uint64_t stamped;
+    enum clk_source tx_src;
     /* records */
     struct met_owrec *ow;
     struct met_twrec *tw;
@@ -125,6 +154,111 @@ static bool rec_reserve(struct sess *s)
     return true;
 }
 
+/* ------------------------------------------------------------ send timing */
+
+static unsigned hist_index(int64_t v)
+{
+    if (v < 16) {
+        return v < 0 ? 0 : (unsigned)v;
+    }
+    unsigned msb = 63u - (unsigned)__builtin_clzll((unsigned long long)v);
+    unsigned idx = (msb - 3) * 16 + (unsigned)((v >> (msb - 4)) & 15);
+    return idx < SESS_HIST_BINS ? idx : SESS_HIST_BINS - 1;
+}
+
+/* Upper bound of a bin's values. */
+static int64_t hist_value(unsigned idx)
+{
+    if (idx < 16) {
+        return idx;
+    }
+    unsigned msb = idx / 16 + 3;
+    int64_t lo = (int64_t)(16 + idx % 16) << (msb - 4);
+    return lo + ((int64_t)1 << (msb - 4)) - 1;
+}
+
+static void hist_add(struct sess_hist *h, int64_t v)
+{
+    h->bin[hist_index(v)]++;
+    h->n++;
+    if (v > h->max) {
+        h->max = v;
+    }
+}
+
+static int64_t hist_pct(const struct sess_hist *h, double pct)
+{
+    uint64_t rank = (uint64_t)((double)h->n * pct / 100.0 + 0.999999);
+    uint64_t seen = 0;
+    for (unsigned i = 0; i < SESS_HIST_BINS && h->n; i++) {
+        seen += h->bin[i];
+        if (seen >= rank) {
+            return hist_value(i) < h->max ? hist_value(i) : h->max;
+        }
+    }
+    return 0;
+}
+
+/* A TX timestamp from the error queue: match it to its send. */
+static void on_tx_stamp(void *arg, const struct sock_txts *ts)
+{
+    struct sess *s = arg;
+    struct sess_txslot *q = &s->txq[ts->id % SESS_TX_RING];
+    if (!q->used || q->id != ts->id) {
+        return;
+    }
+    q->used = false;
+    int64_t bias = ts->ts.ns - q->t1_ns;
+    hist_add(&s->bias, bias);
+    hist_add(&s->late_kernel, ts->ts.ns - q->sched_ns);
+    s->stamped++;
+    s->tx_src = ts->src;
+    if (s->bias_ring) {
+        struct sess_bias *b = &s->bias_ring[q->seq % SESS_BIAS_RING];
+        *b = (struct sess_bias){.seq = q->seq, .used = true,
+                                .bias_ns = bias > INT32_MAX ? INT32_MAX : (int32_t)bias};
+    }
+}
+
+/* Remember a successful send until its TX timestamp comes back. */
+static void note_send(struct sess *s, int64_t t1_ns)
+{
+    hist_add(&s->late_user, t1_ns - s->next_time.ns);
+    if (s->tx_stamps) {
+        uint32_t id = (uint32_t)s->cnt.sent;
+        s->txq[id % SESS_TX_RING] = (struct sess_txslot){.id = id, .seq = s->next_seq,
+                                                         .t1_ns = t1_ns,
+                                                         .sched_ns = s->next_time.ns,
+                                                         .used = true};
+    }
+}
+
+/* TWAMP: the kernel TX time of seq's packet, when known. */
+static bool kernel_t1(const struct sess *s, uint32_t seq, int64_t written_ns, struct clk_time *out)
+{
+    const struct sess_bias *b = s->bias_ring ? &s->bias_ring[seq % SESS_BIAS_RING] : NULL;
+    if (!b || !b->used || b->seq != seq) {
+        return false;
+    }
+    out->ns = written_ns + b->bias_ns;
+    return true;
+}
+
+struct sess_tx_stats sess_tx_stats(const struct sess *s)
+{
+    const struct sess_hist *late = s->stamped ? &s->late_kernel : &s->late_user;
+    struct sess_tx_stats t = {.stamped = s->stamped,
+                              .source = s->stamped ? s->tx_src : CLK_SRC_USER,
+                              .late_p50_ns = hist_pct(late, 50), .late_p99_ns = hist_pct(late, 99),
+                              .late_max_ns = late->max};
+    if (s->stamped) {
+        t.bias_p50_ns = hist_pct(&s->bias, 50);
+        t.bias_p99_ns = hist_pct(&s->bias, 99);
+        t.bias_max_ns = s->bias.max;
+    }
+    return t;
+}
+
 /* ------------------------------------------------------------------- sender */
 
 /* Encode, protect and send packet seq, stamped now. */
@@ -156,6 +290,7 @@ static void send_one(struct sess *s)
         s->cnt.tx_errors++;
         return;
     }
+    note_send(s, now.ns);
     s->cnt.sent++;
 }
 
@@ -242,6 +377,14 @@ static int sender_init(struct sess *s)
         cry_random(s->pad, s->cfg.padding);
     }
     sock_pacer_init(&s->pacer, s->cfg.spin_ns > 0 ? s->cfg.spin_ns : 1);
+    struct sock_tstamp ts;
+    sock_tstamp_enable(s->sock.fd, SOCK_F_TX_TSTAMP, 0, &ts);
+    if (ts.tx != CLK_SRC_NONE && (s->txq = calloc(SESS_TX_RING, sizeof(*s->txq)))) {
+        s->tx_stamps = true;
+        if (s->cfg.kind == SESS_TW_SENDER) {
+            s->bias_ring = calloc(SESS_BIAS_RING, sizeof(*s->bias_ring));
+        }
+    }
     if (s->cfg.tos >= 0) {
         sock_set_tos(s->sock.fd, s->sock.family, (uint8_t)s->cfg.tos);
     }
@@ -359,6 +502,10 @@ static void log_tw(struct sess *s, const struct sock_rxbuf *b)
         s->cnt.malformed++;
         return;
     }
+    t.t1_src = CLK_SRC_USER;
+    if (kernel_t1(s, t.seq, t.t1.ns, &t.t1)) {
+        t.t1_src = (uint8_t)s->tx_src;
+    }
     if (!rec_reserve(s)) {
         return;
     }
@@ -371,7 +518,12 @@ static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
 {
     struct sess *s = arg;
     (void)loop;
-    (void)events;
+    if (events & LOOP_ERR) {
+        sock_read_tx_timestamps(fd, on_tx_stamp, s);
+    }
+    if (!(events & LOOP_READ) || !s->rx.mem) {
+        return;
+    }
     for (int round = 0; round < 16; round++) {
         int n = sock_recv_batch(fd, s->rx.slot, SOCK_BATCH_MAX);
         if (n <= 0) {
@@ -438,13 +590,12 @@ static int sess_init(struct sess *s)
     if (s->cfg.kind == SESS_OW_RECEIVER && !(s->seen = calloc(s->cfg.npackets / 8 + 1, 1))) {
         return LP_E_NOMEM;
     }
-    if (s->cfg.kind != SESS_OW_SENDER) {
-        if ((rc = sess_rxring_init(&s->rx, SESS_PKT_MAX)) < 0) {
-            return rc;
-        }
-        return loop_add_fd(s->loop, s->sock.fd, LOOP_READ, on_readable, s);
+    if (s->cfg.kind != SESS_OW_SENDER && (rc = sess_rxring_init(&s->rx, SESS_PKT_MAX)) < 0) {
+        return rc;
     }
-    return 0;
+    /* an OWAMP sender only listens to its error queue (TX timestamps) */
+    unsigned events = s->cfg.kind == SESS_OW_SENDER ? 0 : LOOP_READ;
+    return loop_add_fd(s->loop, s->sock.fd, events, on_readable, s);
 }
 
 struct sess *sess_create(struct loop *loop, struct sock_udp *sock, const struct sess_config *cfg)
@@ -489,6 +640,8 @@ void sess_destroy(struct sess *s)
     sess_rxring_free(&s->rx);
     free(s->slots);
     free(s->pad);
+    free(s->txq);
+    free(s->bias_ring);
     free(s->ow);
     free(s->tw);
     free(s->seen);

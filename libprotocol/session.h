@@ -1,7 +1,9 @@
 /* session.h - test sessions on the event loop: OWAMP sender and receiver, TWAMP
  * Session-Sender and Session-Reflector, TWAMP Light / STAMP sender. One struct per session,
  * no process or thread; every packet is stamped just before it leaves and its receive time
- * comes from the kernel (or NIC) when the socket provides it. */
+ * comes from the kernel (or NIC) when the socket provides it. Senders also collect the
+ * kernel's TX timestamp of every packet from the socket's error queue: a TWAMP sender uses it
+ * as T1 for the round trip (the written T1 stays in the packet). */
 #ifndef LP_SESSION_H
 #define LP_SESSION_H
 
@@ -101,6 +103,19 @@ size_t sess_tw_records(const struct sess *s, const struct met_twrec **out);
 
 /* A copy of the counters. */
 struct sess_counters sess_counters(const struct sess *s);
+
+/* Send-side timing of a sender. Lateness is how long after its scheduled time a packet left
+ * (the kernel's TX timestamp when there is one, else the timestamp written in the packet);
+ * bias is the kernel TX timestamp minus the written one. Percentiles come from a histogram
+ * with 1/16 relative resolution (bounded memory whatever the packet count). */
+struct sess_tx_stats {
+    uint64_t stamped;       /* packets with a kernel or NIC TX timestamp */
+    enum clk_source source; /* of those timestamps (KERNEL or HARDWARE), USER when none */
+    int64_t late_p50_ns, late_p99_ns, late_max_ns;
+    int64_t bias_p50_ns, bias_p99_ns, bias_max_ns; /* 0 when nothing was stamped */
+};
+
+struct sess_tx_stats sess_tx_stats(const struct sess *s);
 
 /* SID for a session whose receiver has address octets addr (4 or 16): the last four
  * address octets, the current NTP time and four random octets (RFC 4656 §3.5). */

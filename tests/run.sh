@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run every test program and script given as arguments. Each prints TAP ("ok N ..." /
 # "not ok N ..."; "# SKIP" counts as skipped). Ends with one summary line and fails if any
-# test failed or a program exited non-zero.
+# test failed or a program exited non-zero. RUN_WRAPPER (e.g. valgrind) prefixes test
+# programs; e2e scripts use it for the daemons they start.
 set -u
 pass=0 fail=0 skip=0 broken=""
 log=$(mktemp)
@@ -10,7 +11,7 @@ for t in "$@"; do
     echo "== $t"
     case "$t" in
     *.sh) CMOCKA_MESSAGE_OUTPUT=TAP bash "$t" >"$log" 2>&1 ;;
-    *) CMOCKA_MESSAGE_OUTPUT=TAP "./$t" >"$log" 2>&1 ;;
+    *) CMOCKA_MESSAGE_OUTPUT=TAP ${RUN_WRAPPER:-} "./$t" >"$log" 2>&1 ;;
     esac
     rc=$?
     grep -E '^(not )?ok |^#' "$log" | grep -v '^# *$' | sed 's/^/   /'

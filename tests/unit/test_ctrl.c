@@ -246,7 +246,15 @@ static void test_tamper(void **state)
         ctrl_output_done(pr.cli, n);
         assert_int_equal(ctrl_input(pr.srv, buf, 32), 0);
         int rc = ctrl_next(pr.srv, &ev);
-        assert_true(rc == LP_E_HMAC || rc == LP_E_CMD || rc == LP_E_MBZ);
+        /* garbage may decrypt to a longer command: the server then waits for more octets,
+         * and the HMAC fails once that message is complete */
+        uint8_t zeros[16] = {0};
+        for (int more = 0; rc == 0 && more < 4096; more++) {
+            assert_int_equal(ctrl_input(pr.srv, zeros, sizeof(zeros)), 0);
+            rc = ctrl_next(pr.srv, &ev);
+        }
+        assert_true(rc == LP_E_HMAC || rc == LP_E_CMD || rc == LP_E_MBZ || rc == LP_E_LEN ||
+                    rc == LP_E_VALUE);
         assert_true(ctrl_closed(pr.srv));
         done(&pr);
     }

@@ -102,6 +102,12 @@ static void owamp_pair(uint32_t mode, int family)
     struct sess_counters c = sess_counters(r);
     assert_int_equal(c.received, N);
     assert_int_equal(c.bad_hmac, 0);
+    struct sess_tx_stats tx = sess_tx_stats(s);
+    assert_int_equal(tx.stamped, N); /* every packet's kernel TX timestamp came back */
+    assert_int_equal(tx.source, CLK_SRC_KERNEL);
+    assert_true(tx.bias_p50_ns >= 0 && tx.bias_p50_ns <= tx.bias_p99_ns);
+    assert_true(tx.bias_p99_ns <= tx.bias_max_ns);
+    assert_true(tx.late_p50_ns >= 0 && tx.late_p50_ns <= tx.late_max_ns);
     sess_ow_finalize(r, N);
     assert_int_equal(sess_ow_records(r, &rec), N);
     sess_destroy(s);
@@ -187,6 +193,7 @@ static void twamp_pair(uint32_t mode)
         assert_true(rec[i].t3.ns <= rec[i].t4.ns);
         assert_int_equal(rec[i].sender_ttl, 255);
         assert_true(rec[i].flags & MET_TW_REFL_SEQ);
+        assert_int_equal(rec[i].t1_src, CLK_SRC_KERNEL); /* T1 is the kernel TX time */
     }
     assert_int_equal(sess_counters(r).sent, N);
     sess_destroy(s);
