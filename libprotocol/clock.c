@@ -210,6 +210,7 @@ int clk_state_read(struct clk_state *st)
         return LP_E_IO;
     }
     clk_state_from_kernel(ret, tx.status, tx.esterror, tx.maxerror, st);
+    st->tai_offset_s = (int32_t)tx.tai;
     return 0;
 }
 

@@ -69,6 +69,7 @@ struct clk_state {
     bool synced;
     uint64_t esterror_ns;
     uint64_t maxerror_ns;
+    int32_t tai_offset_s; /* TAI - UTC as the kernel knows it (0 when unset) */
 };
 
 /* Read the kernel clock state; returns 0 or LP_E_IO. */

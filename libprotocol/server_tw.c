@@ -88,7 +88,7 @@ const struct srv_ops srv_twamp_ops = {
     .conf_name = "twamp",
     .default_port = "862",
     .features = WIRE_MODE_INDIV_CTRL | WIRE_MODE_REFLECT_OCTETS | WIRE_MODE_SYMMETRIC |
-                WIRE_MODE_DSCP_ECN,
+                WIRE_MODE_DSCP_ECN | WIRE_MODE_PTP,
     .request = tw_request,
     .start = tw_start,
     .stop = tw_stop,

@@ -39,6 +39,7 @@ struct sess {
     struct loop *loop;
     struct sock_udp sock;
     bool started, stopped;
+    bool ptp; /* RFC 8186: timestamps in PTPv2 truncated format */
     enum cry_test_mode cmode;
     struct cry_test_keys tkeys;
     uint32_t layout_mode; /* WIRE_MODE_OPEN or WIRE_MODE_AUTH: which packet layout */
@@ -78,6 +79,7 @@ uint16_t sess_errest_get(struct sess_errest *e, struct clk_time now)
             st.synced = false;
         }
         e->raw = clk_errest_encode(clk_state_errest(&st));
+        e->tai_ns = (int64_t)st.tai_offset_s * 1000000000LL;
         e->checked_ns = now.ns;
     }
     return e->raw;
@@ -102,12 +104,22 @@ void sess_rxring_free(struct sess_rxring *r)
     r->mem = NULL;
 }
 
-struct clk_time sess_wire_time(uint64_t ts, uint16_t errest)
+struct clk_time sess_wire_time(uint64_t ts, uint16_t errest, int64_t tai_ns)
 {
     if (errest & WIRE_ERREST_Z) {
-        return clk_from_ptp(ts);
+        return (struct clk_time){clk_from_ptp(ts).ns - tai_ns};
     }
     return clk_from_ntp((struct clk_ntp){ts});
+}
+
+uint64_t sess_wire_stamp(struct clk_time t, bool ptp, const struct sess_errest *e, uint16_t *errest)
+{
+    if (!ptp) {
+        *errest &= (uint16_t)~WIRE_ERREST_Z;
+        return clk_to_ntp(t).raw;
+    }
+    *errest |= WIRE_ERREST_Z;
+    return clk_to_ptp((struct clk_time){t.ns + e->tai_ns});
 }
 
 bool sess_same_host(const struct sock_addr *a, const struct sock_addr *b)
@@ -267,7 +279,7 @@ static void send_one(struct sess *s)
     uint8_t *b = s->txbuf;
     struct clk_time now = clk_now();
     uint16_t err = sess_errest_get(&s->errest, now);
-    uint64_t ts = clk_to_ntp(now).raw;
+    uint64_t ts = sess_wire_stamp(now, s->ptp, &s->errest, &err);
     int n;
     if (s->cfg.fmt == SESS_FMT_STAMP) {
         struct wire_stamp_sender p = {.seq = s->next_seq, .ts = ts, .errest = err,
@@ -408,7 +420,7 @@ static void log_ow(struct sess *s, const struct sock_rxbuf *b)
         return;
     }
     struct met_owrec *r = &s->ow[s->nrec++];
-    *r = (struct met_owrec){.seq = p.seq, .send = sess_wire_time(p.ts, p.errest),
+    *r = (struct met_owrec){.seq = p.seq, .send = sess_wire_time(p.ts, p.errest, s->errest.tai_ns),
                             .recv = b->info.ts, .send_err = p.errest,
                             .recv_err = sess_errest_get(&s->errest, b->info.ts),
                             .ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
@@ -439,15 +451,17 @@ static void reflect(struct sess *s, struct sock_rxbuf *b)
     memset(pad, 0, padlen);
     size_t refl = s->cfg.reflect_octets < p.pad_len ? s->cfg.reflect_octets : p.pad_len;
     memcpy(pad, p.pad, refl < padlen ? refl : padlen);
+    uint16_t rerr = sess_errest_get(&s->errest, b->info.ts);
     struct wire_reflector_pkt r = {
-        .seq = s->refl_seq, .recv_ts = clk_to_ntp(b->info.ts).raw, .sender_seq = p.seq,
+        .seq = s->refl_seq, .recv_ts = sess_wire_stamp(b->info.ts, s->ptp, &s->errest, &rerr),
+        .sender_seq = p.seq,
         .sender_ts = p.ts, .sender_errest = p.errest,
         .sender_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
         .sender_dscp_ecn = (uint8_t)(b->info.tos >= 0 ? b->info.tos : 0), .pad = pad,
         .pad_len = padlen};
     struct clk_time t3 = clk_now();
-    r.ts = clk_to_ntp(t3).raw;
     r.errest = sess_errest_get(&s->errest, t3);
+    r.ts = sess_wire_stamp(t3, s->ptp, &s->errest, &r.errest);
     uint32_t mode = s->layout_mode | (s->cfg.mode & WIRE_MODE_DSCP_ECN);
     int n = wire_reflector_encode(&r, mode, s->txbuf, sizeof(s->txbuf));
     if (n > 0 && cry_test_seal(&s->tkeys, s->cmode, CRY_PKT_REFLECTOR, s->txbuf, (size_t)n) == 0 &&
@@ -478,9 +492,9 @@ static void log_tw(struct sess *s, const struct sock_rxbuf *b)
             return;
         }
         t.seq = r.sender_seq, t.refl_seq = r.seq, t.sender_ttl = r.sender_ttl;
-        t.t1 = sess_wire_time(r.sender_ts, r.sender_errest), t.t1_err = r.sender_errest;
-        t.t2 = sess_wire_time(r.recv_ts, r.errest), t.t2_err = r.errest;
-        t.t3 = sess_wire_time(r.ts, r.errest), t.t3_err = r.errest;
+        t.t1 = sess_wire_time(r.sender_ts, r.sender_errest, s->errest.tai_ns), t.t1_err = r.sender_errest;
+        t.t2 = sess_wire_time(r.recv_ts, r.errest, s->errest.tai_ns), t.t2_err = r.errest;
+        t.t3 = sess_wire_time(r.ts, r.errest, s->errest.tai_ns), t.t3_err = r.errest;
     } else {
         struct wire_reflector_pkt r;
         if (cry_test_open(&s->tkeys, s->cmode, CRY_PKT_REFLECTOR, b->data, b->len) < 0) {
@@ -493,9 +507,9 @@ static void log_tw(struct sess *s, const struct sock_rxbuf *b)
             return;
         }
         t.seq = r.sender_seq, t.refl_seq = r.seq, t.sender_ttl = r.sender_ttl;
-        t.t1 = sess_wire_time(r.sender_ts, r.sender_errest), t.t1_err = r.sender_errest;
-        t.t2 = sess_wire_time(r.recv_ts, r.errest), t.t2_err = r.errest;
-        t.t3 = sess_wire_time(r.ts, r.errest), t.t3_err = r.errest;
+        t.t1 = sess_wire_time(r.sender_ts, r.sender_errest, s->errest.tai_ns), t.t1_err = r.sender_errest;
+        t.t2 = sess_wire_time(r.recv_ts, r.errest, s->errest.tai_ns), t.t2_err = r.errest;
+        t.t3 = sess_wire_time(r.ts, r.errest, s->errest.tai_ns), t.t3_err = r.errest;
         t.flags = MET_TW_REFL_SEQ;
     }
     if (t.seq >= s->cfg.npackets) {
@@ -575,6 +589,7 @@ static int setup_crypto(struct sess *s)
 
 static int sess_init(struct sess *s)
 {
+    s->ptp = (s->cfg.mode & WIRE_MODE_PTP) != 0;
     int rc = setup_crypto(s);
     if (rc < 0) {
         return rc;

@@ -8,6 +8,7 @@
 struct sess_errest {
     uint16_t raw;
     int64_t checked_ns;
+    int64_t tai_ns; /* TAI - UTC, for PTP timestamps (RFC 8186) */
 };
 
 /* The current Error Estimate field, re-reading the kernel clock state when now is more
@@ -23,8 +24,12 @@ struct sess_rxring {
 int sess_rxring_init(struct sess_rxring *r, size_t len);
 void sess_rxring_free(struct sess_rxring *r);
 
-/* Decode a wire timestamp using the Z bit of its Error Estimate. */
-struct clk_time sess_wire_time(uint64_t ts, uint16_t errest);
+/* Decode a wire timestamp using the Z bit of its Error Estimate: NTP, or PTPv2 truncated
+ * (TAI) converted back to UTC with tai_ns. */
+struct clk_time sess_wire_time(uint64_t ts, uint16_t errest, int64_t tai_ns);
+
+/* Encode t in NTP format, or in PTP format (TAI) when ptp; sets the Z bit of *errest. */
+uint64_t sess_wire_stamp(struct clk_time t, bool ptp, const struct sess_errest *e, uint16_t *errest);
 
 /* True when a and b hold the same IP address (ports ignored). */
 bool sess_same_host(const struct sock_addr *a, const struct sock_addr *b);

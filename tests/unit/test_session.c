@@ -194,6 +194,9 @@ static void twamp_pair(uint32_t mode)
         assert_int_equal(rec[i].sender_ttl, 255);
         assert_true(rec[i].flags & MET_TW_REFL_SEQ);
         assert_int_equal(rec[i].t1_src, CLK_SRC_KERNEL); /* T1 is the kernel TX time */
+        bool ptp = (mode & WIRE_MODE_PTP) != 0;
+        assert_int_equal((rec[i].t2_err & WIRE_ERREST_Z) != 0, ptp);
+        assert_int_equal((rec[i].t1_err & WIRE_ERREST_Z) != 0, ptp);
     }
     assert_int_equal(sess_counters(r).sent, N);
     sess_destroy(s);
@@ -208,6 +211,7 @@ static void test_twamp_modes(void **st)
     twamp_pair(WIRE_MODE_AUTH);
     twamp_pair(WIRE_MODE_ENC);
     twamp_pair(WIRE_MODE_MIXED);
+    twamp_pair(WIRE_MODE_OPEN | WIRE_MODE_PTP); /* RFC 8186 timestamps, same ordering */
 }
 
 static const uint8_t KEY[] = "stamp key";
