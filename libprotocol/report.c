@@ -178,6 +178,11 @@ static void put_reordering(FILE *f, const struct met_reorder *r)
 
 static void put_sources(FILE *f, const uint64_t c[4])
 {
+    if (c[CLK_SRC_KERNEL] + c[CLK_SRC_HARDWARE] + c[CLK_SRC_USER] == 0) {
+        /* records fetched from a remote receiver do not say how they were stamped */
+        fprintf(f, "timestamps: source not reported by the receiver\n");
+        return;
+    }
     fprintf(f, "timestamps: %" PRIu64 " kernel, %" PRIu64 " hardware, %" PRIu64 " user\n",
             c[CLK_SRC_KERNEL], c[CLK_SRC_HARDWARE], c[CLK_SRC_USER]);
 }

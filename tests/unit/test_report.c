@@ -164,6 +164,25 @@ static void test_ow_summary_loss(void **state)
     met_ow_stats_free(&s);
 }
 
+/* Records fetched from a remote receiver carry no timestamp source: the summary says so. */
+static void test_ow_summary_remote_source(void **state)
+{
+    (void)state;
+    struct met_owrec r[4];
+    struct met_ow_stats s;
+    struct rep_opts o = {0};
+    struct buf b;
+    stats_a(r, &s);
+    memset(s.src_count, 0, sizeof(s.src_count));
+    buf_open(&b);
+    assert_int_equal(rep_ow_summary(b.f, &session, &o, &s), 0);
+    const char *text = buf_close(&b);
+    assert_non_null(strstr(text, "\ntimestamps: source not reported by the receiver\n"));
+    assert_null(strstr(text, "0 kernel"));
+    free(b.data);
+    met_ow_stats_free(&s);
+}
+
 static void test_ow_summary_reorder_hops(void **state)
 {
     (void)state;
@@ -778,6 +797,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ow_summary_loss),
         cmocka_unit_test(test_ow_summary_reorder_hops),
+        cmocka_unit_test(test_ow_summary_remote_source),
         cmocka_unit_test(test_tw_summary),
         cmocka_unit_test(test_tw_summary_direction_and_offset),
         cmocka_unit_test(test_ow_machine),
