@@ -1,7 +1,7 @@
 /* client.c - what OWAMP and TWAMP runs share: the loop helpers, connection set-up with mode
  * choice and authentication, pass-phrases, test sockets and schedules. */
-#include <errno.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -73,8 +73,10 @@ const char *ping_accept_str(uint8_t accept)
     case WIRE_ACCEPT_FAILURE: return "failure, reason unspecified";
     case WIRE_ACCEPT_INTERNAL: return "internal error";
     case WIRE_ACCEPT_UNSUPPORTED: return "some aspect of the request is not supported";
-    case WIRE_ACCEPT_PERM_LIMIT: return "cannot perform the request due to permanent resource limitations";
-    case WIRE_ACCEPT_TEMP_LIMIT: return "cannot perform the request due to temporary resource limitations";
+    case WIRE_ACCEPT_PERM_LIMIT:
+        return "cannot perform the request due to permanent resource limitations";
+    case WIRE_ACCEPT_TEMP_LIMIT:
+        return "cannot perform the request due to temporary resource limitations";
     default: return "reserved Accept value";
     }
 }
@@ -127,8 +129,7 @@ int ping_passphrase(const struct opts *o, uint8_t *out, size_t cap)
     return (int)strlen((const char *)out);
 }
 
-int ping_open_test_socket(const struct opts *o, const struct sock_addr *local,
-                          struct sock_udp *out)
+int ping_open_test_socket(const struct opts *o, const struct sock_addr *local, struct sock_udp *out)
 {
     if (sock_open_udp(local->ss.ss_family, local, o->port_lo, o->port_hi, 0, out) < 0) {
         fprintf(stderr, "%s: cannot open a test socket: %s\n", o->prog,
@@ -137,7 +138,8 @@ int ping_open_test_socket(const struct opts *o, const struct sock_addr *local,
     }
     if (o->bind_dev && setsockopt(out->fd, SOL_SOCKET, SO_BINDTODEVICE, o->bind_dev,
                                   (socklen_t)strlen(o->bind_dev) + 1) < 0) {
-        fprintf(stderr, "%s: cannot bind to device %s: %s\n", o->prog, o->bind_dev, strerror(errno));
+        fprintf(stderr, "%s: cannot bind to device %s: %s\n", o->prog, o->bind_dev,
+                strerror(errno));
         sock_close_udp(out);
         return -1;
     }
@@ -184,40 +186,54 @@ static int authenticate(struct app *a, struct conn *c, const struct wire_greetin
     struct ctrl_event ev;
     if (!(*mode = ctrl_choose_mode(g->modes, want))) {
         fprintf(stderr, "%s: no common mode with server (server offers%s%s%s%s%s)\n", o->prog,
-                g->modes & WIRE_MODE_OPEN ? " open" : "", g->modes & WIRE_MODE_AUTH ? " authenticated" : "",
-                g->modes & WIRE_MODE_ENC ? " encrypted" : "", g->modes & WIRE_MODE_MIXED ? " mixed" : "",
+                g->modes & WIRE_MODE_OPEN ? " open" : "",
+                g->modes & WIRE_MODE_AUTH ? " authenticated" : "",
+                g->modes & WIRE_MODE_ENC ? " encrypted" : "",
+                g->modes & WIRE_MODE_MIXED ? " mixed" : "",
                 g->modes & WIRE_MODE_SECURITY ? "" : " nothing");
         return -1;
     }
     if (*mode != WIRE_MODE_OPEN && (passlen = ping_passphrase(o, pass, sizeof(pass))) < 0) {
         return -1;
     }
-    int rc = ctrl_client_setup(c->ctrl, *mode, *mode == WIRE_MODE_OPEN ? NULL : o->identity,
-                               pass, (size_t)passlen);
+    int rc = ctrl_client_setup(c->ctrl, *mode, *mode == WIRE_MODE_OPEN ? NULL : o->identity, pass,
+                               (size_t)passlen);
     cry_wipe(pass, sizeof(pass));
     if (rc < 0) {
         fprintf(stderr, "%s: cannot set up the connection: %s\n", o->prog, lp_strerror(rc));
         return -1;
     }
-    if (conn_flush(c) < 0 || conn_expect(c, CTRL_EV_SERVER_START,
-                                         loop_mono_ns() + PING_CTRL_WAIT_NS, &ev, "Server-Start") < 0) {
+    if (conn_flush(c) < 0) {
         return -1;
     }
-    if (ev.u.server_start.accept != WIRE_ACCEPT_OK) {
-        fprintf(stderr, "%s: server denied access (wrong identity or pass-phrase, or mode refused)\n",
+    /* a server may close at once instead of sending Server-Start with Accept 1 */
+    rc = c->eof ? -1 : conn_poll_event(c, loop_mono_ns() + PING_CTRL_WAIT_NS, &ev);
+    if (rc == 0) {
+        fprintf(stderr, "%s: timed out waiting for Server-Start from the server\n", o->prog);
+        return -1;
+    }
+    if ((rc < 0 && !c->eof) || (rc > 0 && ev.type != CTRL_EV_SERVER_START)) {
+        if (rc > 0) {
+            fprintf(stderr, "%s: protocol error while waiting for Server-Start\n", o->prog);
+        }
+        return -1;
+    }
+    if (rc < 0 || ev.u.server_start.accept != WIRE_ACCEPT_OK) {
+        fprintf(stderr,
+                "%s: server denied access (wrong identity or pass-phrase, or mode refused)\n",
                 o->prog);
         return -1;
     }
     return 0;
 }
 
-int ping_setup(struct app *a, struct conn *c, const char *target, enum wire_proto proto,
-               char *host, size_t hostlen, uint32_t *mode)
+int ping_setup(struct app *a, struct conn *c, const char *target, enum wire_proto proto, char *host,
+               size_t hostlen, uint32_t *mode)
 {
     char port[32];
     struct ctrl_event ev;
-    int rc = addr_split(target, host, hostlen, port, sizeof(port),
-                        proto == WIRE_OWAMP ? "861" : "862");
+    int rc =
+        addr_split(target, host, hostlen, port, sizeof(port), proto == WIRE_OWAMP ? "861" : "862");
     if (rc < 0 || host[0] == '\0') {
         fprintf(stderr, "%s: bad target '%s'\n", a->o->prog, target);
         return -1;

@@ -17,7 +17,7 @@
 
 #include "opts.h"
 
-#define PING_CTRL_WAIT_NS 10000000000LL  /* bound on every wait for a control reply */
+#define PING_CTRL_WAIT_NS 10000000000LL /* bound on every wait for a control reply */
 #define PING_CONNECT_WAIT_NS 10000000000LL
 #define PING_ADDR_STRLEN 64
 #define PING_PORT_STRLEN 8
@@ -58,6 +58,11 @@ int conn_open(struct conn *c, struct app *a, const char *host, const char *port,
 
 /* Send what the ctrl queued; the rest goes out from the loop. 0 or -1 (message printed). */
 int conn_flush(struct conn *c);
+
+/* Next control event if one arrives before deadline_mono: 1 with ev, 0 when the deadline
+ * passed, -1 on a protocol or I/O error (printed), interruption, or when the server closed
+ * the connection (c->eof; not printed). */
+int conn_poll_event(struct conn *c, int64_t deadline_mono, struct ctrl_event *ev);
 
 /* Wait (until deadline_mono) for the next control event. 1 with ev, or -1 after printing why
  * (timeout, connection closed, protocol error, interrupted). */
@@ -104,8 +109,8 @@ int ping_twamp(struct app *a, const char *target);
 int ping_light(struct app *a, const char *target);
 
 /* Connect and authenticate (shared by OWAMP and TWAMP): fills c and *mode. 0 or -1. */
-int ping_setup(struct app *a, struct conn *c, const char *target, enum wire_proto proto,
-               char *host, size_t hostlen, uint32_t *mode);
+int ping_setup(struct app *a, struct conn *c, const char *target, enum wire_proto proto, char *host,
+               size_t hostlen, uint32_t *mode);
 
 /* ---- output.c ---- */
 

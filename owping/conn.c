@@ -118,7 +118,7 @@ static const char *ev_name(enum ctrl_ev t)
     }
 }
 
-int conn_wait_event(struct conn *c, int64_t deadline_mono, struct ctrl_event *ev)
+int conn_poll_event(struct conn *c, int64_t deadline_mono, struct ctrl_event *ev)
 {
     for (;;) {
         int rc = ctrl_next(c->ctrl, ev);
@@ -132,35 +132,49 @@ int conn_wait_event(struct conn *c, int64_t deadline_mono, struct ctrl_event *ev
         if ((rc = read_some(c)) > 0) {
             continue;
         }
-        if (rc < 0) {
-            return -1;
-        }
-        if (c->eof) {
-            fprintf(stderr, "%s: the server closed the control connection\n", prog(c));
+        if (rc < 0 || c->eof) {
             return -1;
         }
         conn_interest(c, true, false);
         rc = app_step(c->app, deadline_mono);
         conn_interest(c, false, false);
         if (rc <= 0) {
-            if (rc == 0) {
-                fprintf(stderr, "%s: timed out waiting for the server\n", prog(c));
-            }
-            return -1;
+            return rc;
         }
     }
+}
+
+/* The one line saying why no event came (nothing when interrupted or already printed). */
+static void explain(const struct conn *c, int rc, const char *what)
+{
+    if (rc == 0) {
+        fprintf(stderr, "%s: timed out waiting for %s from the server\n", prog(c), what);
+    } else if (c->eof) {
+        fprintf(stderr, "%s: the server closed the control connection (waiting for %s)\n", prog(c),
+                what);
+    }
+}
+
+int conn_wait_event(struct conn *c, int64_t deadline_mono, struct ctrl_event *ev)
+{
+    int rc = conn_poll_event(c, deadline_mono, ev);
+    if (rc <= 0) {
+        explain(c, rc, "a reply");
+    }
+    return rc > 0 ? 1 : -1;
 }
 
 int conn_expect(struct conn *c, enum ctrl_ev type, int64_t deadline_mono, struct ctrl_event *ev,
                 const char *what)
 {
-    if (conn_wait_event(c, deadline_mono, ev) < 0) {
-        fprintf(stderr, "%s: no %s from the server\n", prog(c), what);
+    int rc = conn_poll_event(c, deadline_mono, ev);
+    if (rc <= 0) {
+        explain(c, rc, what);
         return -1;
     }
     if (ev->type != type) {
-        fprintf(stderr, "%s: protocol error: %s while waiting for %s\n", prog(c),
-                ev_name(ev->type), what);
+        fprintf(stderr, "%s: protocol error: %s while waiting for %s\n", prog(c), ev_name(ev->type),
+                what);
         return -1;
     }
     return 1;
@@ -174,29 +188,36 @@ static int bind_device(int fd, const char *dev)
     return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t)strlen(dev) + 1);
 }
 
-/* Bind fd to the -S address (any port) when given. 0 or -1 (printed). */
+/* Bind fd to the -B device and the -S address (any port) when given. 0; 1 when -S is of
+ * another family; -2 when binding failed (printed). */
 static int bind_source(struct conn *c, int fd, int family)
 {
     const struct opts *o = c->app->o;
     struct sock_addr src;
     if (bind_device(fd, o->bind_dev) < 0) {
-        fprintf(stderr, "%s: cannot bind to device %s: %s\n", prog(c), o->bind_dev, strerror(errno));
-        return -1;
+        fprintf(stderr, "%s: cannot bind to device %s: %s\n", prog(c), o->bind_dev,
+                strerror(errno));
+        return -2;
     }
     if (!o->srcaddr) {
         return 0;
     }
-    if (sock_addr_parse(o->srcaddr, 0, &src) < 0 || src.ss.ss_family != family) {
+    if (sock_addr_parse(o->srcaddr, 0, &src) < 0) {
+        fprintf(stderr, "%s: -S %s is not a numeric address\n", prog(c), o->srcaddr);
+        return -2;
+    }
+    if (src.ss.ss_family != family) {
         return 1; /* not usable for this family: try the next address */
     }
     if (bind(fd, (struct sockaddr *)&src.ss, src.len) < 0) {
         fprintf(stderr, "%s: cannot bind to %s: %s\n", prog(c), o->srcaddr, strerror(errno));
-        return -1;
+        return -2;
     }
     return 0;
 }
 
-/* Connect to one resolved address within the connect bound. 0, or -1 with errno set. */
+/* Connect to one resolved address within the connect bound. 0; -1 with errno set (try the
+ * next address); -2 when -S/-B cannot be used (printed). */
 static int try_connect(struct conn *c, const struct addrinfo *ai)
 {
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -206,23 +227,24 @@ static int try_connect(struct conn *c, const struct addrinfo *ai)
     int one = 1, err = 0;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     int rc = bind_source(c, fd, ai->ai_family);
-    if (rc != 0) {
-        close(fd);
-        errno = rc > 0 ? EAFNOSUPPORT : errno;
-        return -1;
+    if (rc == 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+        rc = -1;
     }
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
-        err = errno;
+    if (rc == 0 && loop_add_fd(c->app->loop, fd, LOOP_WRITE, on_fd, c) < 0) {
+        rc = -1;
+    }
+    if (rc != 0) {
+        err = rc > 0 ? EAFNOSUPPORT : errno;
         close(fd);
         errno = err;
-        return -1;
+        return rc == -2 ? -2 : -1;
     }
     c->fd = fd;
     c->events = 0;
-    loop_add_fd(c->app->loop, fd, LOOP_WRITE, on_fd, c);
     c->registered = true;
     int64_t deadline = loop_mono_ns() + PING_CONNECT_WAIT_NS;
-    while (!(c->events & (LOOP_WRITE | LOOP_ERR | LOOP_HUP)) && (rc = app_step(c->app, deadline)) > 0) {
+    while (!(c->events & (LOOP_WRITE | LOOP_ERR | LOOP_HUP)) &&
+           (rc = app_step(c->app, deadline)) > 0) {
     }
     socklen_t len = sizeof(err);
     if (!(c->events & (LOOP_WRITE | LOOP_ERR | LOOP_HUP))) {
@@ -259,9 +281,10 @@ static int connect_any(struct conn *c, const char *host, const char *port)
     }
     int err = EADDRNOTAVAIL;
     for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        if (try_connect(c, ai) == 0) {
+        int r = try_connect(c, ai);
+        if (r == 0 || r == -2) {
             freeaddrinfo(res);
-            return 0;
+            return r == 0 ? 0 : -1;
         }
         err = errno;
         if (c->app->interrupted) {

@@ -169,7 +169,8 @@ static int run(struct light_run *r, const char *target)
     const struct opts *o = r->o;
     r->loss_ns = o->loss_timeout_ns >= 0 ? o->loss_timeout_ns : 2000000000;
     /* TWAMP Light: pad the sender packet to the reflected size, as over TWAMP-Control */
-    r->padding = o->padding + (o->light == OPTS_LIGHT ? WIRE_REFLECTOR_OPEN_LEN - WIRE_SENDER_OPEN_LEN : 0);
+    r->padding =
+        o->padding + (o->light == OPTS_LIGHT ? WIRE_REFLECTOR_OPEN_LEN - WIRE_SENDER_OPEN_LEN : 0);
     if (resolve(r, target) < 0 || local_addr(r) < 0 || choose_mode(r) < 0 ||
         create_session(r) < 0 || wait_end(r) < 0) {
         return -1;

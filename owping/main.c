@@ -22,7 +22,8 @@ static void clock_notice(const struct opts *o)
 {
     struct clk_state st;
     if (clk_state_read(&st) == 0 && !st.synced) {
-        fprintf(stderr, "%s: local clock is not synchronised (NTP): one-way delays are marked unsync\n",
+        fprintf(stderr,
+                "%s: local clock is not synchronised (NTP): one-way delays are marked unsync\n",
                 o->prog);
     }
 }

@@ -11,7 +11,6 @@
 
 /* One direction of the test. */
 struct ow_dir {
-    bool on;
     struct sess *sess;
     bool started, sent, finalized;
     uint8_t sid[WIRE_SID_LEN];
@@ -35,6 +34,7 @@ struct ow_run {
     struct ow_dir to, from;
     struct met_owrec *recs; /* the to-session's records, fetched from the server */
     size_t nrecs, caprecs;
+    bool stopped; /* our Stop-Sessions was queued */
     bool fetched;
 };
 
@@ -80,12 +80,13 @@ static int request(struct ow_run *r, const struct wire_request *q, struct wire_a
     struct ctrl_event ev;
     int rc = ctrl_send_request(r->c.ctrl, q, r->slots);
     if (rc < 0) {
-        fprintf(stderr, "%s: cannot request the session %s: %s\n", r->o->prog, dir, lp_strerror(rc));
+        fprintf(stderr, "%s: cannot request the session %s: %s\n", r->o->prog, dir,
+                lp_strerror(rc));
         return -1;
     }
-    if (conn_flush(&r->c) < 0 || conn_expect(&r->c, CTRL_EV_ACCEPT_SESSION,
-                                             loop_mono_ns() + PING_CTRL_WAIT_NS, &ev,
-                                             "Accept-Session") < 0) {
+    if (conn_flush(&r->c) < 0 ||
+        conn_expect(&r->c, CTRL_EV_ACCEPT_SESSION, loop_mono_ns() + PING_CTRL_WAIT_NS, &ev,
+                    "Accept-Session") < 0) {
         return -1;
     }
     *acc = ev.u.accept;
@@ -187,8 +188,11 @@ static int start_sessions(struct ow_run *r)
     }
     r->from.started = r->from.sess != NULL;
     int rc = ctrl_send_start(r->c.ctrl);
-    if (rc < 0 || conn_flush(&r->c) < 0) {
-        fprintf(stderr, "%s: cannot send Start-Sessions\n", r->o->prog);
+    if (rc < 0) {
+        fprintf(stderr, "%s: cannot send Start-Sessions: %s\n", r->o->prog, lp_strerror(rc));
+        return -1;
+    }
+    if (conn_flush(&r->c) < 0) {
         return -1;
     }
     if (conn_expect(&r->c, CTRL_EV_START_ACK, loop_mono_ns() + PING_CTRL_WAIT_NS, &ev,
@@ -247,16 +251,16 @@ static int wait_stop_grace(struct ow_run *r)
 {
     struct ctrl_event ev;
     int64_t deadline = loop_mono_ns() + 4 * r->c.rtt_ns + PING_STOP_GRACE_NS;
-    int rc;
-    conn_flush(&r->c);
-    while ((rc = ctrl_next(r->c.ctrl, &ev)) == 0 && !r->c.eof && app_step(r->a, deadline) > 0) {
-        conn_read(&r->c);
-    }
-    if (rc < 0 || (rc > 0 && ev.type != CTRL_EV_STOP) || r->a->interrupted) {
-        fprintf(stderr, "%s: protocol error after Stop-Sessions\n", r->o->prog);
+    int rc = conn_poll_event(&r->c, deadline, &ev);
+    if (rc > 0 && ev.type != CTRL_EV_STOP) {
+        fprintf(stderr, "%s: protocol error: unexpected message after Stop-Sessions\n", r->o->prog);
         return -1;
     }
-    return 0;
+    if (rc < 0 && r->c.eof) {
+        fprintf(stderr, "%s: the server closed the control connection after Stop-Sessions\n",
+                r->o->prog);
+    }
+    return rc < 0 ? -1 : 0;
 }
 
 /* Our Stop-Sessions (describing what we sent), then the server's (what it sent). */
@@ -272,8 +276,12 @@ static int stop_sessions(struct ow_run *r)
         st.nsessions = 1;
     }
     int rc = ctrl_send_stop(r->c.ctrl, &st);
-    if (rc < 0 || conn_flush(&r->c) < 0) {
+    r->stopped = rc == 0;
+    if (rc < 0) {
         fprintf(stderr, "%s: cannot send Stop-Sessions: %s\n", r->o->prog, lp_strerror(rc));
+        return -1;
+    }
+    if (conn_flush(&r->c) < 0) {
         return -1;
     }
     if (!r->from.sess) {
@@ -311,7 +319,8 @@ static int add_record(struct ow_run *r, const struct wire_record *w)
         r->recs = p;
         r->caprecs = cap;
     }
-    struct clk_errest se = clk_errest_decode(w->send_errest), re = clk_errest_decode(w->recv_errest);
+    struct clk_errest se = clk_errest_decode(w->send_errest),
+                      re = clk_errest_decode(w->recv_errest);
     struct met_owrec *m = &r->recs[r->nrecs++];
     memset(m, 0, sizeof(*m));
     m->seq = w->seq;
@@ -332,8 +341,11 @@ static int fetch(struct ow_run *r)
     struct ctrl_event ev;
     memcpy(f.sid, r->to.sid, WIRE_SID_LEN);
     int rc = ctrl_send_fetch(r->c.ctrl, &f);
-    if (rc < 0 || conn_flush(&r->c) < 0) {
+    if (rc < 0) {
         fprintf(stderr, "%s: cannot send Fetch-Session: %s\n", r->o->prog, lp_strerror(rc));
+        return -1;
+    }
+    if (conn_flush(&r->c) < 0) {
         return -1;
     }
     int64_t deadline = loop_mono_ns() + PING_CTRL_WAIT_NS;
@@ -373,13 +385,12 @@ static int run(struct ow_run *r, const char *target)
     int64_t rtt = r->c.rtt_ns;
     int64_t delay = 3 * rtt + 20000000;
     r->loss_ns = o->loss_timeout_ns >= 0 ? o->loss_timeout_ns : 2000000000 + rtt;
-    r->start = clk_to_ntp((struct clk_time){clk_now().ns + (o->start_delay_ns > delay ? o->start_delay_ns : delay)});
+    r->start = clk_to_ntp(
+        (struct clk_time){clk_now().ns + (o->start_delay_ns > delay ? o->start_delay_ns : delay)});
     r->nslots = ping_slots(o, r->slots);
     r->typep = o->dscp >= 0 ? wire_typep_dscp((uint8_t)o->dscp) : 0;
-    r->to.on = o->to;
-    r->from.on = o->from;
-    if ((r->to.on && request_to(r) < 0) || (r->from.on && request_from(r) < 0) ||
-        start_sessions(r) < 0 || wait_end(r) < 0 || stop_sessions(r) < 0) {
+    if ((o->to && request_to(r) < 0) || (o->from && request_from(r) < 0) || start_sessions(r) < 0 ||
+        wait_end(r) < 0 || stop_sessions(r) < 0) {
         return -1;
     }
     return r->to.sess ? fetch(r) : 0;
@@ -428,6 +439,10 @@ int ping_owamp(struct app *a, const char *target)
     }
     if (r.from.sess && r.from.started && (ok || a->interrupted)) {
         report_dir(&r, &r.from, false, ok);
+    }
+    if (!ok && (r.to.started || r.from.started) && !r.stopped && r.c.ctrl && !r.c.eof) {
+        struct wire_stop_sessions st = {.accept = WIRE_ACCEPT_FAILURE, .nsessions = 0};
+        ctrl_send_stop(r.c.ctrl, &st); /* let the server stop early; errors do not matter */
     }
     conn_close(&r.c, loop_mono_ns() + (a->interrupted ? 0 : 1000000000));
     if (r.to.sess) {

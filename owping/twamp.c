@@ -52,9 +52,9 @@ static int request(struct tw_run *r, uint16_t port, struct wire_accept_session *
         fprintf(stderr, "%s: cannot request the session: %s\n", r->o->prog, lp_strerror(rc));
         return -1;
     }
-    if (conn_flush(&r->c) < 0 || conn_expect(&r->c, CTRL_EV_ACCEPT_SESSION,
-                                             loop_mono_ns() + PING_CTRL_WAIT_NS, &ev,
-                                             "Accept-Session") < 0) {
+    if (conn_flush(&r->c) < 0 ||
+        conn_expect(&r->c, CTRL_EV_ACCEPT_SESSION, loop_mono_ns() + PING_CTRL_WAIT_NS, &ev,
+                    "Accept-Session") < 0) {
         return -1;
     }
     *acc = ev.u.accept;
@@ -108,8 +108,12 @@ static int create_session(struct tw_run *r)
 static int start_session(struct tw_run *r)
 {
     struct ctrl_event ev;
-    if (ctrl_send_start(r->c.ctrl) < 0 || conn_flush(&r->c) < 0) {
-        fprintf(stderr, "%s: cannot send Start-Sessions\n", r->o->prog);
+    int rc = ctrl_send_start(r->c.ctrl);
+    if (rc < 0) {
+        fprintf(stderr, "%s: cannot send Start-Sessions: %s\n", r->o->prog, lp_strerror(rc));
+        return -1;
+    }
+    if (conn_flush(&r->c) < 0) {
         return -1;
     }
     if (conn_expect(&r->c, CTRL_EV_START_ACK, loop_mono_ns() + PING_CTRL_WAIT_NS, &ev,
@@ -149,11 +153,11 @@ static int stop_session(struct tw_run *r)
     struct wire_stop_sessions st = {.accept = 0, .nsessions = 1};
     sess_stop(r->sess);
     int rc = ctrl_send_stop(r->c.ctrl, &st);
-    if (rc < 0 || conn_flush(&r->c) < 0) {
+    if (rc < 0) {
         fprintf(stderr, "%s: cannot send Stop-Sessions: %s\n", r->o->prog, lp_strerror(rc));
         return -1;
     }
-    return 0;
+    return conn_flush(&r->c);
 }
 
 static int run(struct tw_run *r, const char *target)
@@ -165,11 +169,12 @@ static int run(struct tw_run *r, const char *target)
     int64_t rtt = r->c.rtt_ns;
     int64_t delay = 3 * rtt + 20000000;
     r->loss_ns = o->loss_timeout_ns >= 0 ? o->loss_timeout_ns : 2000000000 + rtt;
-    r->start = clk_to_ntp((struct clk_time){clk_now().ns + (o->start_delay_ns > delay ? o->start_delay_ns : delay)});
+    r->start = clk_to_ntp(
+        (struct clk_time){clk_now().ns + (o->start_delay_ns > delay ? o->start_delay_ns : delay)});
     r->nslots = ping_slots(o, r->slots);
     r->typep = o->dscp >= 0 ? wire_typep_dscp((uint8_t)o->dscp) : 0;
     r->padding = (wire_test_layout(r->mode) == 1 ? WIRE_REFLECTOR_AUTH_LEN - WIRE_SENDER_AUTH_LEN
-                                                  : WIRE_REFLECTOR_OPEN_LEN - WIRE_SENDER_OPEN_LEN) +
+                                                 : WIRE_REFLECTOR_OPEN_LEN - WIRE_SENDER_OPEN_LEN) +
                  o->padding;
     if (create_session(r) < 0 || start_session(r) < 0 || wait_end(r) < 0) {
         return -1;
@@ -209,6 +214,10 @@ int ping_twamp(struct app *a, const char *target)
     bool ok = run(&r, target) == 0;
     if (r.started && (ok || a->interrupted)) {
         report(&r, ok);
+    }
+    if (!ok && r.started && r.c.ctrl && !r.c.eof) {
+        struct wire_stop_sessions st = {.accept = WIRE_ACCEPT_FAILURE, .nsessions = 1};
+        ctrl_send_stop(r.c.ctrl, &st); /* let the server stop early; errors do not matter */
     }
     conn_close(&r.c, loop_mono_ns() + (a->interrupted ? 0 : 1000000000));
     if (r.sess) {
