@@ -102,6 +102,13 @@ struct srv_session *srv_add(struct srv_conn *c, struct sess *s, const uint8_t *s
     return ss;
 }
 
+void srv_remove(struct srv_conn *c, struct srv_session *ss)
+{
+    sess_destroy(ss->s);
+    free(ss->slots);
+    *ss = c->sess[--c->nsess];
+}
+
 void srv_drop_sessions(struct srv_conn *c)
 {
     for (unsigned i = 0; i < c->nsess; i++) {
@@ -115,6 +122,7 @@ void srv_sess_config(struct srv_conn *c, const struct wire_request *r, struct se
 {
     struct wire_typep tp = {0};
     memset(cfg, 0, sizeof(*cfg));
+    cfg->scratch = c->srv->scratch;
     cfg->mode = ctrl_mode(c->ctrl);
     cfg->keys = ctrl_keys(c->ctrl);
     cfg->npackets = r->npackets;
@@ -160,6 +168,8 @@ uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r, cons
         why = "too many test sessions on one connection", accept = WIRE_ACCEPT_PERM_LIMIT;
     } else if (r->npackets > SRV_MAX_PACKETS) {
         why = "too many packets", accept = WIRE_ACCEPT_PERM_LIMIT;
+    } else if (r->padding_len > SRV_MAX_PADDING) {
+        why = "padding larger than a jumbo frame", accept = WIRE_ACCEPT_UNSUPPORTED;
     } else if (!within_bandwidth(c, bandwidth_bps)) {
         why = "bandwidth above its limit class", accept = WIRE_ACCEPT_PERM_LIMIT;
     }
@@ -282,7 +292,8 @@ static void conn_io(struct loop *loop, int fd, unsigned events, void *arg)
             c->last_ctrl_ns = loop_mono_ns();
             int rc = ctrl_input(c->ctrl, buf, (size_t)n);
             struct ctrl_event ev;
-            while (rc == 0 && (rc = ctrl_next(c->ctrl, &ev)) == 1) {
+            /* a refused set-up closes the channel: stop parsing, let the answer drain */
+            while (rc == 0 && !ctrl_closed(c->ctrl) && (rc = ctrl_next(c->ctrl, &ev)) == 1) {
                 rc = handle_event(c, &ev);
             }
             if (rc < 0) {

@@ -10,6 +10,7 @@
 
 #define SRV_MAX_SESS 64     /* test sessions per control connection */
 #define SRV_MAX_PACKETS (1u << 24)
+#define SRV_MAX_PADDING 9000u
 #define SRV_SPIN_NS 10000   /* daemon senders busy-wait at most 10 us per packet */
 
 struct srv;
@@ -53,7 +54,9 @@ struct srv {
     struct loop *loop;
     int listen_fd[2];
     int nlisten;
-    struct light *light;
+    struct light *light[2]; /* TWAMP Light / STAMP reflectors (IPv4, IPv6) */
+    int nlight;
+    struct sess_scratch *scratch; /* I/O buffers shared by every test session */
     struct srv_conn *conns;
     unsigned nconns;
     struct clk_ntp start_time;
@@ -83,6 +86,9 @@ struct srv_session *srv_find(struct srv_conn *c, const uint8_t *sid);
 /* Add a session (takes s); returns the slot or NULL when full. */
 struct srv_session *srv_add(struct srv_conn *c, struct sess *s, const uint8_t *sid,
                             const struct wire_request *r, const struct wire_slot *slots);
+
+/* Drop one test session (the last one takes its slot). */
+void srv_remove(struct srv_conn *c, struct srv_session *ss);
 
 /* Drop every test session of the connection. */
 void srv_drop_sessions(struct srv_conn *c);

@@ -170,36 +170,67 @@ static int open_listeners(struct srv *s)
     return loop_add_fd(s->loop, fd, LOOP_READ, srv_on_accept, s);
 }
 
-static int open_light(struct srv *s)
+/* The STAMP reflectors authenticate with every pass-phrase of the key file. */
+static int set_light_keys(struct srv *s)
 {
-    char host[CONF_PATH_MAX], port[64];
-    if (!s->conf.light[0]) {
-        return 0;
-    }
-    if (addr_split(s->conf.light, host, sizeof(host), port, sizeof(port), "862") < 0) {
-        srv_log(s, LOG_ERR, "bad light reflector address '%s'", s->conf.light);
-        return -1;
-    }
-    struct sock_addr a;
-    struct sock_udp u;
-    uint16_t p = (uint16_t)atoi(port);
-    int family = strchr(host, ':') ? AF_INET6 : AF_INET;
-    if ((host[0] && sock_addr_parse(host, p, &a) < 0) ||
-        sock_open_udp(family, host[0] ? &a : NULL, p, p, 0, &u) < 0) {
-        srv_log(s, LOG_ERR, "cannot open light reflector on %s: %s", s->conf.light, strerror(errno));
-        return -1;
-    }
     struct light_key keys[64];
     size_t n = 0;
     for (size_t i = 0; i < s->keys.n && n < LP_ARRAY_LEN(keys); i++) {
         keys[n++] = (struct light_key){s->keys.v[i].pf, s->keys.v[i].pf_len};
     }
-    s->light = light_create(s->loop, &u, keys, n);
-    if (!s->light) {
+    for (int i = 0; i < s->nlight; i++) {
+        if (light_set_keys(s->light[i], keys, n) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* One reflector on host (numeric, "" = wildcard of family) and port. */
+static int add_light(struct srv *s, const char *host, uint16_t port, int family)
+{
+    struct sock_addr a;
+    struct sock_udp u;
+    if ((host[0] && sock_addr_parse(host, port, &a) < 0) ||
+        sock_open_udp(family, host[0] ? &a : NULL, port, port, 0, &u) < 0) {
+        srv_log(s, LOG_ERR, "cannot open light reflector on %s port %u: %s", host[0] ? host : "*",
+                port, strerror(errno));
         return -1;
     }
-    srv_log(s, LOG_INFO, "TWAMP Light / STAMP reflector on %s:%u", host[0] ? host : "*", p);
+    if (!(s->light[s->nlight] = light_create(s->loop, &u, NULL, 0, s->scratch))) {
+        return -1;
+    }
+    s->nlight++;
+    srv_log(s, LOG_INFO, "TWAMP Light / STAMP reflector on %s port %u", host[0] ? host : 
+            (family == AF_INET6 ? "[::]" : "0.0.0.0"), port);
     return 0;
+}
+
+/* --light [ADDR:]PORT: a bare port (or an empty address) reflects on IPv4 and IPv6. */
+static int open_light(struct srv *s)
+{
+    char host[CONF_PATH_MAX], port[64], spec[CONF_PATH_MAX + 2];
+    if (!s->conf.light[0]) {
+        return 0;
+    }
+    const char *l = s->conf.light;
+    snprintf(spec, sizeof(spec), "%s%s", l[strspn(l, "0123456789")] ? "" : ":", l);
+    if (addr_split(spec, host, sizeof(host), port, sizeof(port), "862") < 0 ||
+        port[strspn(port, "0123456789")] != '\0' || atoi(port) < 1 || atoi(port) > 65535) {
+        srv_log(s, LOG_ERR, "bad light reflector address '%s' (want [ADDR:]PORT)", l);
+        return -1;
+    }
+    uint16_t p = (uint16_t)atoi(port);
+    int rc = 0;
+    if (host[0]) {
+        rc = add_light(s, host, p, strchr(host, ':') ? AF_INET6 : AF_INET);
+    } else {
+        rc = add_light(s, "", p, AF_INET);
+        if (rc == 0 && add_light(s, "", p, AF_INET6) < 0) {
+            srv_log(s, LOG_WARNING, "no IPv6 light reflector: IPv4 only");
+        }
+    }
+    return rc < 0 ? rc : set_light_keys(s);
 }
 
 /* Drop root: to -U/-G when given; refuse to stay root unless rootfolly (-f). */
@@ -257,6 +288,7 @@ static void on_reload(struct loop *loop, int signo, void *arg)
     conf_limits_free(&s->limits);
     s->keys = k;
     s->limits = l;
+    set_light_keys(s);
     srv_log(s, LOG_INFO, "reloaded keys and limits");
 }
 
@@ -280,14 +312,16 @@ static int write_pidfile(struct srv *s, struct pidfh **pfh)
 static int serve(struct srv *s)
 {
     struct pidfh *pfh = NULL;
-    if (open_listeners(s) < 0 || open_light(s) < 0 || drop_privileges(s) < 0) {
+    /* the pid file is created while still privileged, written once detached */
+    if (open_listeners(s) < 0 || open_light(s) < 0 || write_pidfile(s, &pfh) < 0) {
+        return 1;
+    }
+    if (drop_privileges(s) < 0) {
+        pidfile_remove(pfh);
         return 1;
     }
     if (!s->foreground && daemon(0, 0) < 0) {
         srv_log(s, LOG_ERR, "cannot detach: %s", strerror(errno));
-        return 1;
-    }
-    if (write_pidfile(s, &pfh) < 0) {
         return 1;
     }
     pidfile_write(pfh);
@@ -301,7 +335,9 @@ static int serve(struct srv *s)
     }
     int rc = loop_run(s->loop);
     srv_close_all(s);
-    light_destroy(s->light);
+    for (int i = 0; i < s->nlight; i++) {
+        light_destroy(s->light[i]);
+    }
     pidfile_remove(pfh);
     return rc < 0 ? 1 : 0;
 }
@@ -329,11 +365,13 @@ int srv_main(int argc, char **argv, const struct srv_ops *ops)
     }
     s.start_time = clk_to_ntp(clk_now());
     s.loop = loop_create();
-    if (!s.loop) {
+    s.scratch = sess_scratch_create();
+    if (!s.loop || !s.scratch) {
         return 1;
     }
     rc = serve(&s);
     loop_destroy(s.loop);
+    sess_scratch_destroy(s.scratch);
     conf_keys_free(&s.keys);
     conf_limits_free(&s.limits);
     return rc;

@@ -79,7 +79,8 @@ static int ow_start(struct srv_conn *c)
 }
 
 /* The peer's Stop-Sessions: close our receivers with its Next Seqno, then stop our senders
- * and tell how far they got. */
+ * and answer with our own Stop-Sessions telling how far they got (with no description when
+ * we sent nothing: the reference client waits for it either way). */
 static int ow_stop(struct srv_conn *c, const struct ctrl_event *ev)
 {
     const struct wire_stop_sessions *st = &ev->u.stop;
@@ -104,7 +105,7 @@ static int ow_stop(struct srv_conn *c, const struct ctrl_event *ev)
         d[mine.nsessions] = (struct wire_session_desc){.next_seqno = sess_next_seqno(ss->s)};
         memcpy(d[mine.nsessions++].sid, ss->sid, WIRE_SID_LEN);
     }
-    return mine.nsessions ? ctrl_send_stop(c->ctrl, &mine) : 0;
+    return ctrl_send_stop(c->ctrl, &mine);
 }
 
 /* Fetch-Session: the stored request, then the records in [begin, end]. */
@@ -139,6 +140,9 @@ static int ow_fetch(struct srv_conn *c, const struct ctrl_event *ev)
                                   .nrecords = (uint32_t)k};
     int rc = ctrl_send_fetch_reply(c->ctrl, &ack, &ss->req, ss->slots, NULL, w);
     free(w);
+    if (rc == 0 && ss->stopped && c->cls.delete_on_fetch) {
+        srv_remove(c, ss); /* limits: delete_on_fetch */
+    }
     return rc;
 }
 

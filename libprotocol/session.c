@@ -9,8 +9,9 @@
 #include "addr.h"
 #include "sched.h"
 
-#define SESS_PKT_MAX 65536
-#define SESS_TX_RING 4096         /* sends awaiting their TX timestamp */
+#define SESS_TX_RING 1024         /* sends awaiting their TX timestamp */
+#define SESS_BUDGET_NS 2000000   /* longest a sender keeps the loop in one callback */
+#define SESS_DRAIN_NS 20000      /* a TWAMP sender waiting this long reads replies */
 #define SESS_BIAS_RING (1u << 16) /* TWAMP: per-seq TX bias until the reply comes */
 #define SESS_HIST_BINS 640
 
@@ -67,8 +68,8 @@ struct sess {
     size_t nrec, caprec;
     uint8_t *seen; /* receiver: one bit per seq below npackets */
     uint32_t refl_seq;
-    struct sess_rxring rx;
-    uint8_t txbuf[SESS_PKT_MAX];
+    struct sess_scratch *x;
+    bool own_scratch;
 };
 
 uint16_t sess_errest_get(struct sess_errest *e, struct clk_time now)
@@ -85,23 +86,36 @@ uint16_t sess_errest_get(struct sess_errest *e, struct clk_time now)
     return e->raw;
 }
 
-int sess_rxring_init(struct sess_rxring *r, size_t len)
+struct sess_scratch *sess_scratch_create(void)
 {
-    r->mem = malloc(len * SOCK_BATCH_MAX);
-    if (!r->mem) {
-        return LP_E_NOMEM;
+    struct sess_scratch *x = calloc(1, sizeof(*x));
+    if (!x) {
+        return NULL;
     }
     for (unsigned i = 0; i < SOCK_BATCH_MAX; i++) {
-        r->slot[i].data = r->mem + i * len;
-        r->slot[i].cap = len;
+        x->rx[i].data = x->rxmem[i];
+        x->rx[i].cap = SESS_PKT_MAX;
     }
-    return 0;
+    return x;
 }
 
-void sess_rxring_free(struct sess_rxring *r)
+void sess_scratch_destroy(struct sess_scratch *x)
 {
-    free(r->mem);
-    r->mem = NULL;
+    free(x);
+}
+
+void sess_send_replies(int fd, struct sess_scratch *x, unsigned n, struct sess_counters *cnt)
+{
+    unsigned done = 0;
+    while (done < n) {
+        int k = sock_send_batch(fd, x->tx + done, n - done);
+        if (k <= 0) {
+            break;
+        }
+        done += (unsigned)k;
+    }
+    cnt->sent += done;
+    cnt->tx_errors += n - done;
 }
 
 struct clk_time sess_wire_time(uint64_t ts, uint16_t errest, int64_t tai_ns)
@@ -276,7 +290,7 @@ struct sess_tx_stats sess_tx_stats(const struct sess *s)
 /* Encode, protect and send packet seq, stamped now. */
 static void send_one(struct sess *s)
 {
-    uint8_t *b = s->txbuf;
+    uint8_t *b = s->x->txmem[0];
     struct clk_time now = clk_now();
     uint16_t err = sess_errest_get(&s->errest, now);
     uint64_t ts = sess_wire_stamp(now, s->ptp, &s->errest, &err);
@@ -285,7 +299,7 @@ static void send_one(struct sess *s)
         struct wire_stamp_sender p = {.seq = s->next_seq, .ts = ts, .errest = err,
                                       .ssid = s->cfg.ssid, .tlvs = s->pad,
                                       .tlvs_len = s->cfg.padding};
-        n = wire_stamp_sender_encode(&p, s->layout_mode, b, sizeof(s->txbuf));
+        n = wire_stamp_sender_encode(&p, s->layout_mode, b, SESS_PKT_MAX);
         if (n > 0 && s->layout_mode == WIRE_MODE_AUTH) {
             cry_stamp_hmac(s->cfg.stamp_key, s->cfg.stamp_key_len, b, WIRE_STAMP_AUTH_HMAC_OFF,
                            b + WIRE_STAMP_AUTH_HMAC_OFF);
@@ -293,7 +307,7 @@ static void send_one(struct sess *s)
     } else {
         struct wire_sender_pkt p = {.seq = s->next_seq, .ts = ts, .errest = err, .pad = s->pad,
                                     .pad_len = s->cfg.padding};
-        n = wire_sender_encode(&p, s->layout_mode, b, sizeof(s->txbuf));
+        n = wire_sender_encode(&p, s->layout_mode, b, SESS_PKT_MAX);
         if (n > 0 && cry_test_seal(&s->tkeys, s->cmode, CRY_PKT_SENDER, b, (size_t)n) < 0) {
             n = -1;
         }
@@ -320,28 +334,48 @@ static void arm_sender(struct sess *s)
     s->timer = loop_timer_at_realtime(s->loop, at, send_due, s);
 }
 
-/* Timer: wait out the last microseconds, send every packet now due, re-arm. */
+static void on_readable(struct loop *loop, int fd, unsigned events, void *arg);
+
+/* Wait for the next send time: sleep to within the spin margin, then spin; a TWAMP sender
+ * reads the replies that arrive meanwhile, so none is lost while it is busy sending. */
+static struct clk_time wait_next(struct sess *s)
+{
+    struct clk_time now = clk_now();
+    while (now.ns < s->next_time.ns) {
+        if (s->cfg.kind == SESS_TW_SENDER && s->next_time.ns - now.ns > SESS_DRAIN_NS) {
+            on_readable(s->loop, s->sock.fd, LOOP_READ, s);
+        } else if (s->next_time.ns - now.ns > s->cfg.spin_ns) {
+            return sock_pacer_sleep_until(&s->pacer, s->next_time);
+        }
+        now = clk_now();
+    }
+    return now;
+}
+
+/* Timer: send the packets now due. While the next one is closer than the spin margin stay
+ * here, but give the loop back after SESS_BUDGET_NS so other sessions and the control
+ * connections are served. */
 static void send_due(struct loop *loop, loop_timer_id id, void *arg)
 {
     struct sess *s = arg;
     (void)loop;
     (void)id;
     s->timer = 0;
-    if (s->stopped) {
-        return;
-    }
-    struct clk_time now = sock_pacer_sleep_until(&s->pacer, s->next_time);
-    for (unsigned burst = 0; s->next_seq < s->cfg.npackets && burst < SOCK_BATCH_MAX; burst++) {
-        if (burst > 0 && s->next_time.ns > now.ns) {
-            break;
+    int64_t end = clk_now().ns + SESS_BUDGET_NS;
+    while (!s->stopped && s->next_seq < s->cfg.npackets) {
+        if (s->next_time.ns - clk_now().ns > s->cfg.spin_ns + SESS_DRAIN_NS) {
+            arm_sender(s);
+            return;
         }
+        struct clk_time now = wait_next(s);
         send_one(s);
         advance(s);
-        now = clk_now();
+        if (now.ns > end) {
+            arm_sender(s);
+            return;
+        }
     }
-    if (s->next_seq < s->cfg.npackets) {
-        arm_sender(s);
-    } else if (s->on_sent) {
+    if (!s->stopped && s->on_sent) {
         s->on_sent(s, s->on_sent_arg);
     }
 }
@@ -430,32 +464,31 @@ static void log_ow(struct sess *s, const struct sock_rxbuf *b)
     s->cnt.src_count[b->info.src & 3]++;
 }
 
-/* Reflect one TWAMP-Test packet of the negotiated session. */
-static void reflect(struct sess *s, struct sock_rxbuf *b)
+/* Build the reply to one TWAMP-Test packet of the negotiated session into x->tx[slot]. */
+static bool reflect(struct sess *s, struct sock_rxbuf *b, unsigned slot)
 {
     struct wire_sender_pkt p;
     if (cry_test_open(&s->tkeys, s->cmode, CRY_PKT_SENDER, b->data, b->len) < 0) {
         s->cnt.bad_hmac++;
-        return;
+        return false;
     }
     if (wire_sender_decode(b->data, b->len, s->layout_mode, &p) < 0) {
         s->cnt.malformed++;
-        return;
+        return false;
     }
     s->cnt.received++;
     s->cnt.src_count[b->info.src & 3]++;
     size_t base = s->layout_mode == WIRE_MODE_AUTH ? WIRE_REFLECTOR_AUTH_LEN : WIRE_REFLECTOR_OPEN_LEN;
     size_t len = b->len > base ? b->len : base;
     size_t padlen = len - base;
-    uint8_t pad[SESS_PKT_MAX];
+    uint8_t *pad = s->x->work;
     memset(pad, 0, padlen);
     size_t refl = s->cfg.reflect_octets < p.pad_len ? s->cfg.reflect_octets : p.pad_len;
     memcpy(pad, p.pad, refl < padlen ? refl : padlen);
     uint16_t rerr = sess_errest_get(&s->errest, b->info.ts);
     struct wire_reflector_pkt r = {
         .seq = s->refl_seq, .recv_ts = sess_wire_stamp(b->info.ts, s->ptp, &s->errest, &rerr),
-        .sender_seq = p.seq,
-        .sender_ts = p.ts, .sender_errest = p.errest,
+        .sender_seq = p.seq, .sender_ts = p.ts, .sender_errest = p.errest,
         .sender_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
         .sender_dscp_ecn = (uint8_t)(b->info.tos >= 0 ? b->info.tos : 0), .pad = pad,
         .pad_len = padlen};
@@ -463,14 +496,15 @@ static void reflect(struct sess *s, struct sock_rxbuf *b)
     r.errest = sess_errest_get(&s->errest, t3);
     r.ts = sess_wire_stamp(t3, s->ptp, &s->errest, &r.errest);
     uint32_t mode = s->layout_mode | (s->cfg.mode & WIRE_MODE_DSCP_ECN);
-    int n = wire_reflector_encode(&r, mode, s->txbuf, sizeof(s->txbuf));
-    if (n > 0 && cry_test_seal(&s->tkeys, s->cmode, CRY_PKT_REFLECTOR, s->txbuf, (size_t)n) == 0 &&
-        sock_send_to(s->sock.fd, s->txbuf, (size_t)n, &b->peer) == 0) {
-        s->refl_seq++;
-        s->cnt.sent++;
-    } else {
+    uint8_t *out = s->x->txmem[slot];
+    int n = wire_reflector_encode(&r, mode, out, SESS_PKT_MAX);
+    if (n <= 0 || cry_test_seal(&s->tkeys, s->cmode, CRY_PKT_REFLECTOR, out, (size_t)n) < 0) {
         s->cnt.tx_errors++;
+        return false;
     }
+    s->x->tx[slot] = (struct sock_txbuf){.data = out, .len = (size_t)n, .dst = &b->peer, .tos = -1};
+    s->refl_seq++;
+    return true;
 }
 
 /* A reply to our TWAMP (or STAMP) sender. */
@@ -535,16 +569,17 @@ static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
     if (events & LOOP_ERR) {
         sock_read_tx_timestamps(fd, on_tx_stamp, s);
     }
-    if (!(events & LOOP_READ) || !s->rx.mem) {
+    if (!(events & LOOP_READ)) {
         return;
     }
     for (int round = 0; round < 16; round++) {
-        int n = sock_recv_batch(fd, s->rx.slot, SOCK_BATCH_MAX);
+        int n = sock_recv_batch(fd, s->x->rx, SOCK_BATCH_MAX);
         if (n <= 0) {
             return;
         }
+        unsigned replies = 0;
         for (int i = 0; i < n; i++) {
-            struct sock_rxbuf *b = &s->rx.slot[i];
+            struct sock_rxbuf *b = &s->x->rx[i];
             bool from_peer = s->cfg.kind == SESS_TW_SENDER || sess_same_host(&b->peer, &s->cfg.peer);
             if (!s->started || s->stopped || b->truncated || !from_peer) {
                 s->cnt.malformed++;
@@ -552,11 +587,12 @@ static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
             }
             switch (s->cfg.kind) {
             case SESS_OW_RECEIVER: log_ow(s, b); break;
-            case SESS_TW_REFLECTOR: reflect(s, b); break;
+            case SESS_TW_REFLECTOR: replies += reflect(s, b, replies); break;
             case SESS_TW_SENDER: log_tw(s, b); break;
             default: s->cnt.malformed++; break;
             }
         }
+        sess_send_replies(fd, s->x, replies, &s->cnt);
     }
 }
 
@@ -597,6 +633,10 @@ static int sess_init(struct sess *s)
     if (s->cfg.max_records == 0) {
         s->cfg.max_records = 2 * s->cfg.npackets + 1024;
     }
+    size_t base = s->cfg.fmt == SESS_FMT_STAMP ? WIRE_STAMP_AUTH_LEN : WIRE_REFLECTOR_AUTH_LEN;
+    if (s->cfg.padding > SESS_PKT_MAX - base) {
+        return LP_E_LEN;
+    }
     if (s->cfg.kind == SESS_OW_SENDER || s->cfg.kind == SESS_TW_SENDER) {
         if ((rc = sender_init(s)) < 0) {
             return rc;
@@ -605,8 +645,12 @@ static int sess_init(struct sess *s)
     if (s->cfg.kind == SESS_OW_RECEIVER && !(s->seen = calloc(s->cfg.npackets / 8 + 1, 1))) {
         return LP_E_NOMEM;
     }
-    if (s->cfg.kind != SESS_OW_SENDER && (rc = sess_rxring_init(&s->rx, SESS_PKT_MAX)) < 0) {
-        return rc;
+    s->x = s->cfg.scratch;
+    if (!s->x) {
+        if (!(s->x = sess_scratch_create())) {
+            return LP_E_NOMEM;
+        }
+        s->own_scratch = true;
     }
     /* an OWAMP sender only listens to its error queue (TX timestamps) */
     unsigned events = s->cfg.kind == SESS_OW_SENDER ? 0 : LOOP_READ;
@@ -652,7 +696,9 @@ void sess_destroy(struct sess *s)
     }
     cry_test_keys_wipe(&s->tkeys);
     sched_destroy(s->sched);
-    sess_rxring_free(&s->rx);
+    if (s->own_scratch) {
+        sess_scratch_destroy(s->x);
+    }
     free(s->slots);
     free(s->pad);
     free(s->txq);

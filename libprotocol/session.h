@@ -27,8 +27,17 @@ enum sess_kind {
 /* Packet layouts: RFC 4656/5357, or STAMP (RFC 8762) for SESS_TW_SENDER. */
 enum sess_fmt { SESS_FMT_TWAMP, SESS_FMT_STAMP };
 
+/* Receive and send buffers shared by all the sessions of one thread (about 1.2 MB): create
+ * one per process and pass it to every session and light reflector, so a session itself
+ * stays small. A session given none makes its own. */
+struct sess_scratch;
+
+struct sess_scratch *sess_scratch_create(void);
+void sess_scratch_destroy(struct sess_scratch *x);
+
 struct sess_config {
     enum sess_kind kind;
+    struct sess_scratch *scratch;        /* shared I/O buffers, or NULL */
     enum sess_fmt fmt;
     uint32_t mode;                       /* WIRE_MODE_OPEN/AUTH/ENC/MIXED plus feature bits */
     const struct cry_session_keys *keys; /* Auth/Enc control keys (test keys are derived) */
@@ -132,10 +141,14 @@ struct light_key {
 };
 
 /* Reflect every packet arriving on sock (ownership moves) to its observed source. keys are
- * tried for authenticated (112-octet base) packets; copied. NULL on failure. */
+ * tried for authenticated (112-octet base) packets; copied. scratch may be NULL. NULL on
+ * failure. */
 struct light *light_create(struct loop *loop, struct sock_udp *sock, const struct light_key *keys,
-                           size_t nkeys);
+                           size_t nkeys, struct sess_scratch *scratch);
 void light_destroy(struct light *l);
+
+/* Replace the STAMP authentication keys (copied; the old ones are wiped). 0 or LP_E_NOMEM. */
+int light_set_keys(struct light *l, const struct light_key *keys, size_t nkeys);
 struct sess_counters light_counters(const struct light *l);
 
 #endif

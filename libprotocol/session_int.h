@@ -15,14 +15,19 @@ struct sess_errest {
  * than a second after the last read. */
 uint16_t sess_errest_get(struct sess_errest *e, struct clk_time now);
 
-/* Receive-buffer ring shared by the readers: SOCK_BATCH_MAX slots of len octets. */
-struct sess_rxring {
-    struct sock_rxbuf slot[SOCK_BATCH_MAX];
-    uint8_t *mem;
+#define SESS_PKT_MAX 9216 /* largest test packet handled (jumbo frame) */
+
+/* I/O buffers shared by the sessions of one thread (see session.h). */
+struct sess_scratch {
+    struct sock_rxbuf rx[SOCK_BATCH_MAX];
+    struct sock_txbuf tx[SOCK_BATCH_MAX];
+    uint8_t rxmem[SOCK_BATCH_MAX][SESS_PKT_MAX];
+    uint8_t txmem[SOCK_BATCH_MAX][SESS_PKT_MAX];
+    uint8_t work[SESS_PKT_MAX]; /* padding or TLVs being built */
 };
 
-int sess_rxring_init(struct sess_rxring *r, size_t len);
-void sess_rxring_free(struct sess_rxring *r);
+/* Send the first n replies of x->tx; counts what could not be sent. */
+void sess_send_replies(int fd, struct sess_scratch *x, unsigned n, struct sess_counters *cnt);
 
 /* Decode a wire timestamp using the Z bit of its Error Estimate: NTP, or PTPv2 truncated
  * (TAI) converted back to UTC with tai_ns. */

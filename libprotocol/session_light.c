@@ -9,7 +9,6 @@
 
 #include "addr.h"
 
-#define LIGHT_PKT_MAX 9216
 #define LIGHT_FLOWS 1024 /* reflector sequence counters kept (oldest replaced) */
 #define LIGHT_KEYS_MAX 64
 
@@ -35,8 +34,8 @@ struct light {
     struct sess_errest errest;
     struct sess_counters cnt;
     struct light_flow flows[LIGHT_FLOWS];
-    struct sess_rxring rx;
-    uint8_t tx[LIGHT_PKT_MAX];
+    struct sess_scratch *x;
+    bool own_scratch;
 };
 
 /* The flow of a STAMP sender: its counters, created on first sight. */
@@ -124,8 +123,9 @@ static void answer_tlvs(struct light *l, uint8_t *area, size_t len, const struct
     }
 }
 
-/* Build the reply to a STAMP packet in l->tx; returns its length or 0 to drop. */
-static size_t stamp_reply(struct light *l, struct sock_rxbuf *b, const struct light_key *key)
+/* Build the reply to a STAMP packet in out; returns its length or 0 to drop. */
+static size_t stamp_reply(struct light *l, struct sock_rxbuf *b, const struct light_key *key,
+                          uint8_t *out)
 {
     uint32_t mode = key ? WIRE_MODE_AUTH : WIRE_MODE_OPEN;
     struct wire_stamp_sender p;
@@ -135,7 +135,7 @@ static size_t stamp_reply(struct light *l, struct sock_rxbuf *b, const struct li
     struct light_flow *f = flow_get(l, &b->peer, p.ssid);
     f->rx++;
     size_t base = key ? WIRE_STAMP_AUTH_LEN : WIRE_STAMP_OPEN_LEN;
-    uint8_t tlvs[LIGHT_PKT_MAX];
+    uint8_t *tlvs = l->x->work;
     size_t tlen = b->len - base;
     memcpy(tlvs, p.tlvs, tlen);
     answer_tlvs(l, tlvs, tlen, b, f, key);
@@ -147,20 +147,20 @@ static size_t stamp_reply(struct light *l, struct sock_rxbuf *b, const struct li
     struct clk_time t3 = clk_now();
     r.ts = clk_to_ntp(t3).raw;
     r.errest = sess_errest_get(&l->errest, t3);
-    int n = wire_stamp_reflector_encode(&r, mode, l->tx, sizeof(l->tx));
+    int n = wire_stamp_reflector_encode(&r, mode, out, SESS_PKT_MAX);
     if (n <= 0) {
         return 0;
     }
     if (key) {
-        cry_stamp_hmac(key->key, key->len, l->tx, WIRE_STAMP_AUTH_HMAC_OFF,
-                       l->tx + WIRE_STAMP_AUTH_HMAC_OFF);
+        cry_stamp_hmac(key->key, key->len, out, WIRE_STAMP_AUTH_HMAC_OFF,
+                       out + WIRE_STAMP_AUTH_HMAC_OFF);
     }
     f->tx++;
     return (size_t)n;
 }
 
-/* Build the reply to a TWAMP Light (RFC 5357 layout) packet; length or 0. */
-static size_t light_reply(struct light *l, struct sock_rxbuf *b)
+/* Build the reply to a TWAMP Light (RFC 5357 layout) packet in out; length or 0. */
+static size_t light_reply(struct light *l, struct sock_rxbuf *b, uint8_t *out)
 {
     struct wire_sender_pkt p;
     if (wire_sender_decode(b->data, b->len, WIRE_MODE_OPEN, &p) < 0) {
@@ -175,7 +175,7 @@ static size_t light_reply(struct light *l, struct sock_rxbuf *b)
     struct clk_time t3 = clk_now();
     r.ts = clk_to_ntp(t3).raw;
     r.errest = sess_errest_get(&l->errest, t3);
-    int n = wire_reflector_encode(&r, WIRE_MODE_OPEN, l->tx, sizeof(l->tx));
+    int n = wire_reflector_encode(&r, WIRE_MODE_OPEN, out, SESS_PKT_MAX);
     return n > 0 ? (size_t)n : 0;
 }
 
@@ -185,32 +185,31 @@ static bool looks_stamp(const uint8_t *pkt, size_t len)
     return len >= WIRE_STAMP_OPEN_LEN && lp_all_zero(pkt + 16, WIRE_STAMP_OPEN_LEN - 16);
 }
 
-static void reflect_one(struct light *l, struct sock_rxbuf *b)
+/* Build the reply to one packet in x->tx[slot]; false to drop it. */
+static bool reflect_one(struct light *l, struct sock_rxbuf *b, unsigned slot)
 {
     if (b->truncated || b->len < WIRE_SENDER_OPEN_LEN) {
         l->cnt.malformed++;
-        return;
+        return false;
     }
+    uint8_t *out = l->x->txmem[slot];
     int k = find_key(l, b->data, b->len);
     size_t n;
     if (k >= 0) {
-        n = stamp_reply(l, b, &l->keys[k]);
+        n = stamp_reply(l, b, &l->keys[k], out);
     } else if (looks_stamp(b->data, b->len)) {
-        n = stamp_reply(l, b, NULL);
+        n = stamp_reply(l, b, NULL, out);
     } else {
-        n = light_reply(l, b);
+        n = light_reply(l, b, out);
     }
     if (n == 0) {
         l->cnt.malformed++;
-        return;
+        return false;
     }
     l->cnt.received++;
     l->cnt.src_count[b->info.src & 3]++;
-    if (sock_send_to(l->sock.fd, l->tx, n, &b->peer) == 0) {
-        l->cnt.sent++;
-    } else {
-        l->cnt.tx_errors++;
-    }
+    l->x->tx[slot] = (struct sock_txbuf){.data = out, .len = n, .dst = &b->peer, .tos = -1};
+    return true;
 }
 
 static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
@@ -219,19 +218,36 @@ static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
     (void)loop;
     (void)events;
     for (int round = 0; round < 16; round++) {
-        int n = sock_recv_batch(fd, l->rx.slot, SOCK_BATCH_MAX);
+        int n = sock_recv_batch(fd, l->x->rx, SOCK_BATCH_MAX);
         if (n <= 0) {
             return;
         }
+        unsigned replies = 0;
         for (int i = 0; i < n; i++) {
-            reflect_one(l, &l->rx.slot[i]);
+            replies += reflect_one(l, &l->x->rx[i], replies);
         }
+        sess_send_replies(fd, l->x, replies, &l->cnt);
     }
 }
 
-static int copy_keys(struct light *l, const struct light_key *keys, size_t nkeys)
+static void wipe_keys(struct light *l)
+{
+    if (l->keymem) {
+        size_t total = 0;
+        for (size_t i = 0; i < l->nkeys; i++) {
+            total += l->keys[i].len;
+        }
+        cry_wipe(l->keymem, total);
+    }
+    free(l->keymem);
+    l->keymem = NULL;
+    l->nkeys = 0;
+}
+
+int light_set_keys(struct light *l, const struct light_key *keys, size_t nkeys)
 {
     size_t total = 0;
+    wipe_keys(l);
     if (nkeys > LIGHT_KEYS_MAX) {
         nkeys = LIGHT_KEYS_MAX;
     }
@@ -253,7 +269,7 @@ static int copy_keys(struct light *l, const struct light_key *keys, size_t nkeys
 }
 
 struct light *light_create(struct loop *loop, struct sock_udp *sock, const struct light_key *keys,
-                           size_t nkeys)
+                           size_t nkeys, struct sess_scratch *scratch)
 {
     struct light *l = calloc(1, sizeof(*l));
     if (!l) {
@@ -263,7 +279,12 @@ struct light *light_create(struct loop *loop, struct sock_udp *sock, const struc
     l->loop = loop;
     l->sock = *sock;
     sock->fd = -1;
-    if (copy_keys(l, keys, nkeys) < 0 || sess_rxring_init(&l->rx, LIGHT_PKT_MAX) < 0 ||
+    l->x = scratch;
+    l->own_scratch = !scratch;
+    if (!l->x) {
+        l->x = sess_scratch_create();
+    }
+    if (!l->x || light_set_keys(l, keys, nkeys) < 0 ||
         loop_add_fd(loop, l->sock.fd, LOOP_READ, on_readable, l) < 0) {
         light_destroy(l);
         return NULL;
@@ -280,15 +301,10 @@ void light_destroy(struct light *l)
         loop_del_fd(l->loop, l->sock.fd);
         sock_close_udp(&l->sock);
     }
-    sess_rxring_free(&l->rx);
-    if (l->keymem) {
-        size_t total = 0;
-        for (size_t i = 0; i < l->nkeys; i++) {
-            total += l->keys[i].len;
-        }
-        cry_wipe(l->keymem, total);
+    if (l->own_scratch) {
+        sess_scratch_destroy(l->x);
     }
-    free(l->keymem);
+    wipe_keys(l);
     free(l);
 }
 

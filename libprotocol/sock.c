@@ -103,6 +103,19 @@ static int setup_v6(int fd)
     return r ? r : set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
 }
 
+/* Room for bursts at high packet rates: ask for SOCK_BUF_BYTES each way, beyond the sysctl
+ * limits when privileged (SO_*BUFFORCE), else as much as they allow. Best effort. */
+static void set_buffers(int fd)
+{
+    int want = SOCK_BUF_BYTES;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)) != 0) {
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)) != 0) {
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+    }
+}
+
 /* Bind to the first port of lo..hi that is free. */
 static int bind_range(int fd, struct sock_addr *a, uint16_t lo, uint16_t hi)
 {
@@ -148,6 +161,7 @@ int sock_open_udp(int family, const struct sock_addr *bind_addr, uint16_t port_l
     }
     struct sock_tstamp ts;
     int r = family == AF_INET ? setup_v4(fd) : setup_v6(fd);
+    set_buffers(fd);
     if (r == 0) {
         sock_tstamp_enable(fd, flags, 0, &ts); /* before bind: stamp the very first packet */
         r = bind_range(fd, &a, port_lo, port_hi);

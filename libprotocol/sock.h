@@ -50,6 +50,9 @@ struct sock_tstamp {
                          * logs it once */
 };
 
+/* Receive and send buffer size asked for on test sockets. */
+#define SOCK_BUF_BYTES (4 << 20)
+
 /* An open UDP test socket. */
 struct sock_udp {
     int fd;
@@ -60,7 +63,8 @@ struct sock_udp {
 
 /* Open a UDP socket of family (AF_INET/AF_INET6; taken from bind_addr when given; NULL binds
  * the wildcard), bound to the first free port in port_lo..port_hi (0..0: kernel's choice),
- * with TTL/hop limit 255 on send, TTL/TOS/destination reported on receive, and the best
+ * with TTL/hop limit 255 on send, TTL/TOS/destination reported on receive, SOCK_BUF_BYTES
+ * of socket buffer each way (best effort), and the best
  * software timestamping (SO_TIMESTAMPING, else SO_TIMESTAMPNS, else user clock). The port
  * of bind_addr is ignored. 0; LP_E_VALUE; LP_E_IO (errno kept, EADDRINUSE when the range is
  * full). */

@@ -224,7 +224,7 @@ static struct sess *light_run(struct env *e, enum sess_fmt fmt, uint32_t mode, u
     open_sock(AF_INET, &lu);
     open_sock(AF_INET, &su);
     struct light_key k = {KEY, sizeof(KEY) - 1};
-    *lp = light_create(e->loop, &lu, &k, 1);
+    *lp = light_create(e->loop, &lu, &k, 1, NULL);
     assert_non_null(*lp);
     struct sess_config sc;
     sender_config(&sc, SESS_TW_SENDER, mode, e, lu.port, AF_INET);
@@ -289,7 +289,7 @@ static void test_stamp_tlvs(void **st)
     open_sock(AF_INET, &lu);
     assert_int_equal(sock_open_udp(AF_INET, NULL, 0, 0, SOCK_F_BLOCKING, &cu), 0);
     struct light_key k = {KEY, sizeof(KEY) - 1};
-    struct light *l = light_create(loop, &lu, &k, 1);
+    struct light *l = light_create(loop, &lu, &k, 1, NULL);
     struct sock_addr dst;
     loopback(AF_INET, lu.port, &dst);
 
