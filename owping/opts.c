@@ -14,6 +14,11 @@ enum {
     OPT_JSON = 256,
     OPT_LIGHT,
     OPT_STAMP,
+    OPT_RT,
+    OPT_INDIVIDUAL,
+    OPT_REFLECT_OCTETS,
+    OPT_DSCP_ECN,
+    OPT_PTP,
 };
 
 static const struct option long_opts[] = {
@@ -39,6 +44,11 @@ static const struct option long_opts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"light", no_argument, NULL, OPT_LIGHT},
     {"stamp", no_argument, NULL, OPT_STAMP},
+    {"rt", no_argument, NULL, OPT_RT},
+    {"individual", no_argument, NULL, OPT_INDIVIDUAL},
+    {"reflect-octets", required_argument, NULL, OPT_REFLECT_OCTETS},
+    {"dscp-ecn", no_argument, NULL, OPT_DSCP_ECN},
+    {"ptp", no_argument, NULL, OPT_PTP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -65,7 +75,15 @@ static void usage(const struct opts *o, FILE *f)
     if (tw) {
         fputs("  -Z                     fill padding with zeros (default random)\n"
               "      --light            TWAMP Light: no control connection (RFC 5357 App. I)\n"
-              "      --stamp            STAMP (RFC 8762) session-sender, no control connection\n",
+              "      --stamp            STAMP (RFC 8762) session-sender, no control connection\n"
+              "      --individual       start/stop with Start-N/Stop-N-Sessions (RFC 5938)\n"
+              "      --reflect-octets N ask the reflector to return N octets of padding (RFC 6038)\n"
+              "      --dscp-ecn         ask the reflector to report DSCP and ECN (RFC 7750)\n"
+              "      --ptp              PTPv2 timestamps in test packets (RFC 8186)\n"
+              "      --individual       start/stop with Start-N/Stop-N-Sessions (RFC 5938)\n"
+              "      --reflect-octets N ask the reflector to return N octets of padding (RFC 6038)\n"
+              "      --dscp-ecn         ask the reflector to report DSCP and ECN (RFC 7750)\n"
+              "      --ptp              PTPv2 timestamps in test packets (RFC 8186)\n",
               f);
     } else {
         fputs("  -t / -T FILE           test toward the host only [save records to FILE]\n"
@@ -81,6 +99,7 @@ static void usage(const struct opts *o, FILE *f)
           "  -S, --source ADDR      local address for control and test sockets\n"
           "  -B, --interface DEV    bind test sockets to this interface\n"
           "  -4, -6                 use IPv4 / IPv6 only\n"
+          "      --rt               real-time scheduling when permitted (no busy-wait)\n"
           "Output:\n"
           "  -a, --percentile LIST  extra delay percentiles to report (comma list)\n"
           "  -b WIDTH               accepted for compatibility (percentiles are exact)\n"
@@ -232,6 +251,16 @@ static void defaults(struct opts *o, const char *argv0)
     o->dscp = -1;
     o->units = 'm';
     o->modes = 1 | 2 | 4 | (o->proto == OPTS_TWAMP ? 8 : 0);
+    o->reflect_octets = -1;
+}
+
+static int twamp_only(const struct opts *o, const char *name)
+{
+    if (o->proto == OPTS_TWAMP) {
+        return 0;
+    }
+    fprintf(stderr, "%s: %s is a twping option\n", o->prog, name);
+    return -1;
 }
 
 static int bad(const struct opts *o, int c, const char *arg)
@@ -289,6 +318,18 @@ static int apply(struct opts *o, int c, const char *arg)
     case OPT_JSON: o->json = true; return 0;
     case OPT_LIGHT: o->light = OPTS_LIGHT; return o->proto == OPTS_TWAMP ? 0 : bad(o, 'l', "--light");
     case OPT_STAMP: o->light = OPTS_STAMP; return o->proto == OPTS_TWAMP ? 0 : bad(o, 's', "--stamp");
+    case OPT_RT: o->rt = true; return 0;
+    case OPT_INDIVIDUAL: o->individual = true; return twamp_only(o, "--individual");
+    case OPT_REFLECT_OCTETS: {
+        uint32_t v;
+        if (parse_u32(arg, &v) < 0 || v > 65535) {
+            return bad(o, 'r', arg);
+        }
+        o->reflect_octets = (int)v;
+        return twamp_only(o, "--reflect-octets");
+    }
+    case OPT_DSCP_ECN: o->dscp_ecn = true; return twamp_only(o, "--dscp-ecn");
+    case OPT_PTP: o->ptp = true; return twamp_only(o, "--ptp");
     case 'h': usage(o, stdout); return 1;
     default: usage(o, stderr); return -1;
     }

@@ -53,6 +53,12 @@ struct opts {
     bool utc;                /* -U */
     uint32_t subsession;     /* -N */
     bool json;               /* --json */
+    /* precision and protocol extensions */
+    bool rt;                 /* --rt: real-time scheduling when permitted, no busy-wait */
+    bool individual;         /* --individual: RFC 5938 Start-N/Stop-N-Sessions */
+    int reflect_octets;      /* --reflect-octets N: RFC 6038, -1 = off */
+    bool dscp_ecn;           /* --dscp-ecn: RFC 7750 DSCP and ECN monitoring */
+    bool ptp;                /* --ptp: RFC 8186 PTPv2 timestamps */
     /* targets */
     const char *targets[OPTS_MAX_TARGETS];
     unsigned ntargets;
