@@ -79,10 +79,6 @@ static void usage(const struct opts *o, FILE *f)
               "      --individual       start/stop with Start-N/Stop-N-Sessions (RFC 5938)\n"
               "      --reflect-octets N ask the reflector to return N octets of padding (RFC 6038)\n"
               "      --dscp-ecn         ask the reflector to report DSCP and ECN (RFC 7750)\n"
-              "      --ptp              PTPv2 timestamps in test packets (RFC 8186)\n"
-              "      --individual       start/stop with Start-N/Stop-N-Sessions (RFC 5938)\n"
-              "      --reflect-octets N ask the reflector to return N octets of padding (RFC 6038)\n"
-              "      --dscp-ecn         ask the reflector to report DSCP and ECN (RFC 7750)\n"
               "      --ptp              PTPv2 timestamps in test packets (RFC 8186)\n",
               f);
     } else {
