@@ -49,6 +49,7 @@ struct met_twrec {
     uint8_t sender_ttl;     /* TTL of our packet at the reflector (reply's Sender TTL) */
     uint8_t refl_ttl;       /* TTL of the reply as we received it */
     uint8_t t1_src, t4_src; /* enum clk_source of the local stamps */
+    int16_t sender_tos;     /* RFC 7750: DSCP << 2 | ECN of our packet at the reflector, -1 */
     uint8_t flags;          /* enum met_tw_flag */
 };
 

@@ -507,10 +507,25 @@ static bool reflect(struct sess *s, struct sock_rxbuf *b, unsigned slot)
     return true;
 }
 
+/* RFC 6038: the reflector returns the first reflect_octets octets of our padding. */
+static void check_reflected(struct sess *s, const struct wire_reflector_pkt *r)
+{
+    size_t n = s->cfg.reflect_octets;
+    if (n == 0) {
+        return;
+    }
+    if (n > s->cfg.padding) {
+        n = s->cfg.padding;
+    }
+    if (r->pad_len < n || memcmp(r->pad, s->pad, n) != 0) {
+        s->cnt.reflect_mismatch++;
+    }
+}
+
 /* A reply to our TWAMP (or STAMP) sender. */
 static void log_tw(struct sess *s, const struct sock_rxbuf *b)
 {
-    struct met_twrec t = {.t4 = b->info.ts, .t4_src = (uint8_t)b->info.src,
+    struct met_twrec t = {.t4 = b->info.ts, .t4_src = (uint8_t)b->info.src, .sender_tos = -1,
                           .refl_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255)};
     t.t4_err = sess_errest_get(&s->errest, b->info.ts);
     if (s->cfg.fmt == SESS_FMT_STAMP) {
@@ -545,6 +560,10 @@ static void log_tw(struct sess *s, const struct sock_rxbuf *b)
         t.t2 = sess_wire_time(r.recv_ts, r.errest, s->errest.tai_ns), t.t2_err = r.errest;
         t.t3 = sess_wire_time(r.ts, r.errest, s->errest.tai_ns), t.t3_err = r.errest;
         t.flags = MET_TW_REFL_SEQ;
+        if (s->cfg.mode & WIRE_MODE_DSCP_ECN) {
+            t.sender_tos = r.sender_dscp_ecn;
+        }
+        check_reflected(s, &r);
     }
     if (t.seq >= s->cfg.npackets) {
         s->cnt.malformed++;

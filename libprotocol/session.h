@@ -55,7 +55,8 @@ struct sess_config {
     struct clk_ntp start;         /* senders: session start time */
     int64_t spin_ns;              /* senders: busy-wait before each send (0: none) */
     uint32_t max_records;         /* bound on logged records (0: 2 * npackets + 1024) */
-    uint16_t reflect_octets;      /* reflector: RFC 6038 octets of padding to reflect */
+    uint16_t reflect_octets;      /* RFC 6038 octets of padding to reflect (reflector), or
+                                   * expected back (sender) */
 };
 
 struct sess;
@@ -68,6 +69,7 @@ struct sess_counters {
     uint64_t bad_hmac;   /* dropped: HMAC did not verify */
     uint64_t overflow;   /* dropped: record store full */
     uint64_t tx_errors;  /* send failures */
+    uint64_t reflect_mismatch; /* TWAMP sender: reflected octets (RFC 6038) that differ */
     uint64_t src_count[4]; /* receive timestamps by enum clk_source */
 };
 

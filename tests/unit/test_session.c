@@ -204,6 +204,61 @@ static void twamp_pair(uint32_t mode)
     loop_destroy(e.loop);
 }
 
+/* RFC 6038 and RFC 7750: the reflector returns our first padding octets and reports the
+ * DSCP/ECN our packets arrived with. */
+static void test_twamp_extensions(void **st)
+{
+    (void)st;
+    struct env e = {.loop = loop_create()};
+    struct sock_udp ru, su;
+    open_sock(AF_INET, &ru);
+    open_sock(AF_INET, &su);
+    struct sess_config rc, sc;
+    uint32_t mode = WIRE_MODE_OPEN | WIRE_MODE_REFLECT_OCTETS | WIRE_MODE_DSCP_ECN;
+    sender_config(&sc, SESS_TW_SENDER, mode, &e, ru.port, AF_INET);
+    sc.padding = 40;
+    sc.reflect_octets = 8;
+    sc.tos = 46 << 2 | 1; /* EF, ECT(1) */
+    rc = sc;
+    rc.kind = SESS_TW_REFLECTOR;
+    loopback(AF_INET, su.port, &rc.peer);
+    struct sess *r = sess_create(e.loop, &ru, &rc);
+    struct sess *s = sess_create(e.loop, &su, &sc);
+    sess_on_sent(s, on_sent, &e);
+    sess_start(r);
+    sess_start(s);
+    run(&e);
+    const struct met_twrec *rec;
+    assert_int_equal(sess_tw_records(s, &rec), N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(rec[i].sender_tos, 46 << 2 | 1);
+    }
+    assert_int_equal(sess_counters(s).reflect_mismatch, 0);
+    sess_destroy(s);
+    sess_destroy(r);
+    /* a reflector that does not return the octets is caught */
+    open_sock(AF_INET, &ru);
+    open_sock(AF_INET, &su);
+    sender_config(&sc, SESS_TW_SENDER, mode, &e, ru.port, AF_INET);
+    sc.padding = 40;
+    sc.reflect_octets = 8;
+    rc = sc;
+    rc.kind = SESS_TW_REFLECTOR;
+    rc.reflect_octets = 0;
+    loopback(AF_INET, su.port, &rc.peer);
+    e.sent = false;
+    r = sess_create(e.loop, &ru, &rc);
+    s = sess_create(e.loop, &su, &sc);
+    sess_on_sent(s, on_sent, &e);
+    sess_start(r);
+    sess_start(s);
+    run(&e);
+    assert_int_equal(sess_counters(s).reflect_mismatch, N);
+    sess_destroy(s);
+    sess_destroy(r);
+    loop_destroy(e.loop);
+}
+
 static void test_twamp_modes(void **st)
 {
     (void)st;
@@ -386,6 +441,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_owamp_open),        cmocka_unit_test(test_owamp_auth_enc),
         cmocka_unit_test(test_owamp_wrong_keys),  cmocka_unit_test(test_twamp_modes),
+        cmocka_unit_test(test_twamp_extensions),
         cmocka_unit_test(test_stamp_open_and_auth), cmocka_unit_test(test_twamp_light),
         cmocka_unit_test(test_stamp_tlvs),
     };
