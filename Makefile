@@ -7,6 +7,9 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+EXAMPLEDIR ?= $(PREFIX)/share/doc/owamp-tools/examples
 PKGS     := libsodium nettle libbsd json-c
 OPTFLAGS ?= -O2 -g
 CFLAGS   ?=
@@ -95,6 +98,14 @@ install: all
 	for f in $(wildcard man/*.1); do install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man1/; done
 	for f in $(wildcard man/*.5); do install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man5/; done
 	for f in $(wildcard man/*.8); do install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man8/; done
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(EXAMPLEDIR)
+	for u in owampd twampd; do \
+	    sed -e 's|/usr/local/sbin/|$(PREFIX)/sbin/|' -e 's|-c /etc/|-c $(SYSCONFDIR)/|' \
+	        contrib/systemd/$$u.service >$(DESTDIR)$(UNITDIR)/$$u.service && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
+	done
+	install -m 644 contrib/config/*-server.conf contrib/config/*-server.limits \
+	    contrib/config/*-server.pfs $(DESTDIR)$(EXAMPLEDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/owping $(DESTDIR)$(PREFIX)/bin/twping \
@@ -102,6 +113,9 @@ uninstall:
 	for f in $(notdir $(wildcard man/*.1)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man1/$$f; done
 	for f in $(notdir $(wildcard man/*.5)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man5/$$f; done
 	for f in $(notdir $(wildcard man/*.8)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$f; done
+	rm -f $(DESTDIR)$(UNITDIR)/owampd.service $(DESTDIR)$(UNITDIR)/twampd.service
+	rm -f $(DESTDIR)$(EXAMPLEDIR)/owamp-server.* $(DESTDIR)$(EXAMPLEDIR)/twamp-server.*
+	-rmdir $(DESTDIR)$(EXAMPLEDIR)
 
 # Further targets (fuzz, bench, ...) live in mk/*.mk.
 -include $(sort $(wildcard mk/*.mk))

@@ -61,7 +61,10 @@ int srv_open_test_socket(struct srv_conn *c, struct sock_udp *out)
 {
     const struct conf *cf = &c->srv->conf;
     int rc = sock_open_udp(c->local.ss.ss_family, &c->local, cf->testport_lo, cf->testport_hi, 0, out);
-    if (rc == 0 && out->ts.note[0]) {
+    if (rc < 0) {
+        srv_log(c->srv, LOG_WARNING, "session of %s refused: no test socket in ports %u-%u: %s",
+                c->peer_text, cf->testport_lo, cf->testport_hi, strerror(errno));
+    } else if (out->ts.note[0]) {
         srv_log(c->srv, LOG_DEBUG, "test socket: %s", out->ts.note);
     }
     return rc;
@@ -363,6 +366,22 @@ static void set_peer_text(struct srv_conn *c)
              host, sock_addr_port(&c->peer));
 }
 
+/* A v4-mapped address from the dual-stack listener, as the plain IPv4 address it is: test
+ * sockets (IPV6_V6ONLY) can only bind to that, and logs read better. */
+static void unmap_v4(struct sock_addr *a)
+{
+    struct sockaddr_in6 s6;
+    memcpy(&s6, &a->ss, sizeof(s6));
+    if (a->ss.ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr)) {
+        return;
+    }
+    struct sockaddr_in s4 = {.sin_family = AF_INET, .sin_port = s6.sin6_port};
+    memcpy(&s4.sin_addr, &s6.sin6_addr.s6_addr[12], sizeof(s4.sin_addr));
+    memset(&a->ss, 0, sizeof(a->ss));
+    memcpy(&a->ss, &s4, sizeof(s4));
+    a->len = sizeof(s4);
+}
+
 void srv_on_accept(struct loop *loop, int lfd, unsigned events, void *arg)
 {
     struct srv *s = arg;
@@ -386,6 +405,7 @@ void srv_on_accept(struct loop *loop, int lfd, unsigned events, void *arg)
             c->ctrl = ctrl_create(s->ops->proto, CTRL_SERVER, offered, s->conf.pbkdf2_count);
             c->local.len = sizeof(c->local.ss);
             getsockname(fd, (struct sockaddr *)&c->local.ss, &c->local.len);
+            unmap_v4(&c->local);
         }
         if (!c || !c->ctrl || loop_add_fd(loop, fd, LOOP_READ | LOOP_WRITE, conn_io, c) < 0) {
             if (c) {
@@ -398,6 +418,7 @@ void srv_on_accept(struct loop *loop, int lfd, unsigned events, void *arg)
         c->srv = s;
         c->fd = fd;
         c->peer = peer;
+        unmap_v4(&c->peer);
         c->want_write = true;
         c->last_ctrl_ns = loop_mono_ns();
         set_peer_text(c);

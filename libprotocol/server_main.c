@@ -6,13 +6,16 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <netdb.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -233,9 +236,17 @@ static int open_light(struct srv *s)
     return rc < 0 ? rc : set_light_keys(s);
 }
 
-/* Drop root: to -U/-G when given; refuse to stay root unless rootfolly (-f). */
-static int drop_privileges(struct srv *s)
+/* Who the daemon becomes once its sockets are bound; decided before anything is opened. */
+struct run_as {
+    bool change; /* started as root with -U: switch to uid/gid */
+    uid_t uid;
+    gid_t gid;
+};
+
+/* As root, -U is required unless rootfolly (-f); when not root, -U/-G are not used. 0 or -1. */
+static int resolve_run_as(struct srv *s, struct run_as *ra)
 {
+    *ra = (struct run_as){0};
     if (geteuid() != 0) {
         return 0;
     }
@@ -252,9 +263,47 @@ static int drop_privileges(struct srv *s)
         srv_log(s, LOG_ERR, "unknown user or group '%s' '%s'", s->conf.user, s->conf.group);
         return -1;
     }
-    gid_t gid = gr ? gr->gr_gid : pw->pw_gid;
-    if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
+    *ra = (struct run_as){true, pw->pw_uid, gr ? gr->gr_gid : pw->pw_gid};
+    return 0;
+}
+
+/* Empty the capability bounding set (needs CAP_SETPCAP, so only as root). */
+static int drop_bounding_set(void)
+{
+    for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Clear the permitted, effective and inheritable sets, and with them the ambient set (e.g.
+ * systemd's AmbientCapabilities=CAP_NET_BIND_SERVICE, needed only to bind the control
+ * port); then no exec can give privileges back. */
+static int drop_capabilities(void)
+{
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+    memset(data, 0, sizeof(data));
+    if (syscall(SYS_capset, &hdr, data) < 0) {
+        return -1;
+    }
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/* After binding: become ra's user and group, then keep no capability at all. Test sockets
+ * are opened later, so testports must be >= 1024. */
+static int drop_privileges(struct srv *s, const struct run_as *ra)
+{
+    if (ra->change && (drop_bounding_set() < 0 || setgroups(1, &ra->gid) < 0 ||
+                       setresgid(ra->gid, ra->gid, ra->gid) < 0 ||
+                       setresuid(ra->uid, ra->uid, ra->uid) < 0)) {
         srv_log(s, LOG_ERR, "cannot drop privileges: %s", strerror(errno));
+        return -1;
+    }
+    if (geteuid() != 0 && drop_capabilities() < 0) {
+        srv_log(s, LOG_ERR, "cannot drop capabilities: %s", strerror(errno));
         return -1;
     }
     return 0;
@@ -309,19 +358,23 @@ static int write_pidfile(struct srv *s, struct pidfh **pfh)
     return 0;
 }
 
+/* The pid file is claimed first, so a second instance stops there with a clear message
+ * before it touches any port; sockets are bound while privileged; privileges go; only then
+ * does the daemon detach, so every start-up error gives a non-zero exit status. */
 static int serve(struct srv *s)
 {
     struct pidfh *pfh = NULL;
-    /* the pid file is created while still privileged, written once detached */
-    if (open_listeners(s) < 0 || open_light(s) < 0 || write_pidfile(s, &pfh) < 0) {
+    struct run_as ra;
+    if (resolve_run_as(s, &ra) < 0 || write_pidfile(s, &pfh) < 0) {
         return 1;
     }
-    if (drop_privileges(s) < 0) {
+    if (open_listeners(s) < 0 || open_light(s) < 0 || drop_privileges(s, &ra) < 0) {
         pidfile_remove(pfh);
         return 1;
     }
     if (!s->foreground && daemon(0, 0) < 0) {
         srv_log(s, LOG_ERR, "cannot detach: %s", strerror(errno));
+        pidfile_remove(pfh);
         return 1;
     }
     pidfile_write(pfh);
@@ -361,7 +414,7 @@ int srv_main(int argc, char **argv, const struct srv_ops *ops)
         return 0;
     }
     if (!s.foreground) {
-        openlog(ops->name, LOG_PID, s.conf.facility);
+        openlog(ops->name, LOG_PID | LOG_PERROR, s.conf.facility); /* stderr too, until detached */
     }
     s.start_time = clk_to_ntp(clk_now());
     s.loop = loop_create();
