@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -138,17 +139,32 @@ void srv_sess_config(struct srv_conn *c, const struct wire_request *r, struct se
     }
 }
 
-/* Bandwidth limit check against the class and every ancestor. */
-static bool within_bandwidth(const struct srv_conn *c, uint64_t bps)
+/* A limit of the class and every ancestor (0 = none at that level) holds v. */
+static bool within(const struct srv_conn *c, uint64_t v, size_t field)
 {
     const struct conf_class *k = &c->cls;
     for (int depth = 0; k && depth < 32; depth++) {
-        if (k->bandwidth_bps && bps > k->bandwidth_bps) {
+        uint64_t lim;
+        memcpy(&lim, (const char *)k + field, sizeof(lim));
+        if (lim && v > lim) {
             return false;
         }
         k = conf_limits_parent(&c->srv->limits, k);
     }
     return true;
+}
+
+/* Octets of records the connection's receiving sessions hold, plus npackets more (the
+ * reference's "disk": here records live in memory until fetched). */
+static uint64_t record_octets(const struct srv_conn *c, uint32_t npackets)
+{
+    uint64_t n = npackets;
+    for (unsigned i = 0; i < c->nsess; i++) {
+        if (c->sess[i].req.conf_receiver == 1) {
+            n += c->sess[i].req.npackets;
+        }
+    }
+    return n * WIRE_RECORD_LEN;
 }
 
 uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r, const uint8_t *addr,
@@ -173,8 +189,11 @@ uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r, cons
         why = "too many packets", accept = WIRE_ACCEPT_PERM_LIMIT;
     } else if (r->padding_len > SRV_MAX_PADDING) {
         why = "padding larger than a jumbo frame", accept = WIRE_ACCEPT_UNSUPPORTED;
-    } else if (!within_bandwidth(c, bandwidth_bps)) {
+    } else if (!within(c, bandwidth_bps, offsetof(struct conf_class, bandwidth_bps))) {
         why = "bandwidth above its limit class", accept = WIRE_ACCEPT_PERM_LIMIT;
+    } else if (s->ops->proto == WIRE_OWAMP && r->conf_receiver == 1 &&
+               !within(c, record_octets(c, r->npackets), offsetof(struct conf_class, disk_bytes))) {
+        why = "records above the disk limit of its class", accept = WIRE_ACCEPT_PERM_LIMIT;
     }
     if (why) {
         srv_log(s, LOG_WARNING, "refused session from %s%s%s: %s", c->peer_text, id ? " as " : "",

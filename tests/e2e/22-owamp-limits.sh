@@ -1,0 +1,39 @@
+#!/bin/bash
+# owampd enforces its limits file: the disk limit (octets of stored records), test sessions
+# per connection and bandwidth, each refusal answered with Accept 4 and logged once.
+. "$(dirname "$0")/lib/ping.sh"
+echo "1..5"
+confdir "$TMP/ow" owamp AEO
+cat >"$TMP/ow/owamp-server.limits" <<'LIM'
+limit root with allow_open_mode=on
+limit small with parent=root, disk=1000, test_sessions=1, bandwidth=100k
+assign default small
+LIM
+port=$(free_port tcp 4)
+start_daemon "$OWAMPD" "$TMP/ow" 127.0.0.1 "$port" "$TMP/owampd.log"
+
+# 20 records of 25 octets fit in 1000; one session only, so one direction
+"$OWPING" -t -M -c 20 -i 0.01f -L 0.5 "127.0.0.1:$port" >"$TMP/ok.out" 2>&1 && summaries_ok "$TMP/ok.out" 20 1
+tap $? "within the limits: 20 packets toward the server" "$TMP/ok.out"
+
+count() { grep -c "$1" "$TMP/owampd.log"; }
+before=$(count "disk limit")
+"$OWPING" -t -c 100 -i 0.01f -L 0.5 "127.0.0.1:$port" >"$TMP/disk.out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "Accept=4" "$TMP/disk.out" && [ "$(count "disk limit")" -eq $((before + 1)) ]
+tap $? "100 records (2500 octets) above disk=1000: refused, logged once (exit $rc)" "$TMP/disk.out"
+
+before=$(count "too many test sessions")
+"$OWPING" -c 10 -i 0.01f -L 0.5 "127.0.0.1:$port" >"$TMP/sess.out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "Accept=4" "$TMP/sess.out" && [ "$(count "too many test sessions")" -eq $((before + 1)) ]
+tap $? "two sessions with test_sessions=1: the second refused, logged once (exit $rc)" "$TMP/sess.out"
+
+before=$(count "bandwidth above")
+"$OWPING" -t -c 10 -i 0.0001f -L 0.5 "127.0.0.1:$port" >"$TMP/bw.out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "Accept=4" "$TMP/bw.out" && [ "$(count "bandwidth above")" -eq $((before + 1)) ]
+tap $? "10 kpps above bandwidth=100k: refused, logged once (exit $rc)" "$TMP/bw.out"
+
+kill -0 "${PIDS[0]}"
+tap $? "owampd still running"
