@@ -66,7 +66,8 @@ struct sess {
     struct met_owrec *ow;
     struct met_twrec *tw;
     size_t nrec, caprec;
-    uint8_t *seen; /* receiver: one bit per seq below npackets */
+    uint8_t *seen; /* receivers and TWAMP senders: one bit per seq below npackets */
+    bool finalized;
     uint32_t refl_seq;
     struct sess_scratch *x;
     bool own_scratch;
@@ -576,6 +577,7 @@ static void log_tw(struct sess *s, const struct sock_rxbuf *b)
     if (!rec_reserve(s)) {
         return;
     }
+    s->seen[t.seq / 8] |= (uint8_t)(1u << (t.seq % 8));
     s->tw[s->nrec++] = t;
     s->cnt.received++;
     s->cnt.src_count[b->info.src & 3]++;
@@ -661,7 +663,8 @@ static int sess_init(struct sess *s)
             return rc;
         }
     }
-    if (s->cfg.kind == SESS_OW_RECEIVER && !(s->seen = calloc(s->cfg.npackets / 8 + 1, 1))) {
+    bool logs = s->cfg.kind == SESS_OW_RECEIVER || s->cfg.kind == SESS_TW_SENDER;
+    if (logs && !(s->seen = calloc(s->cfg.npackets / 8 + 1, 1))) {
         return LP_E_NOMEM;
     }
     s->x = s->cfg.scratch;
@@ -783,16 +786,55 @@ const struct sock_tstamp *sess_tstamp(const struct sess *s)
     return &s->sock.ts;
 }
 
+/* A generator of the session's scheduled send times, or NULL without a schedule. */
+static struct sched *sched_probe(const struct sess *s)
+{
+    struct sched *g = NULL;
+    struct sched_slot *ss = calloc(s->cfg.nslots ? s->cfg.nslots : 1, sizeof(*ss));
+    for (uint32_t i = 0; ss && i < s->cfg.nslots; i++) {
+        ss[i].type = s->cfg.slots[i].type;
+        ss[i].value = s->cfg.slots[i].param;
+    }
+    if (!ss || s->cfg.nslots == 0 || sched_create(ss, s->cfg.nslots, s->cfg.sid, &g) < 0) {
+        g = NULL;
+    }
+    free(ss);
+    return g;
+}
+
+/* Log a record for every seq below end that never arrived, with its scheduled send time. */
+static void log_lost(struct sess *s, uint32_t end)
+{
+    struct sched *g = sched_probe(s);
+    for (uint32_t q = 0; q < end; q++) {
+        struct clk_time sent = g ? sched_send_time(s->cfg.start, sched_next_offset(g))
+                                 : (struct clk_time){0};
+        if ((s->seen[q / 8] & (1u << (q % 8))) || !rec_reserve(s)) {
+            continue;
+        }
+        if (s->cfg.kind == SESS_OW_RECEIVER) {
+            s->ow[s->nrec++] = (struct met_owrec){.seq = q, .send = sent, .lost = true};
+        } else {
+            s->tw[s->nrec++] = (struct met_twrec){.seq = q, .t1 = sent, .sender_tos = -1,
+                                                  .flags = MET_TW_LOST};
+        }
+    }
+    sched_destroy(g);
+}
+
 void sess_ow_finalize(struct sess *s, uint32_t next_seqno)
 {
-    if (s->cfg.kind != SESS_OW_RECEIVER) {
-        return;
+    if (s->cfg.kind == SESS_OW_RECEIVER && !s->finalized) {
+        s->finalized = true;
+        log_lost(s, next_seqno < s->cfg.npackets ? next_seqno : s->cfg.npackets);
     }
-    uint32_t end = next_seqno < s->cfg.npackets ? next_seqno : s->cfg.npackets;
-    for (uint32_t q = 0; q < end; q++) {
-        if (!(s->seen[q / 8] & (1u << (q % 8))) && rec_reserve(s)) {
-            s->ow[s->nrec++] = (struct met_owrec){.seq = q, .lost = true};
-        }
+}
+
+void sess_tw_finalize(struct sess *s)
+{
+    if (s->cfg.kind == SESS_TW_SENDER && !s->finalized) {
+        s->finalized = true;
+        log_lost(s, s->next_seq);
     }
 }
 

@@ -104,9 +104,14 @@ uint16_t sess_port(const struct sess *s);
 /* The socket's timestamping outcome. */
 const struct sock_tstamp *sess_tstamp(const struct sess *s);
 
-/* Receiver: log a lost record for every seq below next_seqno never received (call once,
- * after Stop-Sessions told next_seqno). */
+/* Receiver: log a lost record, with its scheduled send time, for every seq below
+ * next_seqno never received (once, after Stop-Sessions told next_seqno; later calls do
+ * nothing). */
 void sess_ow_finalize(struct sess *s, uint32_t next_seqno);
+
+/* TWAMP sender: the same for every packet sent whose reply never came (once, after the
+ * loss timeout). Records flagged MET_TW_LOST. */
+void sess_tw_finalize(struct sess *s);
 
 /* Logged records in arrival order (receiver: met_owrec; TWAMP sender: met_twrec). */
 size_t sess_ow_records(const struct sess *s, const struct met_owrec **out);

@@ -257,7 +257,8 @@ static bool tap_lookup(struct relay *r, struct side *s, const uint8_t *p, size_t
 static int64_t arrival_time(struct relay *r, int side, const uint8_t *p, size_t len)
 {
     struct counters *c = &r->dir[side].c;
-    int64_t mono = clock_ns(CLOCK_MONOTONIC), real = clock_ns(CLOCK_REALTIME), stamp;
+    /* realtime first: a pause between the two reads can then only make a packet late */
+    int64_t real = clock_ns(CLOCK_REALTIME), mono = clock_ns(CLOCK_MONOTONIC), stamp;
     if (tap_lookup(r, &r->side[side], p, len, &stamp) && real >= stamp &&
         real - stamp < STAMP_MAX_AGE_NS) {
         int64_t wait = real - stamp;

@@ -158,6 +158,14 @@ static void test_owamp_wrong_keys(void **st)
     sess_ow_finalize(r, N);
     assert_int_equal(sess_ow_records(r, &rec), N);
     assert_true(rec[0].lost && rec[N - 1].lost);
+    /* lost records carry their scheduled send times: start + (seq + 1) * ~1 ms */
+    struct clk_time start = clk_from_ntp(sc.start);
+    for (int i = 0; i < N; i++) {
+        int64_t off = rec[i].send.ns - start.ns;
+        assert_true(off > (int64_t)i * 1000000 && off < (int64_t)(i + 2) * 1000000);
+    }
+    sess_ow_finalize(r, N); /* once only */
+    assert_int_equal(sess_ow_records(r, &rec), N);
     sess_destroy(s);
     sess_destroy(r);
     loop_destroy(e.loop);
@@ -254,6 +262,40 @@ static void test_twamp_extensions(void **st)
     sess_start(s);
     run(&e);
     assert_int_equal(sess_counters(s).reflect_mismatch, N);
+    sess_destroy(s);
+    sess_destroy(r);
+    loop_destroy(e.loop);
+}
+
+/* Replies that never come are logged as lost, with their scheduled send times. */
+static void test_twamp_lost(void **st)
+{
+    (void)st;
+    struct env e = {.loop = loop_create()};
+    struct sock_udp ru, su;
+    open_sock(AF_INET, &ru);
+    open_sock(AF_INET, &su);
+    struct sess_config rc, sc;
+    sender_config(&sc, SESS_TW_SENDER, WIRE_MODE_OPEN, &e, ru.port, AF_INET);
+    rc = sc;
+    rc.kind = SESS_TW_REFLECTOR;
+    loopback(AF_INET, su.port, &rc.peer);
+    struct sess *r = sess_create(e.loop, &ru, &rc); /* never started: drops everything */
+    struct sess *s = sess_create(e.loop, &su, &sc);
+    sess_on_sent(s, on_sent, &e);
+    sess_start(s);
+    run(&e);
+    const struct met_twrec *rec;
+    assert_int_equal(sess_tw_records(s, &rec), 0);
+    sess_tw_finalize(s);
+    assert_int_equal(sess_tw_records(s, &rec), N);
+    struct clk_time start = clk_from_ntp(sc.start);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(rec[i].seq, i);
+        assert_true(rec[i].flags & MET_TW_LOST);
+        int64_t off = rec[i].t1.ns - start.ns;
+        assert_true(off > (int64_t)i * 1000000 && off < (int64_t)(i + 2) * 1000000);
+    }
     sess_destroy(s);
     sess_destroy(r);
     loop_destroy(e.loop);
@@ -442,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_owamp_open),        cmocka_unit_test(test_owamp_auth_enc),
         cmocka_unit_test(test_owamp_wrong_keys),  cmocka_unit_test(test_twamp_modes),
         cmocka_unit_test(test_twamp_extensions),
+        cmocka_unit_test(test_twamp_lost),
         cmocka_unit_test(test_stamp_open_and_auth), cmocka_unit_test(test_twamp_light),
         cmocka_unit_test(test_stamp_tlvs),
     };
