@@ -242,6 +242,10 @@ static int parse_command(struct ctrl *c, long n, struct ctrl_event *ev)
             return LP_E_CMD;
         }
         rc = ctrl_verify_part(c, 0, (size_t)n);
+        if (rc == 0) {
+            struct wire_start_sessions st;
+            rc = wire_start_sessions_decode(c->in, (size_t)n, &st);
+        }
         ev->type = CTRL_EV_START;
         return rc < 0 ? rc : 1;
     case WIRE_CMD_STOP_SESSIONS: return parse_stop(c, n, ev);

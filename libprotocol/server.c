@@ -90,7 +90,10 @@ struct srv_session *srv_add(struct srv_conn *c, struct sess *s, const uint8_t *s
     }
     struct srv_session *ss = &c->sess[c->nsess];
     memset(ss, 0, sizeof(*ss));
-    if (r->nslots > 0) {
+    ss->req = *r;
+    if (!slots) {
+        ss->req.nslots = 0; /* TWAMP: the field is carried but means nothing */
+    } else if (r->nslots > 0) {
         ss->slots = calloc(r->nslots, sizeof(*ss->slots));
         if (!ss->slots) {
             sess_destroy(s);
@@ -99,7 +102,6 @@ struct srv_session *srv_add(struct srv_conn *c, struct sess *s, const uint8_t *s
         memcpy(ss->slots, slots, r->nslots * sizeof(*slots));
     }
     ss->s = s;
-    ss->req = *r;
     memcpy(ss->sid, sid, WIRE_SID_LEN);
     memcpy(ss->req.sid, sid, WIRE_SID_LEN);
     c->nsess++;
@@ -270,9 +272,11 @@ static int handle_setup(struct srv_conn *c, const struct ctrl_event *ev)
                                allowed, s->start_time);
     cry_wipe(pass, sizeof(pass));
     if (rc < 0) {
+        const char *why = !allowed || rc == LP_E_MODE ? "mode not allowed"
+                          : plen < 0                  ? "unknown identity"
+                                                      : "authentication failed";
         srv_log(s, LOG_WARNING, "denied %s%s%s: %s", c->peer_text, id ? " identity " : "",
-                id ? id : "",
-                !allowed ? "mode not allowed" : plen < 0 ? "unknown identity" : "authentication failed");
+                id ? id : "", why);
         return 0; /* the Server-Start with Accept 1 goes out, then the connection closes */
     }
     if (id) {
@@ -401,6 +405,33 @@ static void unmap_v4(struct sock_addr *a)
     a->len = sizeof(s4);
 }
 
+/* Out of descriptors: stop watching the listener for a while instead of waking up for a
+ * connection we cannot take (logged once per episode). */
+static void resume_accepting(struct loop *loop, loop_timer_id id, void *arg)
+{
+    struct srv *s = arg;
+    (void)id;
+    for (int i = 0; i < s->nlisten; i++) {
+        loop_mod_fd(loop, s->listen_fd[i], LOOP_READ);
+    }
+    s->accept_paused = false;
+}
+
+static void pause_accepting(struct srv *s, int lfd)
+{
+    (void)lfd;
+    if (s->accept_paused) {
+        return;
+    }
+    srv_log(s, LOG_WARNING, "cannot accept control connections (%s): pausing for 100 ms",
+            strerror(errno));
+    for (int i = 0; i < s->nlisten; i++) {
+        loop_mod_fd(s->loop, s->listen_fd[i], 0);
+    }
+    s->accept_paused = true;
+    loop_timer_after(s->loop, 100000000, resume_accepting, s);
+}
+
 void srv_on_accept(struct loop *loop, int lfd, unsigned events, void *arg)
 {
     struct srv *s = arg;
@@ -409,6 +440,9 @@ void srv_on_accept(struct loop *loop, int lfd, unsigned events, void *arg)
         struct sock_addr peer = {.len = sizeof(peer.ss)};
         int fd = accept4(lfd, (struct sockaddr *)&peer.ss, &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                pause_accepting(s, lfd);
+            }
             return;
         }
         if (s->conf.maxcontrolsessions && s->nconns >= s->conf.maxcontrolsessions) {

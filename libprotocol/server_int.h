@@ -62,6 +62,7 @@ struct srv {
     struct clk_ntp start_time;
     bool foreground;
     bool check_only;
+    bool accept_paused; /* out of descriptors: listeners unwatched for a moment */
 };
 
 /* Log one line: stderr in the foreground, syslog otherwise. */

@@ -24,7 +24,9 @@ static int tw_request(struct srv_conn *c, const struct ctrl_event *ev)
         sess_make_sid(local, n, cfg.sid);
         srv_req_addr(r->ipvn, r->sender_addr, r->sender_port, &cfg.peer);
         if (cfg.mode & WIRE_MODE_REFLECT_OCTETS) {
-            cfg.reflect_octets = r->octets_reflected;
+            /* RFC 6038: reflect "Length of padding to reflect" octets of the sender's
+             * padding; "Octets to be reflected" are echoed in Accept-Session */
+            cfg.reflect_octets = r->pad_reflected;
             a.reflected_octets = r->octets_reflected;
         }
         struct sess *s = sess_create(c->srv->loop, &u, &cfg);
@@ -77,6 +79,10 @@ static int tw_nsessions(struct srv_conn *c, const struct ctrl_event *ev)
             sess_stop(ss->s);
             ss->stopped = true;
         }
+    }
+    if (accept != WIRE_ACCEPT_OK) {
+        srv_log(c->srv, LOG_WARNING, "%s-N-Sessions from %s names an unknown session",
+                start ? "Start" : "Stop", c->peer_text);
     }
     uint8_t ack = start ? WIRE_CMD_START_N_ACK : WIRE_CMD_STOP_N_ACK;
     return ctrl_send_nsessions(c->ctrl, ack, accept, m->sids, m->nsessions);

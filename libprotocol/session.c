@@ -51,7 +51,7 @@ struct sess {
     struct sched *sched;
     struct sock_pacer pacer;
     uint32_t next_seq;
-    struct clk_time next_time, last_time;
+    struct clk_time next_time;
     loop_timer_id timer;
     sess_cb on_sent;
     void *on_sent_arg;
@@ -336,6 +336,7 @@ static void arm_sender(struct sess *s)
 }
 
 static void on_readable(struct loop *loop, int fd, unsigned events, void *arg);
+static struct sched *sched_probe(const struct sess *s);
 
 /* Wait for the next send time: sleep to within the spin margin, then spin; a TWAMP sender
  * reads the replies that arrive meanwhile, so none is lost while it is busy sending. */
@@ -381,21 +382,6 @@ static void send_due(struct loop *loop, loop_timer_id id, void *arg)
     }
 }
 
-/* Scheduled time of the last packet, from a second generator on the same SID. */
-static struct clk_time last_send_time(const struct sched_slot *ss, uint32_t n, const struct sess_config *cfg)
-{
-    struct sched *probe;
-    uint64_t off = 0;
-    if (sched_create(ss, n, cfg->sid, &probe) < 0) {
-        return cfg->start.raw ? clk_from_ntp(cfg->start) : (struct clk_time){0};
-    }
-    for (uint32_t i = 0; i < cfg->npackets; i++) {
-        off = sched_next_offset(probe);
-    }
-    sched_destroy(probe);
-    return sched_send_time(cfg->start, off);
-}
-
 static int sender_init(struct sess *s)
 {
     uint32_t n = s->cfg.nslots;
@@ -409,9 +395,6 @@ static int sender_init(struct sess *s)
         ss[i].value = s->cfg.slots[i].param;
     }
     int rc = sched_create(ss, n, s->cfg.sid, &s->sched);
-    if (rc == 0) {
-        s->last_time = last_send_time(ss, n, &s->cfg);
-    }
     free(ss);
     if (rc < 0) {
         return rc;
@@ -773,7 +756,13 @@ uint32_t sess_next_seqno(const struct sess *s)
 
 struct clk_time sess_last_send_time(const struct sess *s)
 {
-    return s->last_time;
+    struct sched *g = sched_probe(s); /* computed on demand: daemons never ask */
+    uint64_t off = 0;
+    for (uint32_t i = 0; g && i < s->cfg.npackets; i++) {
+        off = sched_next_offset(g);
+    }
+    sched_destroy(g);
+    return g ? sched_send_time(s->cfg.start, off) : (struct clk_time){0};
 }
 
 uint16_t sess_port(const struct sess *s)
