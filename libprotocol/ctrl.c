@@ -78,8 +78,17 @@ void ctrl_destroy(struct ctrl *c)
     }
     free(c->in);
     free(c->out);
+    free(c->x);
     cry_wipe(c, sizeof(*c));
     free(c);
+}
+
+struct ctrl_scratch *ctrl_scratch(struct ctrl *c)
+{
+    if (!c->x) {
+        c->x = calloc(1, sizeof(*c->x));
+    }
+    return c->x;
 }
 
 uint32_t ctrl_mode(const struct ctrl *c)

@@ -47,7 +47,12 @@ struct ctrl {
     unsigned nexpect;
     /* fetch streaming (client) */
     uint32_t fetch_slots, fetch_skips, fetch_left, fetch_total;
-    /* scratch storage for events */
+    struct ctrl_scratch *x; /* allocated when a message first needs it */
+};
+
+/* Storage for the variable parts of events (slots, session descriptions, SIDs): about
+ * 50 KB, so an idle connection does not carry it. */
+struct ctrl_scratch {
     struct wire_slot slots[CTRL_MAX_SLOTS];
     struct wire_session_desc descs[CTRL_MAX_DESCS];
     struct wire_skip_range skips[CTRL_MAX_SKIPS];
@@ -69,6 +74,9 @@ int ctrl_verify_part(struct ctrl *c, size_t off, size_t len);
 
 /* Seal (HMAC + encrypt) the last len octets of the output, which end with an HMAC block. */
 int ctrl_seal_tail(struct ctrl *c, size_t len);
+
+/* The scratch storage, allocated on first use; NULL when out of memory. */
+struct ctrl_scratch *ctrl_scratch(struct ctrl *c);
 
 /* Parse the next message in the active state (ctrl_msgs.c). */
 int ctrl_next_active(struct ctrl *c, struct ctrl_event *ev);

@@ -178,7 +178,11 @@ static int parse_request(struct ctrl *c, long n, struct ctrl_event *ev)
         return rc;
     }
     if (c->proto == WIRE_OWAMP) {
-        struct wire_slots s = {.n = ev->u.request.req.nslots, .slot = c->slots};
+        struct ctrl_scratch *x = ctrl_scratch(c);
+        if (!x) {
+            return LP_E_NOMEM;
+        }
+        struct wire_slots s = {.n = ev->u.request.req.nslots, .slot = x->slots};
         if (s.n > CTRL_MAX_SLOTS) {
             return LP_E_LEN;
         }
@@ -186,7 +190,7 @@ static int parse_request(struct ctrl *c, long n, struct ctrl_event *ev)
         if (rc == 0) {
             rc = wire_slots_decode(c->in + WIRE_REQUEST_LEN, (size_t)n - WIRE_REQUEST_LEN, &s);
         }
-        ev->u.request.slots = c->slots;
+        ev->u.request.slots = x->slots;
     }
     ev->type = CTRL_EV_REQUEST;
     return rc < 0 ? rc : 1;
@@ -195,12 +199,16 @@ static int parse_request(struct ctrl *c, long n, struct ctrl_event *ev)
 static int parse_stop(struct ctrl *c, long n, struct ctrl_event *ev)
 {
     const uint32_t per = CTRL_MAX_SKIPS / CTRL_MAX_DESCS;
+    struct ctrl_scratch *x = ctrl_scratch(c);
+    if (!x) {
+        return LP_E_NOMEM;
+    }
     for (uint32_t i = 0; i < CTRL_MAX_DESCS; i++) {
-        c->descs[i].skip = c->skips + i * per;
-        c->descs[i].skips_cap = per;
+        x->descs[i].skip = x->skips + i * per;
+        x->descs[i].skips_cap = per;
     }
     struct wire_stop_sessions *s = &ev->u.stop;
-    s->desc = c->descs;
+    s->desc = x->descs;
     s->descs_cap = CTRL_MAX_DESCS;
     int rc = ctrl_verify_part(c, 0, (size_t)n);
     if (rc == 0) {
@@ -219,11 +227,15 @@ static int parse_nsessions(struct ctrl *c, long n, struct ctrl_event *ev)
     if (rc < 0) {
         return rc;
     }
+    struct ctrl_scratch *x = ctrl_scratch(c);
     if (ev->u.nsessions.nsessions > CTRL_MAX_DESCS) {
         return LP_E_LEN;
     }
-    memcpy(c->sids, ev->u.nsessions.sids, (size_t)ev->u.nsessions.nsessions * WIRE_SID_LEN);
-    ev->u.nsessions.sids = c->sids;
+    if (!x) {
+        return LP_E_NOMEM;
+    }
+    memcpy(x->sids, ev->u.nsessions.sids, (size_t)ev->u.nsessions.nsessions * WIRE_SID_LEN);
+    ev->u.nsessions.sids = x->sids;
     ev->type = CTRL_EV_NSESSIONS;
     return 1;
 }

@@ -84,9 +84,15 @@ struct srv_session *srv_find(struct srv_conn *c, const uint8_t *sid)
 struct srv_session *srv_add(struct srv_conn *c, struct sess *s, const uint8_t *sid,
                             const struct wire_request *r, const struct wire_slot *slots)
 {
-    if (c->nsess == SRV_MAX_SESS) {
-        sess_destroy(s);
-        return NULL;
+    if (c->nsess == c->capsess) {
+        unsigned cap = c->capsess ? 2 * c->capsess : 4;
+        struct srv_session *p = c->nsess < SRV_MAX_SESS ? realloc(c->sess, cap * sizeof(*p)) : NULL;
+        if (!p) {
+            sess_destroy(s);
+            return NULL;
+        }
+        c->sess = p;
+        c->capsess = cap;
     }
     struct srv_session *ss = &c->sess[c->nsess];
     memset(ss, 0, sizeof(*ss));
@@ -221,6 +227,7 @@ static void conn_close(struct srv_conn *c)
         loop_timer_cancel(s->loop, c->tick);
     }
     srv_drop_sessions(c);
+    free(c->sess);
     loop_del_fd(s->loop, c->fd);
     close(c->fd);
     ctrl_destroy(c->ctrl);

@@ -36,8 +36,8 @@ struct srv_conn {
     bool authenticated;
     char identity[WIRE_KEYID_LEN + 1];
     struct conf_class cls;
-    struct srv_session sess[SRV_MAX_SESS];
-    unsigned nsess;
+    struct srv_session *sess; /* grows as sessions are requested */
+    unsigned nsess, capsess;
     bool started;
     bool want_write;
     int64_t last_ctrl_ns, last_test_ns;
