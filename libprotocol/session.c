@@ -71,6 +71,9 @@ struct sess {
     uint32_t refl_seq;
     struct sess_scratch *x;
     bool own_scratch;
+    sess_pkt_hook pkt_hook; /* see sess_set_packet_hook */
+    void *pkt_arg;
+    struct sock_addr local; /* the socket's address, for the hook */
 };
 
 uint16_t sess_errest_get(struct sess_errest *e, struct clk_time now)
@@ -319,6 +322,11 @@ static void send_one(struct sess *s)
     }
     note_send(s, now.ns);
     s->cnt.sent++;
+    if (s->pkt_hook) {
+        struct sess_pkt p = {.sent = true, .data = b, .len = (size_t)n, .src = &s->local,
+                             .dst = &s->cfg.peer, .ts = now, .ttl = -1, .tos = -1};
+        s->pkt_hook(s->pkt_arg, &p);
+    }
 }
 
 static void advance(struct sess *s)
@@ -566,6 +574,25 @@ static void log_tw(struct sess *s, const struct sock_rxbuf *b)
     s->cnt.src_count[b->info.src & 3]++;
 }
 
+/* Show a received packet to the hook: to our address (the one it was sent to when the
+ * kernel said) from its source. */
+static void hook_received(struct sess *s, const struct sock_rxbuf *b)
+{
+    struct sock_addr dst = s->local;
+    if (b->info.dst.len > 0 && b->info.dst.ss.ss_family == s->local.ss.ss_family) {
+        dst = b->info.dst;
+        uint16_t port = sock_addr_port(&s->local);
+        if (dst.ss.ss_family == AF_INET) {
+            ((struct sockaddr_in *)&dst.ss)->sin_port = htons(port);
+        } else {
+            ((struct sockaddr_in6 *)&dst.ss)->sin6_port = htons(port);
+        }
+    }
+    struct sess_pkt p = {.sent = false, .data = b->data, .len = b->len, .src = &b->peer,
+                         .dst = &dst, .ts = b->info.ts, .ttl = b->info.ttl, .tos = b->info.tos};
+    s->pkt_hook(s->pkt_arg, &p);
+}
+
 static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
 {
     struct sess *s = arg;
@@ -584,6 +611,9 @@ static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
         unsigned replies = 0;
         for (int i = 0; i < n; i++) {
             struct sock_rxbuf *b = &s->x->rx[i];
+            if (s->pkt_hook && s->started && !b->truncated) {
+                hook_received(s, b);
+            }
             bool from_peer = s->cfg.kind == SESS_TW_SENDER || sess_same_host(&b->peer, &s->cfg.peer);
             if (!s->started || s->stopped || b->truncated || !from_peer) {
                 s->cnt.malformed++;
@@ -741,6 +771,17 @@ void sess_stop(struct sess *s)
         loop_timer_cancel(s->loop, s->timer);
         s->timer = 0;
     }
+}
+
+void sess_set_packet_hook(struct sess *s, sess_pkt_hook hook, void *arg)
+{
+    s->local.len = sizeof(s->local.ss);
+    if (hook && getsockname(s->sock.fd, (struct sockaddr *)&s->local.ss, &s->local.len) < 0) {
+        s->local.len = 0;
+        return; /* no address to show: no hook */
+    }
+    s->pkt_hook = hook;
+    s->pkt_arg = arg;
 }
 
 void sess_on_sent(struct sess *s, sess_cb cb, void *arg)

@@ -133,6 +133,27 @@ struct sess_tx_stats {
 
 struct sess_tx_stats sess_tx_stats(const struct sess *s);
 
+/* ---- packet hook: every test packet a session sends or receives, e.g. for pcap export ---- */
+
+#define SESS_PKT_HOOK 1
+
+/* One test packet as the session sent or received it. */
+struct sess_pkt {
+    bool sent;                         /* sent by this session, else received */
+    const uint8_t *data;               /* UDP payload as on the wire (sealed) */
+    size_t len;
+    const struct sock_addr *src, *dst; /* with ports */
+    struct clk_time ts;                /* sent: the time written in the packet; received:
+                                        * its receive timestamp */
+    int ttl, tos;                      /* as received (-1: not reported); -1 when sent */
+};
+
+typedef void (*sess_pkt_hook)(void *arg, const struct sess_pkt *p);
+
+/* Call hook for every packet s sends or receives from now on (NULL stops). Received packets
+ * are reported before they are checked, so malformed ones appear too. */
+void sess_set_packet_hook(struct sess *s, sess_pkt_hook hook, void *arg);
+
 /* SID for a session whose receiver has address octets addr (4 or 16): the last four
  * address octets, the current NTP time and four random octets (RFC 4656 §3.5). */
 void sess_make_sid(const uint8_t *addr, size_t addrlen, uint8_t sid[WIRE_SID_LEN]);

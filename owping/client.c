@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <bsd/readpassphrase.h>
@@ -175,15 +177,53 @@ struct clk_time ping_last_send(const struct wire_slot *slots, uint32_t nslots,
     return sched_send_time(start, off);
 }
 
+/* TWAMP feature bits (Mode of the Set-Up-Response) and how the refusal names them. */
+static const struct {
+    uint32_t bit;
+    const char *name;
+} ping_features[] = {
+    {WIRE_MODE_INDIV_CTRL, "individual session control (RFC 5938)"},
+    {WIRE_MODE_REFLECT_OCTETS, "reflect octets (RFC 6038)"},
+    {WIRE_MODE_DSCP_ECN, "DSCP and ECN monitoring (RFC 7750)"},
+    {WIRE_MODE_PTP, "PTP timestamps (RFC 8186)"},
+};
+
+/* The feature bits the options ask for (TWAMP over TWAMP-Control only). */
+static uint32_t wanted_features(const struct opts *o)
+{
+    if (o->proto != OPTS_TWAMP || o->light != OPTS_FULL) {
+        return 0;
+    }
+    return (o->individual ? WIRE_MODE_INDIV_CTRL : 0u) |
+           (o->reflect_octets >= 0 ? WIRE_MODE_REFLECT_OCTETS : 0u) |
+           (o->dscp_ecn ? WIRE_MODE_DSCP_ECN : 0u) | (o->ptp ? WIRE_MODE_PTP : 0u);
+}
+
+/* 0 when the greeting offers every feature in want, else -1 naming the first one missing. */
+static int check_features(const struct opts *o, uint32_t offered, uint32_t want)
+{
+    for (size_t i = 0; i < sizeof(ping_features) / sizeof(ping_features[0]); i++) {
+        if ((want & ping_features[i].bit) && !(offered & ping_features[i].bit)) {
+            fprintf(stderr, "%s: server does not offer %s\n", o->prog, ping_features[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Choose the mode and authenticate; the Server-Start decides. 0 or -1 (printed). */
 static int authenticate(struct app *a, struct conn *c, const struct wire_greeting *g,
                         uint32_t *mode)
 {
     const struct opts *o = a->o;
     uint32_t want = o->identity ? o->modes : (o->modes & WIRE_MODE_OPEN);
+    uint32_t features = wanted_features(o);
     uint8_t pass[CONF_PASSPHRASE_MAX];
     int passlen = 0;
     struct ctrl_event ev;
+    if (check_features(o, g->modes, features) < 0) {
+        return -1;
+    }
     if (!(*mode = ctrl_choose_mode(g->modes, want))) {
         fprintf(stderr, "%s: no common mode with server (server offers%s%s%s%s%s)\n", o->prog,
                 g->modes & WIRE_MODE_OPEN ? " open" : "",
@@ -196,8 +236,9 @@ static int authenticate(struct app *a, struct conn *c, const struct wire_greetin
     if (*mode != WIRE_MODE_OPEN && (passlen = ping_passphrase(o, pass, sizeof(pass))) < 0) {
         return -1;
     }
-    int rc = ctrl_client_setup(c->ctrl, *mode, *mode == WIRE_MODE_OPEN ? NULL : o->identity, pass,
-                               (size_t)passlen);
+    bool open = *mode == WIRE_MODE_OPEN;
+    *mode |= features;
+    int rc = ctrl_client_setup(c->ctrl, *mode, open ? NULL : o->identity, pass, (size_t)passlen);
     cry_wipe(pass, sizeof(pass));
     if (rc < 0) {
         fprintf(stderr, "%s: cannot set up the connection: %s\n", o->prog, lp_strerror(rc));
@@ -242,4 +283,27 @@ int ping_setup(struct app *a, struct conn *c, const char *target, enum wire_prot
         return -1;
     }
     return authenticate(a, c, &ev.u.greeting, mode);
+}
+
+void ping_rt_setup(struct app *a)
+{
+    const struct sched_param sp = {.sched_priority = 10};
+    if (!a->o->rt || a->rt_tried) {
+        return;
+    }
+    a->rt_tried = true;
+    if (sched_setscheduler(0, SCHED_FIFO, &sp) < 0) {
+        fprintf(stderr,
+                "%s: --rt: real-time scheduling not permitted (%s): using normal scheduling\n",
+                a->o->prog, strerror(errno));
+        return;
+    }
+    a->rt = true;
+    mlockall(MCL_CURRENT | MCL_FUTURE); /* best effort: page faults only cost precision */
+}
+
+int64_t ping_spin_ns(const struct app *a)
+{
+    /* a SCHED_FIFO thread that spins can starve the machine: never both */
+    return a->rt ? 0 : PING_SPIN_NS;
 }

@@ -1,6 +1,7 @@
 /* client.h - owping/twping internals shared by the files of owping/: the process context,
  * the control connection (conn.c), the runs over a control connection (client.c, owamp.c,
- * twamp.c), TWAMP Light / STAMP without control (light.c) and reporting (output.c). */
+ * twamp.c), TWAMP Light / STAMP without control (light.c), reporting (output.c) and the
+ * sender's own figures: send timing and the TWAMP extensions' results (txreport.c). */
 #ifndef OWPING_CLIENT_H
 #define OWPING_CLIENT_H
 
@@ -19,6 +20,7 @@
 
 #define PING_CTRL_WAIT_NS 10000000000LL /* bound on every wait for a control reply */
 #define PING_CONNECT_WAIT_NS 10000000000LL
+#define PING_SPIN_NS 10000 /* senders busy-wait at most 10 us per packet (not under --rt) */
 #define PING_ADDR_STRLEN 64
 #define PING_PORT_STRLEN 8
 
@@ -27,6 +29,8 @@ struct app {
     const struct opts *o;
     struct loop *loop;
     bool interrupted;
+    bool rt_tried; /* --rt: real-time scheduling was tried (once per process) */
+    bool rt;       /* real-time scheduling is in effect: senders must not busy-wait */
 };
 
 /* Run the loop once, waiting at most until deadline_mono (CLOCK_MONOTONIC ns). Returns 1 while
@@ -108,9 +112,28 @@ int ping_owamp(struct app *a, const char *target);
 int ping_twamp(struct app *a, const char *target);
 int ping_light(struct app *a, const char *target);
 
-/* Connect and authenticate (shared by OWAMP and TWAMP): fills c and *mode. 0 or -1. */
+/* Connect and authenticate (shared by OWAMP and TWAMP): fills c and *mode (the security
+ * mode plus the TWAMP feature bits the options ask for, when the server offers them all).
+ * 0 or -1 (printed). */
 int ping_setup(struct app *a, struct conn *c, const char *target, enum wire_proto proto, char *host,
                size_t hostlen, uint32_t *mode);
+
+/* --rt: once per process, try SCHED_FIFO (and lock memory); a->rt tells whether it is in
+ * effect. Prints one warning line when not permitted. Nothing without --rt. */
+void ping_rt_setup(struct app *a);
+
+/* The busy-wait margin a sender gets: none under real-time scheduling. */
+int64_t ping_spin_ns(const struct app *a);
+
+/* ---- txreport.c: what the client itself knows about a sending session (struct rep_tx,
+ * report.h: printed here in the human summary, by report_json.c in JSON) ---- */
+
+/* Fill t from a sending session s (records tw[0..n) for a TWAMP sender, else NULL). */
+void ping_tx_collect(const struct sess *s, const struct met_twrec *tw, size_t n, uint32_t mode,
+                     int reflect_octets, int sent_tos, struct rep_tx *t);
+
+/* The human-summary lines of t (nothing for -M, -Q, --json). */
+void ping_tx_print(const struct opts *o, const struct rep_tx *t);
 
 /* ---- output.c ---- */
 

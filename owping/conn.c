@@ -114,6 +114,7 @@ static const char *ev_name(enum ctrl_ev t)
     case CTRL_EV_FETCH_ACK: return "Fetch-Ack";
     case CTRL_EV_FETCH_RECORD: return "data record";
     case CTRL_EV_FETCH_DONE: return "end of records";
+    case CTRL_EV_NSESSIONS: return "Start-N/Stop-N message";
     default: return "message";
     }
 }

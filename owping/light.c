@@ -13,6 +13,7 @@
 #include "conf.h"
 
 #include "client.h"
+#include "out.h"
 
 #define LIGHT_START_NS 10000000 /* first packet 10 ms after the socket is ready */
 
@@ -137,10 +138,12 @@ static int create_session(struct light_run *r)
     cfg.slots = r->slots;
     cfg.nslots = ping_slots(o, r->slots);
     cfg.start = clk_to_ntp((struct clk_time){clk_now().ns + LIGHT_START_NS});
+    cfg.spin_ns = ping_spin_ns(r->a);
     if (!(r->sess = sess_create(r->a->loop, &sock, &cfg))) {
         fprintf(stderr, "%s: cannot create the test session\n", o->prog);
         return -1;
     }
+    out_watch_session(r->o, r->sess);
     sess_on_sent(r->sess, on_sent, &r->sent);
     if (sess_start(r->sess) < 0) {
         fprintf(stderr, "%s: cannot start the test session\n", o->prog);
@@ -182,11 +185,13 @@ static int run(struct light_run *r, const char *target)
 static void report(struct light_run *r, bool ok)
 {
     struct out_sess s;
+    struct rep_tx tx;
     memset(&s, 0, sizeof(s));
     s.prog = r->o->prog;
     s.two_way = true;
     memcpy(s.rs.sid, r->sid, WIRE_SID_LEN);
     out_set_ends(&s, &r->local, NULL, &r->peer, r->host);
+    sess_tw_finalize(r->sess); /* replies that never came become lost records */
     s.n = sess_tw_records(r->sess, &s.tw);
     s.save_file = r->o->to_file;
     s.rs.loss_timeout_ns = r->loss_ns;
@@ -198,7 +203,10 @@ static void report(struct light_run *r, bool ok)
     if (!ok) {
         fprintf(stderr, "%s: partial results\n", r->o->prog);
     }
+    ping_tx_collect(r->sess, s.tw, s.n, r->mode, -1, -1, &tx);
+    s.rs.tx = &tx;
     out_report(r->o, &s);
+    ping_tx_print(r->o, &tx);
 }
 
 int ping_light(struct app *a, const char *target)
@@ -207,6 +215,7 @@ int ping_light(struct app *a, const char *target)
     memset(&r, 0, sizeof(r));
     r.a = a;
     r.o = a->o;
+    ping_rt_setup(a);
     bool ok = run(&r, target) == 0;
     if (r.started && (ok || a->interrupted)) {
         report(&r, ok);

@@ -8,6 +8,7 @@
 #include "addr.h"
 
 #include "client.h"
+#include "out.h"
 
 /* One direction of the test. */
 struct ow_dir {
@@ -18,7 +19,6 @@ struct ow_dir {
     struct clk_time last;         /* scheduled time of the last packet */
 };
 
-#define PING_STOP_GRACE_NS 100000000 /* see wait_stop_grace */
 
 struct ow_run {
     struct app *a;
@@ -116,10 +116,12 @@ static int create_sess(struct ow_run *r, struct ow_dir *d, struct sock_udp *sock
     struct sess_config cfg;
     config_common(r, d, &cfg);
     cfg.kind = kind;
+    cfg.spin_ns = kind == SESS_OW_SENDER ? ping_spin_ns(r->a) : 0;
     if (!(d->sess = sess_create(r->a->loop, sock, &cfg))) {
         fprintf(stderr, "%s: cannot create the test session\n", r->o->prog);
         return -1;
     }
+    out_watch_session(r->o, d->sess);
     if (kind == SESS_OW_SENDER) {
         sess_on_sent(d->sess, on_sent, &d->sent);
     }
@@ -244,25 +246,6 @@ static void finalize_from(struct ow_run *r, const struct wire_stop_sessions *st)
     }
 }
 
-/* Without a session from the server, the server may or may not answer our Stop-Sessions
- * with its own (the reference does, with no descriptions): give it a few round trips, so
- * that a late one cannot be taken for the Fetch-Ack. */
-static int wait_stop_grace(struct ow_run *r)
-{
-    struct ctrl_event ev;
-    int64_t deadline = loop_mono_ns() + 4 * r->c.rtt_ns + PING_STOP_GRACE_NS;
-    int rc = conn_poll_event(&r->c, deadline, &ev);
-    if (rc > 0 && ev.type != CTRL_EV_STOP) {
-        fprintf(stderr, "%s: protocol error: unexpected message after Stop-Sessions\n", r->o->prog);
-        return -1;
-    }
-    if (rc < 0 && r->c.eof) {
-        fprintf(stderr, "%s: the server closed the control connection after Stop-Sessions\n",
-                r->o->prog);
-    }
-    return rc < 0 ? -1 : 0;
-}
-
 /* Our Stop-Sessions (describing what we sent), then the server's (what it sent). */
 static int stop_sessions(struct ow_run *r)
 {
@@ -284,9 +267,8 @@ static int stop_sessions(struct ow_run *r)
     if (conn_flush(&r->c) < 0) {
         return -1;
     }
-    if (!r->from.sess) {
-        return wait_stop_grace(r);
-    }
+    /* the server answers with its own Stop-Sessions (no description when it sent nothing);
+     * wait for it before fetching: a late one could not be told from a Fetch-Ack */
     if (conn_expect(&r->c, CTRL_EV_STOP, loop_mono_ns() + PING_CTRL_WAIT_NS + r->loss_ns, &ev,
                     "Stop-Sessions") < 0) {
         return -1;
@@ -399,6 +381,7 @@ static int run(struct ow_run *r, const char *target)
 static void report_dir(struct ow_run *r, const struct ow_dir *d, bool to, bool ok)
 {
     struct out_sess s;
+    struct rep_tx tx;
     memset(&s, 0, sizeof(s));
     s.prog = r->o->prog;
     memcpy(s.rs.sid, d->sid, WIRE_SID_LEN);
@@ -423,7 +406,14 @@ static void report_dir(struct ow_run *r, const struct ow_dir *d, bool to, bool o
         fprintf(stderr, "%s: partial results for the session %s the server\n", r->o->prog,
                 to ? "toward" : "from");
     }
+    if (to) { /* we sent this one: how precisely */
+        ping_tx_collect(d->sess, NULL, 0, r->mode, -1, -1, &tx);
+        s.rs.tx = &tx;
+    }
     out_report(r->o, &s);
+    if (to) {
+        ping_tx_print(r->o, &tx);
+    }
 }
 
 int ping_owamp(struct app *a, const char *target)
@@ -432,6 +422,7 @@ int ping_owamp(struct app *a, const char *target)
     memset(&r, 0, sizeof(r));
     r.a = a;
     r.o = a->o;
+    ping_rt_setup(a);
     int rc = run(&r, target);
     bool ok = rc == 0;
     if (r.to.sess && r.fetched) {

@@ -1,11 +1,15 @@
-/* twamp.c - one twping run over TWAMP-Control: Request-TW-Session, Start-Sessions, send the
- * schedule, wait the loss timeout after the last packet, Stop-Sessions, report. */
+/* twamp.c - one twping run over TWAMP-Control: Request-TW-Session, Start-Sessions (or RFC 5938
+ * Start-N-Sessions), send the schedule, wait the loss timeout after the last packet,
+ * Stop-Sessions (or Stop-N-Sessions), report. The negotiated Mode carries the extensions:
+ * RFC 6038 reflected octets, RFC 7750 DSCP/ECN reports and RFC 8186 PTP timestamps are
+ * handled by the test session, this file asks for them and reports them. */
 #include <stdio.h>
 #include <string.h>
 
 #include "addr.h"
 
 #include "client.h"
+#include "out.h"
 
 struct tw_run {
     struct app *a;
@@ -19,6 +23,7 @@ struct tw_run {
     uint32_t nslots;
     uint32_t typep;
     uint32_t padding; /* Padding Length: the sender packet as long as the reflected one */
+    uint16_t reflect; /* RFC 6038 padding octets to reflect (0: none) */
     struct sess *sess;
     bool started, sent;
     uint8_t sid[WIRE_SID_LEN];
@@ -47,6 +52,10 @@ static int request(struct tw_run *r, uint16_t port, struct wire_accept_session *
     q.start_time = r->start;
     q.timeout = clk_ns_to_ntp_duration(r->loss_ns);
     q.typep = r->typep;
+    /* RFC 6038 names the padding octets to reflect in Length of padding to reflect; twampd
+     * (and some others) read Octets to be reflected: the same count in both works for all */
+    q.octets_reflected = r->reflect;
+    q.pad_reflected = r->reflect;
     int rc = ctrl_send_request(r->c.ctrl, &q, NULL);
     if (rc < 0) {
         fprintf(stderr, "%s: cannot request the session: %s\n", r->o->prog, lp_strerror(rc));
@@ -62,6 +71,10 @@ static int request(struct tw_run *r, uint16_t port, struct wire_accept_session *
         fprintf(stderr, "%s: session refused: %s (Accept=%u)\n", r->o->prog,
                 ping_accept_str(acc->accept), acc->accept);
         return -1;
+    }
+    if (acc->reflected_octets != r->reflect) {
+        fprintf(stderr, "%s: server answered %u for the octets to reflect (asked %u)\n", r->o->prog,
+                acc->reflected_octets, r->reflect);
     }
     return 0;
 }
@@ -97,15 +110,43 @@ static int create_session(struct tw_run *r)
     cfg.slots = r->slots;
     cfg.nslots = r->nslots;
     cfg.start = r->start;
+    cfg.spin_ns = ping_spin_ns(r->a);
+    cfg.reflect_octets = r->reflect;
     if (!(r->sess = sess_create(r->a->loop, &sock, &cfg))) {
         fprintf(stderr, "%s: cannot create the test session\n", r->o->prog);
         return -1;
     }
+    out_watch_session(r->o, r->sess);
     sess_on_sent(r->sess, on_sent, &r->sent);
     return 0;
 }
 
-static int start_session(struct tw_run *r)
+/* RFC 5938: send cmd listing our session and wait for its acknowledgement ack. The Accept
+ * of the acknowledgement, or -1 (printed). */
+static int nsessions(struct tw_run *r, uint8_t cmd, uint8_t ack, const char *what,
+                     const char *ack_what)
+{
+    struct ctrl_event ev;
+    int64_t deadline = loop_mono_ns() + PING_CTRL_WAIT_NS;
+    int rc = ctrl_send_nsessions(r->c.ctrl, cmd, 0, r->sid, 1);
+    if (rc < 0) {
+        fprintf(stderr, "%s: cannot send %s: %s\n", r->o->prog, what, lp_strerror(rc));
+        return -1;
+    }
+    if (conn_flush(&r->c) < 0 ||
+        conn_expect(&r->c, CTRL_EV_NSESSIONS, deadline, &ev, ack_what) < 0) {
+        return -1;
+    }
+    if (ev.u.nsessions.cmd != ack) {
+        fprintf(stderr, "%s: protocol error: command %u while waiting for %s\n", r->o->prog,
+                ev.u.nsessions.cmd, ack_what);
+        return -1;
+    }
+    return ev.u.nsessions.accept;
+}
+
+/* Start-Sessions and its Start-Ack: the Accept, or -1 (printed). */
+static int start_all(struct tw_run *r)
 {
     struct ctrl_event ev;
     int rc = ctrl_send_start(r->c.ctrl);
@@ -113,16 +154,25 @@ static int start_session(struct tw_run *r)
         fprintf(stderr, "%s: cannot send Start-Sessions: %s\n", r->o->prog, lp_strerror(rc));
         return -1;
     }
-    if (conn_flush(&r->c) < 0) {
-        return -1;
-    }
-    if (conn_expect(&r->c, CTRL_EV_START_ACK, loop_mono_ns() + PING_CTRL_WAIT_NS, &ev,
+    if (conn_flush(&r->c) < 0 ||
+        conn_expect(&r->c, CTRL_EV_START_ACK, loop_mono_ns() + PING_CTRL_WAIT_NS, &ev,
                     "Start-Ack") < 0) {
         return -1;
     }
-    if (ev.u.start_ack.accept != WIRE_ACCEPT_OK) {
+    return ev.u.start_ack.accept;
+}
+
+static int start_session(struct tw_run *r)
+{
+    int accept = r->o->individual ? nsessions(r, WIRE_CMD_START_N_SESSIONS, WIRE_CMD_START_N_ACK,
+                                              "Start-N-Sessions", "Start-N-Ack")
+                                  : start_all(r);
+    if (accept < 0) {
+        return -1;
+    }
+    if (accept != WIRE_ACCEPT_OK) {
         fprintf(stderr, "%s: server did not start the session: %s\n", r->o->prog,
-                ping_accept_str(ev.u.start_ack.accept));
+                ping_accept_str((uint8_t)accept));
         return -1;
     }
     if (sess_start(r->sess) < 0) {
@@ -152,6 +202,15 @@ static int stop_session(struct tw_run *r)
 {
     struct wire_stop_sessions st = {.accept = 0, .nsessions = 1};
     sess_stop(r->sess);
+    if (r->o->individual) {
+        int accept = nsessions(r, WIRE_CMD_STOP_N_SESSIONS, WIRE_CMD_STOP_N_ACK, "Stop-N-Sessions",
+                               "Stop-N-Ack");
+        if (accept > 0) { /* the results are ours: say so, keep them */
+            fprintf(stderr, "%s: server reports the session did not stop cleanly: %s\n", r->o->prog,
+                    ping_accept_str((uint8_t)accept));
+        }
+        return accept < 0 ? -1 : 0;
+    }
     int rc = ctrl_send_stop(r->c.ctrl, &st);
     if (rc < 0) {
         fprintf(stderr, "%s: cannot send Stop-Sessions: %s\n", r->o->prog, lp_strerror(rc));
@@ -173,9 +232,12 @@ static int run(struct tw_run *r, const char *target)
         (struct clk_time){clk_now().ns + (o->start_delay_ns > delay ? o->start_delay_ns : delay)});
     r->nslots = ping_slots(o, r->slots);
     r->typep = o->dscp >= 0 ? wire_typep_dscp((uint8_t)o->dscp) : 0;
+    /* the reflector's reply is as long as our packet: its padding (where RFC 6038 octets
+     * come back) is ours less the difference of the base lengths */
+    r->reflect = (r->mode & WIRE_MODE_REFLECT_OCTETS) ? (uint16_t)o->reflect_octets : 0;
     r->padding = (wire_test_layout(r->mode) == 1 ? WIRE_REFLECTOR_AUTH_LEN - WIRE_SENDER_AUTH_LEN
                                                  : WIRE_REFLECTOR_OPEN_LEN - WIRE_SENDER_OPEN_LEN) +
-                 o->padding;
+                 (o->padding > r->reflect ? o->padding : r->reflect);
     if (create_session(r) < 0 || start_session(r) < 0 || wait_end(r) < 0) {
         return -1;
     }
@@ -185,11 +247,13 @@ static int run(struct tw_run *r, const char *target)
 static void report(struct tw_run *r, bool ok)
 {
     struct out_sess s;
+    struct rep_tx tx;
     memset(&s, 0, sizeof(s));
     s.prog = r->o->prog;
     s.two_way = true;
     memcpy(s.rs.sid, r->sid, WIRE_SID_LEN);
     out_set_ends(&s, &r->local, NULL, &r->peer, r->host);
+    sess_tw_finalize(r->sess); /* replies that never came become lost records */
     s.n = sess_tw_records(r->sess, &s.tw);
     s.save_file = r->o->to_file;
     s.rs.type_p = r->typep;
@@ -202,7 +266,11 @@ static void report(struct tw_run *r, bool ok)
     if (!ok) {
         fprintf(stderr, "%s: partial results\n", r->o->prog);
     }
+    ping_tx_collect(r->sess, s.tw, s.n, r->mode, r->reflect, r->o->dscp >= 0 ? r->o->dscp << 2 : 0,
+                    &tx);
+    s.rs.tx = &tx;
     out_report(r->o, &s);
+    ping_tx_print(r->o, &tx);
 }
 
 int ping_twamp(struct app *a, const char *target)
@@ -211,6 +279,7 @@ int ping_twamp(struct app *a, const char *target)
     memset(&r, 0, sizeof(r));
     r.a = a;
     r.o = a->o;
+    ping_rt_setup(a);
     bool ok = run(&r, target) == 0;
     if (r.started && (ok || a->interrupted)) {
         report(&r, ok);
