@@ -8,9 +8,29 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #include "clock.h"
 #include "metrics.h"
+
+/* What the sender of a session measured itself (owping's "to" session, twping's): how late
+ * packets left (kernel or NIC TX timestamps against the schedule), which T1 the round trips
+ * used, and the results of the TWAMP extensions. */
+struct rep_tx {
+    uint64_t sent;          /* packets sent */
+    uint64_t stamped;       /* of those, with a kernel or NIC TX timestamp */
+    enum clk_source source; /* of the TX timestamps (CLK_SRC_USER when none) */
+    int64_t late_p50_ns, late_p99_ns, late_max_ns; /* left the host after the schedule */
+    int64_t bias_p50_ns, bias_p99_ns; /* TX timestamp minus the one written in the packet */
+    bool two_way;                     /* TWAMP sender: the T1 counts are meaningful */
+    uint64_t t1_tx, t1_packet;        /* round trips that used the TX timestamp / the packet's */
+    int reflect_octets;               /* RFC 6038 octets asked for, -1 when not negotiated */
+    uint64_t reflect_mismatch;        /* replies whose reflected octets differ */
+    int sent_tos, seen_tos;           /* RFC 7750 DSCP << 2 | ECN sent / most often seen by
+                                       * the reflector; sent_tos -1 when not negotiated,
+                                       * seen_tos -1 when no reply reported one */
+    uint64_t seen_count, seen_total;  /* replies reporting seen_tos / reporting any value */
+};
 
 /* What a report says about the session besides the statistics. Strings may be NULL
  * (printed as "***", as the reference does when a name cannot be resolved). */
@@ -24,6 +44,9 @@ struct rep_session {
     uint32_t npackets;          /* packets in the session; 0 = use the count sent */
     bool finished;              /* session ended normally */
     struct clk_time start, end; /* first/last scheduled send; ns 0 = the stats' send times */
+    const char *direction;      /* "to" / "from" the server (OWAMP, seen from the client),
+                                 * "round_trip" (TWAMP), or NULL: not said */
+    const struct rep_tx *tx;    /* what the sender measured, NULL: not ours (JSON "send") */
 };
 
 /* Output choices, mirroring owping's -n, -b, -a and -U. A zeroed struct gives defaults. */
@@ -70,5 +93,110 @@ int rep_tw_json(FILE *f, const struct rep_session *s, const struct rep_opts *o,
 /* JSON Lines: one object per record. */
 int rep_ow_jsonl(FILE *f, const struct met_owrec *r, size_t n);
 int rep_tw_jsonl(FILE *f, const struct met_twrec *r, size_t n);
+
+/* ---- additions: objects for callers that build larger documents, tagged records ---- */
+
+struct json_object;
+
+/* The JSON summary object that rep_ow_json/rep_tw_json print; the caller owns it
+ * (json_object_put). NULL when out of memory. */
+struct json_object *rep_ow_json_object(const struct rep_session *s, const struct rep_opts *o,
+                                       const struct met_ow_stats *st);
+struct json_object *rep_tw_json_object(const struct rep_session *s, const struct rep_opts *o,
+                                       const struct met_tw_stats *st);
+
+/* A JSON number for v printed with 9 significant digits (ratios, percentages). */
+struct json_object *rep_json_double(double v);
+
+/* JSON Lines like rep_*_jsonl, each object also carrying "sid" and "direction" of s (NULL:
+ * same as rep_*_jsonl). */
+int rep_ow_jsonl_tagged(FILE *f, const struct rep_session *s, const struct met_owrec *r,
+                        size_t n);
+int rep_tw_jsonl_tagged(FILE *f, const struct rep_session *s, const struct met_twrec *r,
+                        size_t n);
+
+/* ---- CSV per-packet records (report_csv.c): numbers and fixed words only, so no field
+ * needs quoting; an undefined value (lost packet) is an empty field ---- */
+
+/* The header line of the OWAMP / TWAMP record columns. */
+int rep_ow_csv_header(FILE *f);
+int rep_tw_csv_header(FILE *f);
+
+/* One line per record: sid and direction of s (empty when s or a field is NULL), then the
+ * record (columns as in the JSON Lines records). */
+int rep_ow_csv(FILE *f, const struct rep_session *s, const struct met_owrec *r, size_t n);
+int rep_tw_csv(FILE *f, const struct rep_session *s, const struct met_twrec *r, size_t n);
+
+/* ---- saved records (report_saved.c): the -T/-F files. A header of "#KEY<TAB>VALUE" lines
+ * describing the session (what -M needs beyond the records), then the -R lines. Files of
+ * bare -R lines (no header) read back too, with unknown fields left empty. ---- */
+
+/* Write the header describing s (and mp, the statistics' parameters), then the records. */
+int rep_saved_write_ow(FILE *f, const struct rep_session *s, const struct met_params *mp,
+                       const struct met_owrec *r, size_t n);
+int rep_saved_write_tw(FILE *f, const struct rep_session *s, const struct met_params *mp,
+                       const struct met_twrec *r, size_t n);
+
+#define REP_SAVED_STR 256
+
+/* A session read back from a saved file; rs's strings point into this struct (do not copy
+ * it), the records are owned (rep_saved_free). */
+struct rep_saved {
+    bool two_way;
+    struct rep_session rs;
+    struct met_params mp;
+    struct met_owrec *ow;
+    struct met_twrec *tw;
+    size_t n;
+    unsigned line; /* on a syntax error: the line that failed (1-based) */
+    char from_host[REP_SAVED_STR], from_addr[REP_SAVED_STR], from_port[REP_SAVED_STR];
+    char to_host[REP_SAVED_STR], to_addr[REP_SAVED_STR], to_port[REP_SAVED_STR];
+    char direction[32];
+};
+
+/* Read a saved file: two_way selects the -R layout when the file has no header saying it.
+ * 0, LP_E_SYNTAX (out->line tells where), LP_E_NOMEM or LP_E_IO. out is always safe to free. */
+int rep_saved_read(FILE *f, bool two_way, struct rep_saved *out);
+
+/* Free the records of a rep_saved (safe on a zeroed or failed one). */
+void rep_saved_free(struct rep_saved *s);
+
+/* Raw Error Estimate field whose error and S bit are as the -R format prints them (error in
+ * seconds): the inverse of the -R SERR/RERR columns. Multiplier 0 (invalid, as printed for
+ * 0) when no estimate matches. */
+uint16_t rep_errest_from_seconds(double err_s, bool sync);
+
+/* ---- pcap export (report_pcap.c): test packets with synthesized IPv4/IPv6 and UDP headers,
+ * nanosecond timestamps, link type RAW (IPv4 and IPv6 in one file) ---- */
+
+/* One test packet as it left or arrived. */
+struct rep_pkt {
+    const uint8_t *data; /* UDP payload, as on the wire */
+    size_t len;
+    const struct sockaddr *src, *dst; /* IPv4 or IPv6 of the same family, with ports */
+    struct clk_time ts;
+    int ttl; /* IPv4 TTL / IPv6 hop limit; -1: 255 */
+    int tos; /* TOS / Traffic Class octet; -1: 0 */
+};
+
+struct rep_pcap;
+
+/* Create path (truncating) as a nanosecond pcap file. NULL with errbuf filled (may be
+ * NULL) on failure. */
+struct rep_pcap *rep_pcap_open(const char *path, char *errbuf, size_t errlen);
+
+/* Append one packet; payloads longer than 65507 octets are truncated. 0, LP_E_VALUE (bad
+ * addresses) or LP_E_IO. */
+int rep_pcap_write(struct rep_pcap *p, const struct rep_pkt *pkt);
+
+/* Append a packet already framed by rep_pcap_write (an IP datagram), e.g. read back from
+ * another file written here. 0 or LP_E_VALUE (too long). */
+int rep_pcap_append_raw(struct rep_pcap *p, const uint8_t *frame, size_t len, struct clk_time ts);
+
+/* Packets written so far. */
+uint64_t rep_pcap_count(const struct rep_pcap *p);
+
+/* Flush and close; 0 or LP_E_IO when a write failed at any point. NULL is allowed. */
+int rep_pcap_close(struct rep_pcap *p);
 
 #endif

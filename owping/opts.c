@@ -19,6 +19,20 @@ enum {
     OPT_REFLECT_OCTETS,
     OPT_DSCP_ECN,
     OPT_PTP,
+    OPT_JSON_PACKETS,
+    OPT_CSV,
+    OPT_PROM,
+    OPT_PCAP,
+    OPT_READ,
+    OPT_PARALLEL,
+    OPT_MAX_LOSS,
+    OPT_MAX_DELAY,
+    OPT_DELAY_PCT,
+    OPT_CONTINUOUS,
+    OPT_SESSIONS,
+    OPT_OUT_DIR,
+    OPT_RETRY_MAX,
+    OPT_CHECK,
 };
 
 static const struct option long_opts[] = {
@@ -49,6 +63,20 @@ static const struct option long_opts[] = {
     {"reflect-octets", required_argument, NULL, OPT_REFLECT_OCTETS},
     {"dscp-ecn", no_argument, NULL, OPT_DSCP_ECN},
     {"ptp", no_argument, NULL, OPT_PTP},
+    {"json-packets", required_argument, NULL, OPT_JSON_PACKETS},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"prom", required_argument, NULL, OPT_PROM},
+    {"pcap", required_argument, NULL, OPT_PCAP},
+    {"read", required_argument, NULL, OPT_READ},
+    {"parallel", required_argument, NULL, OPT_PARALLEL},
+    {"max-loss", required_argument, NULL, OPT_MAX_LOSS},
+    {"max-delay", required_argument, NULL, OPT_MAX_DELAY},
+    {"delay-percentile", required_argument, NULL, OPT_DELAY_PCT},
+    {"continuous", no_argument, NULL, OPT_CONTINUOUS},
+    {"sessions", required_argument, NULL, OPT_SESSIONS},
+    {"out-dir", required_argument, NULL, OPT_OUT_DIR},
+    {"retry-max", required_argument, NULL, OPT_RETRY_MAX},
+    {"check", no_argument, NULL, OPT_CHECK},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -56,9 +84,13 @@ static const struct option long_opts[] = {
 static void usage(const struct opts *o, FILE *f)
 {
     bool tw = o->proto == OPTS_TWAMP;
-    fprintf(f, "usage: %s [options] host[:port]%s\n\n", o->prog, tw ? "" : " [host[:port] ...]");
-    fprintf(f, "%s a %s test against %s (default port %s).\n\n",
-            tw ? "Run" : "Run", tw ? "two-way (TWAMP)" : "one-way (OWAMP)", tw ? "twampd" : "owampd",
+    fprintf(f,
+            "usage: %s [options] host[:port] [host[:port] ...]\n"
+            "       %s --read FILE [output options]\n"
+            "       %s --check host[:port]\n\n",
+            o->prog, o->prog, o->prog);
+    fprintf(f, "Run a %s test against %s (default port %s).\n\n",
+            tw ? "two-way (TWAMP)" : "one-way (OWAMP)", tw ? "twampd" : "owampd",
             tw ? "862" : "861");
     fputs("Test:\n"
           "  -c, --count N          packets per session (default 100)\n"
@@ -74,6 +106,7 @@ static void usage(const struct opts *o, FILE *f)
           f);
     if (tw) {
         fputs("  -Z                     fill padding with zeros (default random)\n"
+              "  -F FILE                save the records to FILE (read back with --read)\n"
               "      --light            TWAMP Light: no control connection (RFC 5357 App. I)\n"
               "      --stamp            STAMP (RFC 8762) session-sender, no control connection\n"
               "      --individual       start/stop with Start-N/Stop-N-Sessions (RFC 5938)\n"
@@ -83,7 +116,8 @@ static void usage(const struct opts *o, FILE *f)
               f);
     } else {
         fputs("  -t / -T FILE           test toward the host only [save records to FILE]\n"
-              "  -f / -F FILE           test from the host only [save records to FILE]\n",
+              "  -f / -F FILE           test from the host only [save records to FILE]\n"
+              "                         (saved records read back with --read)\n",
               f);
     }
     fputs("Connection:\n"
@@ -106,8 +140,35 @@ static void usage(const struct opts *o, FILE *f)
           "  -v[N], --verbose[=N]   per-packet delays\n"
           "  -U                     print times in UTC\n"
           "  -N N                   summaries every N packets\n"
-          "      --json             JSON summary, one object per session\n"
-          "  -h, --help             this help\n",
+          "      --json             one JSON document per target run on one line:\n"
+          "                         {version, tool, mode, target, status, exit_code,\n"
+          "                         thresholds, messages, sessions: [summaries]}\n"
+          "      --json-packets FILE  per-packet records as JSON Lines\n"
+          "      --csv FILE         per-packet records as CSV with a header line\n"
+          "      --prom FILE        Prometheus textfile (node_exporter), replaced atomically\n"
+          "      --pcap FILE        the test packets with their timestamps (pcap, ns)\n"
+          "      --read FILE        no test: report the records saved in FILE\n"
+          "Several targets:\n"
+          "      --parallel N       targets measured at once (default 4); reports come in\n"
+          "                         argument order\n"
+          "Thresholds (exit status 1 when crossed):\n"
+          "      --max-loss PCT     loss above PCT percent in a session\n",
+          f);
+    fprintf(f,
+            "      --max-delay MS     %s delay percentile above MS milliseconds\n"
+            "      --delay-percentile P  the percentile --max-delay looks at (default 50)\n",
+            tw ? "round-trip" : "one-way");
+    fputs("Repeated sessions:\n"
+          "      --continuous       back-to-back sessions until interrupted; a failed\n"
+          "                         session is reported and retried after a back-off\n"
+          "      --sessions N       stop after N sessions (implies --continuous)\n"
+          "      --out-dir DIR      each session's report in its own file in DIR\n"
+          "      --retry-max S      longest back-off after failures (default 60)\n"
+          "Diagnosis:\n"
+          "      --check            clock sync, control port, a 10-packet test, timestamps\n"
+          "  -h, --help             this help\n"
+          "Exit status: 0 all went well, 1 a threshold was crossed, 2 a measurement failed\n"
+          "(or bad usage); the highest applies.\n",
           f);
 }
 
@@ -213,6 +274,17 @@ static int parse_modes(const char *s, bool twamp, uint32_t *modes)
     return *modes ? 0 : -1;
 }
 
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v) || v < lo || v > hi) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 static int parse_pcts(struct opts *o, const char *s)
 {
     char buf[256];
@@ -248,6 +320,11 @@ static void defaults(struct opts *o, const char *argv0)
     o->units = 'm';
     o->modes = 1 | 2 | 4 | (o->proto == OPTS_TWAMP ? 8 : 0);
     o->reflect_octets = -1;
+    o->parallel = 4;
+    o->max_loss_pct = -1;
+    o->max_delay_ms = -1;
+    o->delay_pct = 50;
+    o->retry_max_ns = 60000000000LL;
 }
 
 static int twamp_only(const struct opts *o, const char *name)
@@ -264,6 +341,14 @@ static int bad(const struct opts *o, int c, const char *arg)
     fprintf(stderr, "%s: invalid value for -%c: '%s'\n", o->prog, c, arg ? arg : "");
     return -1;
 }
+
+static int bad_long(const struct opts *o, const char *name, const char *arg)
+{
+    fprintf(stderr, "%s: invalid value for %s: '%s'\n", o->prog, name, arg ? arg : "");
+    return -1;
+}
+
+static int apply_output(struct opts *o, int c, const char *arg);
 
 /* Apply one parsed option; returns 0, 1 (help printed) or -1. */
 static int apply(struct opts *o, int c, const char *arg)
@@ -326,9 +411,73 @@ static int apply(struct opts *o, int c, const char *arg)
     }
     case OPT_DSCP_ECN: o->dscp_ecn = true; return twamp_only(o, "--dscp-ecn");
     case OPT_PTP: o->ptp = true; return twamp_only(o, "--ptp");
+    default: return apply_output(o, c, arg);
+    }
+}
+
+/* The output, threshold and repetition options. */
+static int apply_output(struct opts *o, int c, const char *arg)
+{
+    uint32_t v;
+    switch (c) {
+    case OPT_JSON_PACKETS: o->json_packets = arg; return 0;
+    case OPT_CSV: o->csv = arg; return 0;
+    case OPT_PROM: o->prom = arg; return 0;
+    case OPT_PCAP: o->pcap = arg; return 0;
+    case OPT_READ: o->read_file = arg; return 0;
+    case OPT_PARALLEL:
+        if (parse_u32(arg, &v) < 0 || v == 0 || v > OPTS_MAX_PARALLEL) {
+            return bad_long(o, "--parallel", arg);
+        }
+        o->parallel = v;
+        return 0;
+    case OPT_MAX_LOSS:
+        return parse_double(arg, 0, 100, &o->max_loss_pct) < 0 ? bad_long(o, "--max-loss", arg) : 0;
+    case OPT_MAX_DELAY:
+        return parse_double(arg, 0, 1e9, &o->max_delay_ms) < 0 ? bad_long(o, "--max-delay", arg)
+                                                               : 0;
+    case OPT_DELAY_PCT:
+        return parse_double(arg, 0, 100, &o->delay_pct) < 0 ? bad_long(o, "--delay-percentile", arg)
+                                                            : 0;
+    case OPT_CONTINUOUS: o->continuous = true; return 0;
+    case OPT_SESSIONS:
+        if (parse_u32(arg, &o->sessions) < 0 || o->sessions == 0) {
+            return bad_long(o, "--sessions", arg);
+        }
+        o->continuous = true;
+        return 0;
+    case OPT_OUT_DIR: o->out_dir = arg; return 0;
+    case OPT_RETRY_MAX:
+        return opts_parse_seconds(arg, &o->retry_max_ns) < 0 ? bad_long(o, "--retry-max", arg) : 0;
+    case OPT_CHECK: o->check = true; return 0;
     case 'h': usage(o, stdout); return 1;
     default: usage(o, stderr); return -1;
     }
+}
+
+static int usage_error(const struct opts *o, const char *msg)
+{
+    fprintf(stderr, "%s: %s (try --help)\n", o->prog, msg);
+    return -1;
+}
+
+/* Options that only make sense together or alone. */
+static int check_combination(const struct opts *o)
+{
+    if (o->read_file) {
+        return o->ntargets ? usage_error(o, "--read takes no target host") : 0;
+    }
+    if (o->ntargets == 0) {
+        return usage_error(o, "no target host given");
+    }
+    if ((o->continuous || o->check) && o->ntargets > 1) {
+        return usage_error(o, o->check ? "--check takes one target"
+                                       : "--continuous takes one target");
+    }
+    if (o->out_dir && !o->continuous) {
+        return usage_error(o, "--out-dir needs --continuous or --sessions");
+    }
+    return 0;
 }
 
 int opts_parse(struct opts *o, int argc, char **argv)
@@ -350,8 +499,7 @@ int opts_parse(struct opts *o, int argc, char **argv)
         }
         o->targets[o->ntargets++] = argv[i];
     }
-    if (o->ntargets == 0) {
-        fprintf(stderr, "%s: no target host given (try --help)\n", o->prog);
+    if (check_combination(o) < 0) {
         return -1;
     }
     if (!o->to && !o->from) {

@@ -8,6 +8,12 @@
 #define OPTS_MAX_SLOTS 64
 #define OPTS_MAX_PCT 16
 #define OPTS_MAX_TARGETS 64
+#define OPTS_MAX_PARALLEL 64
+
+/* Exit status: all fine, a threshold crossed, a measurement failed (the worst wins). */
+enum { OPTS_EXIT_OK = 0, OPTS_EXIT_THRESHOLD = 1, OPTS_EXIT_FAILED = 2 };
+
+struct out_ctx;
 
 enum opts_proto { OPTS_OWAMP, OPTS_TWAMP };
 enum opts_light { OPTS_FULL, OPTS_LIGHT, OPTS_STAMP };
@@ -52,7 +58,24 @@ struct opts {
     int verbose;             /* -v[N] */
     bool utc;                /* -U */
     uint32_t subsession;     /* -N */
-    bool json;               /* --json */
+    bool json;               /* --json: one JSON document per target run */
+    const char *json_packets; /* --json-packets FILE: per-packet JSON Lines */
+    const char *csv;         /* --csv FILE: per-packet CSV */
+    const char *prom;        /* --prom FILE: Prometheus textfile (atomic) */
+    const char *pcap;        /* --pcap FILE: test packets, nanosecond pcap */
+    const char *read_file;   /* --read FILE: report a saved records file, no test */
+    unsigned parallel;       /* --parallel N: targets measured at once (default 4) */
+    /* thresholds (exit status 1 when crossed) */
+    double max_loss_pct;     /* --max-loss PCT, <0 = none */
+    double max_delay_ms;     /* --max-delay MS, <0 = none */
+    double delay_pct;        /* --delay-percentile P (default 50) */
+    /* repeated sessions */
+    bool continuous;         /* --continuous: back-to-back sessions */
+    uint32_t sessions;       /* --sessions N: stop after N (0 = forever) */
+    const char *out_dir;     /* --out-dir DIR: one file per session */
+    int64_t retry_max_ns;    /* --retry-max S: longest back-off after a failure */
+    bool check;              /* --check: diagnose clock, server, path and timestamps */
+    struct out_ctx *out;     /* where results go (set by main, not an option) */
     /* precision and protocol extensions */
     bool rt;                 /* --rt: real-time scheduling when permitted, no busy-wait */
     bool individual;         /* --individual: RFC 5938 Start-N/Stop-N-Sessions */

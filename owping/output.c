@@ -1,14 +1,18 @@
-/* output.c - what owping/twping print for a session: the human summary (default), the
- * reference's machine summary (-M), raw records (-R, also to -T/-F files), JSON (--json) and
- * per-packet delays (-v), with summaries every -N packets. Statistics come from metrics, formatting
- * from report. */
+/* output.c - what owping/twping do with a finished session: the human summary (default),
+ * the reference's machine summary (-M), raw records (-R, and to -T/-F files with a header
+ * for --read), per-packet delays (-v), summaries every -N packets, the JSON summary kept for
+ * the run document (out.h), per-packet CSV / JSON Lines records, and the thresholds.
+ * Statistics come from metrics, formatting from report. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "client.h"
+#include "out.h"
 
 void out_set_ends(struct out_sess *s, const struct sock_addr *from, const char *from_host,
                   const struct sock_addr *to, const char *to_host)
@@ -21,6 +25,8 @@ void out_set_ends(struct out_sess *s, const struct sock_addr *from, const char *
     s->rs.to_host = to_host ? to_host : s->to_addr;
     s->rs.to_addr = s->to_addr;
     s->rs.to_port = s->to_port;
+    /* the end given by name is the target: OWAMP "to" it or "from" it */
+    s->rs.direction = to_host && !from_host ? "to" : from_host && !to_host ? "from" : NULL;
 }
 
 void out_eta(const struct opts *o, double seconds)
@@ -62,15 +68,17 @@ static void verbose_tw(const struct met_twrec *r, size_t n)
     }
 }
 
-/* -T/-F: the raw records of the session into a file. */
-static int save_records(const struct opts *o, const struct out_sess *s)
+/* -T/-F: the session's description and raw records into a file (read back by --read). */
+static int save_records(const struct opts *o, const struct out_sess *s,
+                        const struct rep_session *rs)
 {
     FILE *f = fopen(s->save_file, "w");
     if (!f) {
         fprintf(stderr, "%s: cannot write %s: %s\n", o->prog, s->save_file, strerror(errno));
         return -1;
     }
-    int rc = s->two_way ? rep_tw_raw(f, s->tw, s->n) : rep_ow_raw(f, s->ow, s->n);
+    int rc = s->two_way ? rep_saved_write_tw(f, rs, &s->mp, s->tw, s->n)
+                        : rep_saved_write_ow(f, rs, &s->mp, s->ow, s->n);
     if (fclose(f) != 0 || rc < 0) {
         fprintf(stderr, "%s: cannot write %s\n", o->prog, s->save_file);
         return -1;
@@ -78,9 +86,55 @@ static int save_records(const struct opts *o, const struct out_sess *s)
     return 0;
 }
 
-/* The summary block of records r[0..n) as the options ask (JSON, -M or human). */
-static int summary_ow(const struct opts *o, const struct out_sess *s, const struct met_owrec *r,
-                      size_t n, const struct met_params *mp, const struct rep_opts *ro)
+/* --max-loss / --max-delay on one whole session: each crossing is noted in the run's list and
+ * said on stderr. */
+static void check_thresholds(const struct opts *o, const char *dir, uint64_t sent, uint64_t lost,
+                             const struct met_dist *d)
+{
+    struct out_ctx *x = o->out;
+    dir = dir ? dir : "";
+    if (o->max_loss_pct >= 0 && sent > 0 && 100.0 * (double)lost / (double)sent > o->max_loss_pct) {
+        double pct = 100.0 * (double)lost / (double)sent;
+        fprintf(stderr, "%s: threshold crossed (%s): loss %.3f%% > %g%%\n", o->prog, dir, pct,
+                o->max_loss_pct);
+        out_note_crossing(x, dir, "loss_pct", rep_json_double(pct), o->max_loss_pct);
+    }
+    if (o->max_delay_ms >= 0) {
+        int64_t v = met_dist_percentile(d, o->delay_pct);
+        if (v == MET_NS_UNDEF || (double)v / 1e6 > o->max_delay_ms) {
+            char val[32] = "undefined (lost packets)";
+            if (v != MET_NS_UNDEF) {
+                snprintf(val, sizeof(val), "%.3f ms", (double)v / 1e6);
+            }
+            fprintf(stderr, "%s: threshold crossed (%s): P%g delay %s > %g ms\n", o->prog, dir,
+                    o->delay_pct, val, o->max_delay_ms);
+            out_note_crossing(x, dir, "delay_ms",
+                              v == MET_NS_UNDEF ? NULL : rep_json_double((double)v / 1e6),
+                              o->max_delay_ms);
+        }
+    }
+}
+
+/* Keep the JSON summary j for the run document (tagged when it covers part of the session). */
+static void keep_summary(const struct opts *o, struct json_object *j, long part)
+{
+    if (!j) {
+        return;
+    }
+    if (part >= 0) {
+        json_object_object_add(j, "subsession", json_object_new_int64(part));
+    }
+    if (o->out && o->out->sessions) {
+        json_object_array_add(o->out->sessions, j);
+    } else {
+        json_object_put(j);
+    }
+}
+
+/* The summary of records r[0..n): kept as JSON, printed as -M or human text unless --json;
+ * part is the -N subsession number, or -1 for the whole session (thresholds apply). */
+static int summary_ow(const struct opts *o, const struct rep_session *rs, const struct met_owrec *r,
+                      size_t n, const struct met_params *mp, const struct rep_opts *ro, long part)
 {
     struct met_ow_stats st;
     memset(&st, 0, sizeof(st));
@@ -89,19 +143,23 @@ static int summary_ow(const struct opts *o, const struct out_sess *s, const stru
         return -1;
     }
     int rc = 0;
+    keep_summary(o, rep_ow_json_object(rs, ro, &st), part);
     if (o->json) {
-        rc = rep_ow_json(stdout, &s->rs, ro, &st);
+        /* printed in the run document */
     } else if (o->machine) {
-        rc = rep_ow_machine(stdout, &s->rs, ro, &st);
+        rc = rep_ow_machine(stdout, rs, ro, &st);
     } else if (!o->quiet) {
-        rc = rep_ow_summary(stdout, &s->rs, ro, &st);
+        rc = rep_ow_summary(stdout, rs, ro, &st);
+    }
+    if (part < 0) {
+        check_thresholds(o, rs->direction, st.sent, st.lost, &st.delay);
     }
     met_ow_stats_free(&st);
     return rc;
 }
 
-static int summary_tw(const struct opts *o, const struct out_sess *s, const struct met_twrec *r,
-                      size_t n, const struct met_params *mp, const struct rep_opts *ro)
+static int summary_tw(const struct opts *o, const struct rep_session *rs, const struct met_twrec *r,
+                      size_t n, const struct met_params *mp, const struct rep_opts *ro, long part)
 {
     struct met_tw_stats st;
     memset(&st, 0, sizeof(st));
@@ -110,12 +168,16 @@ static int summary_tw(const struct opts *o, const struct out_sess *s, const stru
         return -1;
     }
     int rc = 0;
+    keep_summary(o, rep_tw_json_object(rs, ro, &st), part);
     if (o->json) {
-        rc = rep_tw_json(stdout, &s->rs, ro, &st);
+        /* printed in the run document */
     } else if (o->machine) {
-        rc = rep_tw_machine(stdout, &s->rs, ro, &st);
+        rc = rep_tw_machine(stdout, rs, ro, &st);
     } else if (!o->quiet) {
-        rc = rep_tw_summary(stdout, &s->rs, ro, &st);
+        rc = rep_tw_summary(stdout, rs, ro, &st);
+    }
+    if (part < 0) {
+        check_thresholds(o, rs->direction, st.sent, st.lost, &st.rtt);
     }
     met_tw_stats_free(&st);
     return rc;
@@ -123,14 +185,15 @@ static int summary_tw(const struct opts *o, const struct out_sess *s, const stru
 
 /* -N: a summary of each run of N sequence numbers (records renumbered from 0), before the
  * summary of the whole session. */
-static int subsessions_ow(const struct opts *o, const struct out_sess *s, const struct rep_opts *ro)
+static int subsessions_ow(const struct opts *o, const struct out_sess *s,
+                          const struct rep_session *rs, const struct rep_opts *ro)
 {
     struct met_owrec *sub = malloc((s->n + 1) * sizeof(*sub));
     int rc = sub ? 0 : -1;
     for (uint32_t first = 0; rc == 0 && first < s->mp.npackets; first += o->subsession) {
         uint32_t left = s->mp.npackets - first;
         struct met_params mp = {s->mp.loss_timeout_ns, left < o->subsession ? left : o->subsession};
-        struct out_sess part = *s;
+        struct rep_session part = *rs;
         size_t k = 0;
         for (size_t i = 0; i < s->n; i++) {
             if (s->ow[i].seq >= first && s->ow[i].seq - first < mp.npackets) {
@@ -138,21 +201,22 @@ static int subsessions_ow(const struct opts *o, const struct out_sess *s, const 
                 sub[k++].seq -= first;
             }
         }
-        part.rs.npackets = mp.npackets;
-        rc = summary_ow(o, &part, sub, k, &mp, ro);
+        part.npackets = mp.npackets;
+        rc = summary_ow(o, &part, sub, k, &mp, ro, (long)(first / o->subsession));
     }
     free(sub);
     return rc;
 }
 
-static int subsessions_tw(const struct opts *o, const struct out_sess *s, const struct rep_opts *ro)
+static int subsessions_tw(const struct opts *o, const struct out_sess *s,
+                          const struct rep_session *rs, const struct rep_opts *ro)
 {
     struct met_twrec *sub = malloc((s->n + 1) * sizeof(*sub));
     int rc = sub ? 0 : -1;
     for (uint32_t first = 0; rc == 0 && first < s->mp.npackets; first += o->subsession) {
         uint32_t left = s->mp.npackets - first;
         struct met_params mp = {s->mp.loss_timeout_ns, left < o->subsession ? left : o->subsession};
-        struct out_sess part = *s;
+        struct rep_session part = *rs;
         size_t k = 0;
         for (size_t i = 0; i < s->n; i++) {
             if (s->tw[i].seq >= first && s->tw[i].seq - first < mp.npackets) {
@@ -160,11 +224,34 @@ static int subsessions_tw(const struct opts *o, const struct out_sess *s, const 
                 sub[k++].seq -= first;
             }
         }
-        part.rs.npackets = mp.npackets;
-        rc = summary_tw(o, &part, sub, k, &mp, ro);
+        part.npackets = mp.npackets;
+        rc = summary_tw(o, &part, sub, k, &mp, ro, (long)(first / o->subsession));
     }
     free(sub);
     return rc;
+}
+
+/* --csv / --json-packets: the session's records; a failure is said once per process. */
+static void packet_files(const struct opts *o, const struct out_sess *s,
+                         const struct rep_session *rs)
+{
+    struct out_ctx *x = o->out;
+    int rc = 0;
+    if (!x) {
+        return;
+    }
+    if (x->csv) {
+        rc |= s->two_way ? rep_tw_csv(x->csv, rs, s->tw, s->n)
+                         : rep_ow_csv(x->csv, rs, s->ow, s->n);
+    }
+    if (x->jsonl) {
+        rc |= s->two_way ? rep_tw_jsonl_tagged(x->jsonl, rs, s->tw, s->n)
+                         : rep_ow_jsonl_tagged(x->jsonl, rs, s->ow, s->n);
+    }
+    if (rc && !x->file_error) {
+        fprintf(stderr, "%s: cannot write the per-packet records\n", o->prog);
+        x->file_error = true;
+    }
 }
 
 int out_report(const struct opts *o, const struct out_sess *s)
@@ -175,22 +262,27 @@ int out_report(const struct opts *o, const struct out_sess *s)
         .npct = o->npct,
         .unix_times = o->utc,
     };
-    int rc = s->save_file ? save_records(o, s) : 0;
+    struct rep_session rs = s->rs;
+    if (s->two_way) {
+        rs.direction = "round_trip";
+    }
+    int rc = s->save_file ? save_records(o, s, &rs) : 0;
     bool split = o->subsession > 0 && s->mp.npackets > o->subsession;
+    packet_files(o, s, &rs);
     if (s->two_way) {
         if (o->verbose) {
             verbose_tw(s->tw, s->n);
         }
         rc |= o->raw ? rep_tw_raw(stdout, s->tw, s->n) : 0;
-        rc |= split ? subsessions_tw(o, s, &ro) : 0;
-        rc |= summary_tw(o, s, s->tw, s->n, &s->mp, &ro);
+        rc |= split ? subsessions_tw(o, s, &rs, &ro) : 0;
+        rc |= summary_tw(o, &rs, s->tw, s->n, &s->mp, &ro, -1);
     } else {
         if (o->verbose) {
             verbose_ow(s->ow, s->n);
         }
         rc |= o->raw ? rep_ow_raw(stdout, s->ow, s->n) : 0;
-        rc |= split ? subsessions_ow(o, s, &ro) : 0;
-        rc |= summary_ow(o, s, s->ow, s->n, &s->mp, &ro);
+        rc |= split ? subsessions_ow(o, s, &rs, &ro) : 0;
+        rc |= summary_ow(o, &rs, s->ow, s->n, &s->mp, &ro, -1);
     }
     if (fflush(stdout) != 0) {
         fprintf(stderr, "%s: cannot write the report: %s\n", o->prog, strerror(errno));

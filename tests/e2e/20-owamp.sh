@@ -51,19 +51,21 @@ tap $? "open mode refused by a server offering only A (exit $rc)" "$out"
 out=$TMP/refused.out
 "$OWPING" -c 10 "127.0.0.1:$(free_port tcp 4)" >"$out" 2>&1
 rc=$?
-[ $rc -eq 1 ] && grep -q "cannot connect" "$out"
-tap $? "no server: exit 1 with a reason" "$out"
+[ $rc -eq 2 ] && grep -q "cannot connect" "$out"
+tap $? "no server: exit 2 with a reason" "$out"
 
 out=$TMP/json.out
 "$OWPING" --json -c 20 -i 0.01f -L 1 "127.0.0.1:$P4" >"$out" 2>"$TMP/json.err"
 python3 - "$out" <<'PY'
 import json, sys
-objs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-assert len(objs) == 2, objs
+docs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert len(docs) == 1 and docs[0]["status"] == "ok", docs
+objs = docs[0]["sessions"]
+assert [o["direction"] for o in objs] == ["to", "from"], objs
 for o in objs:
     assert o["loss"]["sent"] == 20 and o["loss"]["lost"] == 0, o["loss"]
 PY
-tap $? "--json: one object per direction, 20 sent, 0 lost" "$out"
+tap $? "--json: one document, a session per direction, 20 sent, 0 lost" "$out"
 
 # -c 1 -L 0.1 with a zero interval and no end delay (its wall time is in bench/setup)
 out=$TMP/fast.out

@@ -67,8 +67,10 @@ out=$TMP/json.out
 "$TWPING" --json -c 20 -i 0.01f -L 1 "127.0.0.1:$P4" >"$out" 2>"$TMP/json.err"
 python3 - "$out" <<'PY'
 import json, sys
-objs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+docs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert len(docs) == 1 and docs[0]["status"] == "ok", docs
+objs = docs[0]["sessions"]
 assert len(objs) == 1, objs
 assert objs[0]["loss"]["sent"] == 20 and objs[0]["loss"]["lost"] == 0, objs[0]
 PY
-tap $? "--json: one object, 20 sent, 0 lost" "$out"
+tap $? "--json: one document with one session, 20 sent, 0 lost" "$out"

@@ -3,6 +3,7 @@
 # TAP lines and -M summary checks.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH # the distribution python starts fastest
 DATA=$ROOT/tests/e2e/data
 OWAMPD=$ROOT/owampd/owampd
 TWAMPD=$ROOT/twampd/twampd

@@ -1,0 +1,352 @@
+/* report_saved.c - records files written by owping -T/-F and twping -F, read back for later
+ * reports (owping/twping --read, like the reference's owstats). A file is a header of
+ * "#KEY<TAB>VALUE" lines describing the session, then the -R lines of report_machine.c.
+ * The -R columns print Error Estimates as seconds; since an estimate is an 8-bit multiplier
+ * times a power of two, the printed six digits identify it exactly, so statistics computed
+ * from a file read back equal those of the live session. Receive timestamp sources are not
+ * in the -R format: records read back say CLK_SRC_NONE. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "report.h"
+#include "report_int.h"
+
+#define SAVED_MAGIC "owamp-tools-records"
+#define SAVED_LINE_MAX 1024
+
+uint16_t rep_errest_from_seconds(double err_s, bool sync)
+{
+    struct clk_errest e = {.sync = sync};
+    if (!(err_s > 0) || !isfinite(err_s)) {
+        return clk_errest_encode(e);
+    }
+    for (unsigned scale = 0; scale < 64; scale++) {
+        long long m = llround(ldexp(err_s, 32 - (int)scale));
+        if (m >= 1 && m <= 255 && fabs(ldexp((double)m, (int)scale - 32) - err_s) <= err_s * 1e-5) {
+            e.scale = (uint8_t)scale;
+            e.mult = (uint8_t)m;
+            break;
+        }
+    }
+    return clk_errest_encode(e);
+}
+
+/* ---- writing ---- */
+
+/* "#KEY<TAB>VALUE" with tabs and line breaks in the value replaced; nothing when NULL. */
+static void put_str(FILE *f, const char *key, const char *v)
+{
+    if (!v) {
+        return;
+    }
+    fprintf(f, "#%s\t", key);
+    for (; *v; v++) {
+        fputc(*v == '\t' || *v == '\n' || *v == '\r' ? ' ' : *v, f);
+    }
+    fputc('\n', f);
+}
+
+static void put_header(FILE *f, bool two_way, const struct rep_session *s,
+                       const struct met_params *mp)
+{
+    char sid[33];
+    rep_int_sid_hex(s->sid, sid);
+    fprintf(f, "#%s\t1\n#KIND\t%s\n#SID\t%s\n", SAVED_MAGIC, two_way ? "twamp" : "owamp", sid);
+    put_str(f, "DIRECTION", s->direction);
+    put_str(f, "FROM_HOST", s->from_host);
+    put_str(f, "FROM_ADDR", s->from_addr);
+    put_str(f, "FROM_PORT", s->from_port);
+    put_str(f, "TO_HOST", s->to_host);
+    put_str(f, "TO_ADDR", s->to_addr);
+    put_str(f, "TO_PORT", s->to_port);
+    fprintf(f, "#TYPE_P\t%" PRIu32 "\n#PADDING\t%" PRIu32 "\n#PACKETS\t%" PRIu32 "\n", s->type_p,
+            s->padding, s->npackets);
+    fprintf(f, "#FINISHED\t%d\n#START_NS\t%" PRId64 "\n#END_NS\t%" PRId64 "\n", s->finished ? 1 : 0,
+            s->start.ns, s->end.ns);
+    fprintf(f, "#LOSS_TIMEOUT_NS\t%" PRId64 "\n#SAMPLE_PACKETS\t%" PRIu32 "\n", s->loss_timeout_ns,
+            mp->npackets);
+}
+
+int rep_saved_write_ow(FILE *f, const struct rep_session *s, const struct met_params *mp,
+                       const struct met_owrec *r, size_t n)
+{
+    put_header(f, false, s, mp);
+    return rep_ow_raw(f, r, n);
+}
+
+int rep_saved_write_tw(FILE *f, const struct rep_session *s, const struct met_params *mp,
+                       const struct met_twrec *r, size_t n)
+{
+    bool numbered = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!(r[i].flags & MET_TW_LOST)) {
+            numbered = (r[i].flags & MET_TW_REFL_SEQ) != 0;
+            break;
+        }
+    }
+    put_header(f, true, s, mp);
+    fprintf(f, "#REFL_SEQ\t%d\n", numbered ? 1 : 0);
+    return rep_tw_raw(f, r, n);
+}
+
+/* ---- reading ---- */
+
+static bool parse_i64(const char *v, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end || errno) {
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+static bool parse_u32(const char *v, uint32_t *out)
+{
+    int64_t x;
+    if (!parse_i64(v, &x) || x < 0 || x > UINT32_MAX) {
+        return false;
+    }
+    *out = (uint32_t)x;
+    return true;
+}
+
+static bool parse_sid(const char *v, uint8_t sid[16])
+{
+    if (strlen(v) != 32) {
+        return false;
+    }
+    for (int i = 0; i < 16; i++) {
+        unsigned b;
+        if (sscanf(v + 2 * i, "%2x", &b) != 1) {
+            return false;
+        }
+        sid[i] = (uint8_t)b;
+    }
+    return true;
+}
+
+/* Copy v into buf and point *field at it. */
+static bool set_str(char *buf, size_t cap, const char **field, const char *v)
+{
+    snprintf(buf, cap, "%s", v);
+    *field = buf;
+    return true;
+}
+
+/* Apply one header line (without the '#'); unknown keys are ignored (newer writers). */
+static bool header_line(struct rep_saved *o, char *line, bool *refl_seq)
+{
+    char *v = strchr(line, '\t');
+    int64_t x = 0;
+    if (!v) {
+        return true; /* a plain comment */
+    }
+    *v++ = '\0';
+    struct rep_session *s = &o->rs;
+    if (strcmp(line, "KIND") == 0) {
+        o->two_way = strcmp(v, "twamp") == 0;
+        return o->two_way || strcmp(v, "owamp") == 0;
+    }
+    if (strcmp(line, "SID") == 0) {
+        return parse_sid(v, s->sid);
+    }
+    if (strcmp(line, "DIRECTION") == 0) {
+        return set_str(o->direction, sizeof(o->direction), &s->direction, v);
+    }
+    if (strcmp(line, "FROM_HOST") == 0) {
+        return set_str(o->from_host, REP_SAVED_STR, &s->from_host, v);
+    }
+    if (strcmp(line, "FROM_ADDR") == 0) {
+        return set_str(o->from_addr, REP_SAVED_STR, &s->from_addr, v);
+    }
+    if (strcmp(line, "FROM_PORT") == 0) {
+        return set_str(o->from_port, REP_SAVED_STR, &s->from_port, v);
+    }
+    if (strcmp(line, "TO_HOST") == 0) {
+        return set_str(o->to_host, REP_SAVED_STR, &s->to_host, v);
+    }
+    if (strcmp(line, "TO_ADDR") == 0) {
+        return set_str(o->to_addr, REP_SAVED_STR, &s->to_addr, v);
+    }
+    if (strcmp(line, "TO_PORT") == 0) {
+        return set_str(o->to_port, REP_SAVED_STR, &s->to_port, v);
+    }
+    if (strcmp(line, "TYPE_P") == 0) {
+        return parse_u32(v, &s->type_p);
+    }
+    if (strcmp(line, "PADDING") == 0) {
+        return parse_u32(v, &s->padding);
+    }
+    if (strcmp(line, "PACKETS") == 0) {
+        return parse_u32(v, &s->npackets);
+    }
+    if (strcmp(line, "SAMPLE_PACKETS") == 0) {
+        return parse_u32(v, &o->mp.npackets);
+    }
+    if (strcmp(line, "REFL_SEQ") == 0) {
+        *refl_seq = strcmp(v, "1") == 0;
+        return true;
+    }
+    bool ok = parse_i64(v, &x);
+    if (strcmp(line, "FINISHED") == 0) {
+        s->finished = ok && x != 0;
+    } else if (strcmp(line, "START_NS") == 0) {
+        s->start.ns = x;
+    } else if (strcmp(line, "END_NS") == 0) {
+        s->end.ns = x;
+    } else if (strcmp(line, "LOSS_TIMEOUT_NS") == 0) {
+        s->loss_timeout_ns = o->mp.loss_timeout_ns = x;
+    }
+    return ok;
+}
+
+/* One "SEQ TIME S ERR TIME S ERR TTL" group of a -R line. */
+struct raw_half {
+    unsigned long seq;
+    uint64_t a, b;
+    unsigned sa, sb, ttl;
+    double ea, eb;
+};
+
+static bool parse_half(const char **p, struct raw_half *h)
+{
+    int used = 0;
+    if (sscanf(*p, " %lu %" SCNu64 " %u %lf %" SCNu64 " %u %lf %u%n", &h->seq, &h->a, &h->sa,
+               &h->ea, &h->b, &h->sb, &h->eb, &h->ttl, &used) != 8 ||
+        h->seq > UINT32_MAX || h->sa > 1 || h->sb > 1 || h->ttl > 255) {
+        return false;
+    }
+    *p += used;
+    return true;
+}
+
+static struct clk_time time_of(uint64_t ntp)
+{
+    return ntp ? clk_from_ntp((struct clk_ntp){ntp}) : (struct clk_time){0};
+}
+
+static bool grow(struct rep_saved *o, size_t *cap)
+{
+    if (o->n < *cap) {
+        return true;
+    }
+    size_t ncap = *cap ? 2 * *cap : 256;
+    size_t sz = o->two_way ? sizeof(*o->tw) : sizeof(*o->ow);
+    void *p = realloc(o->two_way ? (void *)o->tw : (void *)o->ow, ncap * sz);
+    if (!p) {
+        return false;
+    }
+    if (o->two_way) {
+        o->tw = p;
+    } else {
+        o->ow = p;
+    }
+    *cap = ncap;
+    return true;
+}
+
+static bool record_line(struct rep_saved *o, const char *line, bool refl_seq)
+{
+    struct raw_half h, r;
+    const char *p = line;
+    if (!parse_half(&p, &h)) {
+        return false;
+    }
+    if (!o->two_way) {
+        o->ow[o->n++] = (struct met_owrec){.seq = (uint32_t)h.seq,
+                                           .send = time_of(h.a),
+                                           .recv = time_of(h.b),
+                                           .send_err = rep_errest_from_seconds(h.ea, h.sa),
+                                           .recv_err = rep_errest_from_seconds(h.eb, h.sb),
+                                           .ttl = (uint8_t)h.ttl,
+                                           .recv_src = CLK_SRC_NONE,
+                                           .lost = h.b == 0};
+        return *p == '\0';
+    }
+    if (!parse_half(&p, &r) || *p != '\0') {
+        return false;
+    }
+    bool lost = r.b == 0;
+    o->tw[o->n++] = (struct met_twrec){
+        .seq = (uint32_t)h.seq,
+        .refl_seq = (uint32_t)r.seq,
+        .t1 = time_of(h.a),
+        .t2 = time_of(h.b),
+        .t3 = time_of(r.a),
+        .t4 = time_of(r.b),
+        .t1_err = rep_errest_from_seconds(h.ea, h.sa),
+        .t2_err = rep_errest_from_seconds(h.eb, h.sb),
+        .t3_err = rep_errest_from_seconds(r.ea, r.sa),
+        .t4_err = rep_errest_from_seconds(r.eb, r.sb),
+        .sender_ttl = (uint8_t)h.ttl,
+        .refl_ttl = (uint8_t)r.ttl,
+        .t1_src = CLK_SRC_NONE,
+        .t4_src = CLK_SRC_NONE,
+        .sender_tos = -1,
+        .flags = (uint8_t)(lost ? MET_TW_LOST : (refl_seq ? MET_TW_REFL_SEQ : 0))};
+    return true;
+}
+
+/* Strip the line break; false when the line did not fit. */
+static bool chomp(char *line)
+{
+    size_t n = strlen(line);
+    if (n == 0 || line[n - 1] != '\n') {
+        return n < SAVED_LINE_MAX - 1;
+    }
+    line[--n] = '\0';
+    if (n && line[n - 1] == '\r') {
+        line[n - 1] = '\0';
+    }
+    return true;
+}
+
+int rep_saved_read(FILE *f, bool two_way, struct rep_saved *o)
+{
+    char line[SAVED_LINE_MAX];
+    size_t cap = 0;
+    bool refl_seq = false, records = false;
+    memset(o, 0, sizeof(*o));
+    o->two_way = two_way;
+    while (fgets(line, sizeof(line), f)) {
+        o->line++;
+        if (!chomp(line)) {
+            return LP_E_SYNTAX;
+        }
+        if (line[0] == '#') {
+            if (records || !header_line(o, line + 1, &refl_seq)) {
+                return LP_E_SYNTAX; /* headers come first */
+            }
+            continue;
+        }
+        if (strspn(line, " \t") == strlen(line)) {
+            continue;
+        }
+        records = true;
+        if (!grow(o, &cap)) {
+            return LP_E_NOMEM;
+        }
+        if (!record_line(o, line, refl_seq)) {
+            return LP_E_SYNTAX;
+        }
+    }
+    o->line = 0;
+    return ferror(f) ? LP_E_IO : 0;
+}
+
+void rep_saved_free(struct rep_saved *s)
+{
+    free(s->ow);
+    free(s->tw);
+    s->ow = NULL;
+    s->tw = NULL;
+    s->n = 0;
+}
