@@ -118,6 +118,7 @@ void srv_remove(struct srv_conn *c, struct srv_session *ss)
 {
     sess_destroy(ss->s);
     free(ss->slots);
+    free(ss->skips);
     *ss = c->sess[--c->nsess];
 }
 
@@ -126,6 +127,7 @@ void srv_drop_sessions(struct srv_conn *c)
     for (unsigned i = 0; i < c->nsess; i++) {
         sess_destroy(c->sess[i].s);
         free(c->sess[i].slots);
+        free(c->sess[i].skips);
     }
     c->nsess = 0;
 }

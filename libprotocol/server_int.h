@@ -22,6 +22,8 @@ struct srv_session {
     struct wire_request req; /* as requested (SID filled in), for Fetch-Session */
     struct wire_slot *slots;
     uint32_t next_seqno;     /* receiver: from the peer's Stop-Sessions */
+    struct wire_skip_range *skips; /* receiver: ranges the peer never sent */
+    uint32_t nskips;
     bool stopped;
     uint64_t seen_rx;        /* packets received at the last tick (REFWAIT) */
     int64_t seen_ns;         /* when that count last changed */

@@ -87,7 +87,13 @@ static int ow_stop(struct srv_conn *c, const struct ctrl_event *ev)
     for (uint32_t i = 0; i < st->nsessions && i < st->descs_cap; i++) {
         struct srv_session *ss = srv_find(c, st->desc[i].sid);
         if (ss && !ss->stopped) {
-            ss->next_seqno = st->desc[i].next_seqno;
+            const struct wire_session_desc *d = &st->desc[i];
+            ss->next_seqno = d->next_seqno;
+            if (d->nskips > 0 && (ss->skips = calloc(d->nskips, sizeof(*ss->skips)))) {
+                memcpy(ss->skips, d->skip, d->nskips * sizeof(*ss->skips));
+                ss->nskips = d->nskips;
+                sess_ow_skip(ss->s, ss->skips, ss->nskips);
+            }
             sess_ow_finalize(ss->s, ss->next_seqno);
             sess_stop(ss->s);
             ss->stopped = true;
@@ -137,8 +143,8 @@ static int ow_fetch(struct srv_conn *c, const struct ctrl_event *ev)
     }
     ack = (struct wire_fetch_ack){.accept = WIRE_ACCEPT_OK, .finished = ss->stopped,
                                   .next_seqno = ss->stopped ? ss->next_seqno : 0,
-                                  .nrecords = (uint32_t)k};
-    int rc = ctrl_send_fetch_reply(c->ctrl, &ack, &ss->req, ss->slots, NULL, w);
+                                  .nskips = ss->nskips, .nrecords = (uint32_t)k};
+    int rc = ctrl_send_fetch_reply(c->ctrl, &ack, &ss->req, ss->slots, ss->skips, w);
     free(w);
     if (rc == 0 && ss->stopped && c->cls.delete_on_fetch) {
         srv_remove(c, ss); /* limits: delete_on_fetch */

@@ -860,6 +860,19 @@ void sess_ow_finalize(struct sess *s, uint32_t next_seqno)
     }
 }
 
+void sess_ow_skip(struct sess *s, const struct wire_skip_range *r, uint32_t n)
+{
+    if (s->cfg.kind != SESS_OW_RECEIVER || s->finalized) {
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t last = r[i].last < s->cfg.npackets ? r[i].last : s->cfg.npackets - 1;
+        for (uint32_t q = r[i].first; q <= last && s->cfg.npackets > 0; q++) {
+            s->seen[q / 8] |= (uint8_t)(1u << (q % 8));
+        }
+    }
+}
+
 void sess_tw_finalize(struct sess *s)
 {
     if (s->cfg.kind == SESS_TW_SENDER && !s->finalized) {

@@ -109,6 +109,10 @@ const struct sock_tstamp *sess_tstamp(const struct sess *s);
  * nothing). */
 void sess_ow_finalize(struct sess *s, uint32_t next_seqno);
 
+/* Receiver: sequence numbers the sender never sent (Stop-Sessions skip ranges): call
+ * before sess_ow_finalize so they are not logged as lost. */
+void sess_ow_skip(struct sess *s, const struct wire_skip_range *r, uint32_t n);
+
 /* TWAMP sender: the same for every packet sent whose reply never came (once, after the
  * loss timeout). Records flagged MET_TW_LOST. */
 void sess_tw_finalize(struct sess *s);

@@ -155,6 +155,18 @@ static void test_owamp_wrong_keys(void **st)
     const struct met_owrec *rec;
     assert_int_equal(sess_ow_records(r, &rec), 0);
     assert_int_equal(sess_counters(r).bad_hmac, N);
+    struct wire_skip_range skip = {3, 5}; /* never sent: not lost */
+    sess_ow_skip(r, &skip, 1);
+    sess_ow_finalize(r, N);
+    assert_int_equal(sess_ow_records(r, &rec), N - 3);
+    for (int i = 0; i < N - 3; i++) {
+        assert_true(rec[i].seq < 3 || rec[i].seq > 5);
+    }
+    sess_destroy(r);
+    /* the same receiver without skip ranges: every packet lost */
+    open_sock(AF_INET, &ru);
+    r = sess_create(e.loop, &ru, &rc);
+    sess_start(r);
     sess_ow_finalize(r, N);
     assert_int_equal(sess_ow_records(r, &rec), N);
     assert_true(rec[0].lost && rec[N - 1].lost);
