@@ -215,3 +215,10 @@ bool addr_cidr_match(const struct addr_cidr *c, const struct sockaddr *sa)
     uint8_t mask = (uint8_t)(0xff << (8 - rest));
     return (a[full] & mask) == c->addr[full];
 }
+
+bool addr_same_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+    uint8_t x[16], y[16];
+    size_t n = addr_sockaddr_octets(a, x);
+    return n > 0 && n == addr_sockaddr_octets(b, y) && memcmp(x, y, n) == 0;
+}

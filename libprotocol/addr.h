@@ -34,4 +34,8 @@ bool addr_cidr_match(const struct addr_cidr *c, const struct sockaddr *sa);
  * written to out, or 0 for other families. */
 size_t addr_sockaddr_octets(const struct sockaddr *sa, uint8_t out[16]);
 
+/* True when a and b hold the same IP address (ports ignored; IPv4-mapped IPv6 equals
+ * IPv4). */
+bool addr_same_host(const struct sockaddr *a, const struct sockaddr *b);
+
 #endif

@@ -50,7 +50,8 @@ static int set_third_party(struct conf *c, const char *v, char *err, size_t errl
 #define SPECIAL(fn) K_SPECIAL, 0, 0, fn
 
 /* Every key: the reference's owampd/twampd keys, then ours (light, servwait = alias of
- * controltimeout, refwait = alias of testtimeout, allow_third_party). */
+ * controltimeout, refwait = alias of testtimeout, allow_third_party,
+ * maxcontrolsessionsperaddr, maxsessionduration). */
 static const struct key_desc key_table[] = {
     {"srcnode", PROTO_B, K_ADDR, FIELD(srcnode), NULL, false},
     {"authmode", PROTO_B, SPECIAL(set_authmode), false},
@@ -75,6 +76,8 @@ static const struct key_desc key_table[] = {
     {"servwait", PROTO_B, K_U32, FIELD(controltimeout_s), NULL, false},
     {"refwait", PROTO_T, K_U32, FIELD(testtimeout_s), NULL, false},
     {"allow_third_party", PROTO_B, SPECIAL(set_third_party), true},
+    {"maxcontrolsessionsperaddr", PROTO_B, K_U32, FIELD(maxconn_per_addr), NULL, false},
+    {"maxsessionduration", PROTO_B, K_U32, FIELD(maxsession_s), NULL, false},
 };
 
 void conf_defaults(struct conf *c, enum conf_proto proto)

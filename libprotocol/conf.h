@@ -54,6 +54,8 @@ struct conf {
     uint16_t testport_lo;        /* test port range; 0-0 = ephemeral */
     uint16_t testport_hi;
     uint32_t maxcontrolsessions; /* 0 = unlimited */
+    uint32_t maxconn_per_addr;   /* control connections from one address; 0 = unlimited */
+    uint32_t maxsession_s;       /* longest test session accepted (schedule); 0 = unlimited */
     int facility;                /* syslog LOG_* facility, default LOG_DAEMON */
     enum conf_loglevel loglevel; /* default CONF_LOG_INFO */
     bool loglocation;            /* add source file:line to log messages */

@@ -178,7 +178,7 @@ static uint64_t record_octets(const struct srv_conn *c, uint32_t npackets)
 }
 
 uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r, const uint8_t *addr,
-                          uint64_t bandwidth_bps)
+                          uint64_t bandwidth_bps, int64_t duration_ns)
 {
     struct srv *s = c->srv;
     uint8_t peer[16] = {0};
@@ -197,6 +197,8 @@ uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r, cons
         why = "too many test sessions on one connection", accept = WIRE_ACCEPT_PERM_LIMIT;
     } else if (r->npackets > SRV_MAX_PACKETS) {
         why = "too many packets", accept = WIRE_ACCEPT_PERM_LIMIT;
+    } else if (s->conf.maxsession_s && duration_ns > (int64_t)s->conf.maxsession_s * 1000000000LL) {
+        why = "session longer than maxsessionduration", accept = WIRE_ACCEPT_PERM_LIMIT;
     } else if (r->padding_len > SRV_MAX_PADDING) {
         why = "padding larger than a jumbo frame", accept = WIRE_ACCEPT_UNSUPPORTED;
     } else if (!within(c, bandwidth_bps, offsetof(struct conf_class, bandwidth_bps))) {
@@ -414,6 +416,18 @@ static void unmap_v4(struct sock_addr *a)
     a->len = sizeof(s4);
 }
 
+/* Open control connections from the address of peer. */
+static unsigned conns_from(const struct srv *s, const struct sock_addr *peer)
+{
+    struct sock_addr p = *peer;
+    unsigned n = 0;
+    unmap_v4(&p);
+    for (const struct srv_conn *c = s->conns; c; c = c->next) {
+        n += addr_same_host((const struct sockaddr *)&c->peer.ss, (const struct sockaddr *)&p.ss);
+    }
+    return n;
+}
+
 /* Out of descriptors: stop watching the listener for a while instead of waking up for a
  * connection we cannot take (logged once per episode). */
 static void resume_accepting(struct loop *loop, loop_timer_id id, void *arg)
@@ -456,6 +470,12 @@ void srv_on_accept(struct loop *loop, int lfd, unsigned events, void *arg)
         }
         if (s->conf.maxcontrolsessions && s->nconns >= s->conf.maxcontrolsessions) {
             srv_log(s, LOG_WARNING, "refused control connection: %u already open", s->nconns);
+            close(fd);
+            continue;
+        }
+        if (s->conf.maxconn_per_addr && conns_from(s, &peer) >= s->conf.maxconn_per_addr) {
+            srv_log(s, LOG_WARNING, "refused control connection: %u already open from that address",
+                    s->conf.maxconn_per_addr);
             close(fd);
             continue;
         }

@@ -71,10 +71,11 @@ struct srv {
 void srv_log(const struct srv *s, int prio, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Accept value for a request whose peer-side endpoint is addr (16 octets, ipvn 4 or 6):
- * 0, or the refusal (third party, limits), logged once. */
+/* Accept value for a request whose peer-side endpoint is addr (16 octets, ipvn 4 or 6),
+ * bandwidth and schedule duration (0 when unknown): 0, or the refusal (third party, limits),
+ * logged once. */
 uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r, const uint8_t *addr,
-                          uint64_t bandwidth_bps);
+                          uint64_t bandwidth_bps, int64_t duration_ns);
 
 /* sock_addr from request fields. */
 void srv_req_addr(uint8_t ipvn, const uint8_t *addr, uint16_t port, struct sock_addr *out);

@@ -33,8 +33,9 @@ static int ow_request(struct srv_conn *c, const struct ctrl_event *ev)
     if (r->conf_sender == r->conf_receiver || r->nslots == 0) {
         a.accept = WIRE_ACCEPT_UNSUPPORTED;
     } else {
+        int64_t duration = mean_interval_ns(slots, r->nslots) * (int64_t)r->npackets;
         a.accept = srv_check_request(c, r, receive ? r->sender_addr : r->receiver_addr,
-                                     request_bps(r, slots));
+                                     request_bps(r, slots), duration);
     }
     struct sock_udp u;
     if (a.accept == WIRE_ACCEPT_OK && srv_open_test_socket(c, &u) < 0) {

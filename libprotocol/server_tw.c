@@ -9,7 +9,7 @@
 static int tw_request(struct srv_conn *c, const struct ctrl_event *ev)
 {
     const struct wire_request *r = &ev->u.request.req;
-    struct wire_accept_session a = {.accept = srv_check_request(c, r, r->sender_addr, 0)};
+    struct wire_accept_session a = {.accept = srv_check_request(c, r, r->sender_addr, 0, 0)};
     struct sock_udp u;
     if (a.accept == WIRE_ACCEPT_OK && srv_open_test_socket(c, &u) < 0) {
         a.accept = WIRE_ACCEPT_TEMP_LIMIT;

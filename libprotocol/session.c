@@ -142,10 +142,7 @@ uint64_t sess_wire_stamp(struct clk_time t, bool ptp, const struct sess_errest *
 
 bool sess_same_host(const struct sock_addr *a, const struct sock_addr *b)
 {
-    uint8_t x[16], y[16];
-    size_t n = addr_sockaddr_octets((const struct sockaddr *)&a->ss, x);
-    return n > 0 && n == (size_t)addr_sockaddr_octets((const struct sockaddr *)&b->ss, y) &&
-           memcmp(x, y, n) == 0;
+    return addr_same_host((const struct sockaddr *)&a->ss, (const struct sockaddr *)&b->ss);
 }
 
 void sess_make_sid(const uint8_t *addr, size_t addrlen, uint8_t sid[WIRE_SID_LEN])

@@ -2,13 +2,14 @@
 # owampd enforces its limits file: the disk limit (octets of stored records), test sessions
 # per connection and bandwidth, each refusal answered with Accept 4 and logged once.
 . "$(dirname "$0")/lib/ping.sh"
-echo "1..5"
+echo "1..7"
 confdir "$TMP/ow" owamp AEO
 cat >"$TMP/ow/owamp-server.limits" <<'LIM'
 limit root with allow_open_mode=on
 limit small with parent=root, disk=1000, test_sessions=1, bandwidth=100k
 assign default small
 LIM
+printf 'maxsessionduration 1\nmaxcontrolsessionsperaddr 1\n' >>"$TMP/ow/owamp-server.conf"
 port=$(free_port tcp 4)
 start_daemon "$OWAMPD" "$TMP/ow" 127.0.0.1 "$port" "$TMP/owampd.log"
 
@@ -34,6 +35,25 @@ before=$(count "bandwidth above")
 rc=$?
 [ $rc -ne 0 ] && grep -q "Accept=4" "$TMP/bw.out" && [ "$(count "bandwidth above")" -eq $((before + 1)) ]
 tap $? "10 kpps above bandwidth=100k: refused, logged once (exit $rc)" "$TMP/bw.out"
+
+before=$(count "maxsessionduration")
+"$OWPING" -t -c 200 -i 0.01f -L 0.5 "127.0.0.1:$port" >"$TMP/dur.out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "Accept=4" "$TMP/dur.out" && [ "$(count "maxsessionduration")" -eq $((before + 1)) ]
+tap $? "a 2 s schedule above maxsessionduration 1: refused, logged once (exit $rc)" "$TMP/dur.out"
+
+# one idle connection from 127.0.0.1 uses up maxcontrolsessionsperaddr 1
+python3 -c "
+import socket, time
+s = socket.create_connection(('127.0.0.1', $port)); s.recv(64); time.sleep(3)" &
+idle=$!
+sleep 0.5
+before=$(count "from that address")
+"$OWPING" -t -c 5 -i 0.01f -L 0.5 "127.0.0.1:$port" >"$TMP/per.out" 2>&1
+rc=$?
+kill $idle 2>/dev/null; wait $idle 2>/dev/null
+[ $rc -ne 0 ] && [ "$(count "from that address")" -eq $((before + 1)) ]
+tap $? "a second connection from one address with maxcontrolsessionsperaddr 1: refused (exit $rc)" "$TMP/per.out"
 
 kill -0 "${PIDS[0]}"
 tap $? "owampd still running"

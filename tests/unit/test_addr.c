@@ -146,12 +146,24 @@ static void test_addr_cidr_match(void **state)
     assert_false(addr_cidr_match(&c, SA("127.0.0.2")));
 }
 
+static void test_addr_same_host(void **state)
+{
+    (void)state;
+    assert_true(addr_same_host(SA("127.0.0.1"), SA("127.0.0.1")));
+    assert_false(addr_same_host(SA("127.0.0.1"), SA("127.0.0.2")));
+    assert_true(addr_same_host(SA("::ffff:192.0.2.1"), SA("192.0.2.1")));
+    assert_true(addr_same_host(SA("2001:db8::1"), SA("2001:db8::1")));
+    assert_false(addr_same_host(SA("2001:db8::1"), SA("2001:db8::2")));
+    assert_false(addr_same_host(SA("::1"), SA("127.0.0.1")));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_addr_split),
         cmocka_unit_test(test_addr_cidr_parse),
         cmocka_unit_test(test_addr_cidr_match),
+        cmocka_unit_test(test_addr_same_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -157,6 +157,10 @@ static void test_conf_set_every_key(void **state)
     assert_int_equal(c.testport_hi, 0);
     set_ok(&c, "maxcontrolsessions", "50");
     assert_int_equal(c.maxcontrolsessions, 50);
+    set_ok(&c, "maxcontrolsessionsperaddr", "8");
+    assert_int_equal(c.maxconn_per_addr, 8);
+    set_ok(&c, "maxsessionduration", "3600");
+    assert_int_equal(c.maxsession_s, 3600);
     set_ok(&c, "facility", "LOCAL5");
     assert_int_equal(c.facility, LOG_LOCAL5);
     set_ok(&c, "loglevel", "debug");
