@@ -65,8 +65,13 @@ int srv_open_test_socket(struct srv_conn *c, struct sock_udp *out)
     if (rc < 0) {
         srv_log(c->srv, LOG_WARNING, "session of %s refused: no test socket in ports %u-%u: %s",
                 c->peer_text, cf->testport_lo, cf->testport_hi, strerror(errno));
-    } else if (out->ts.note[0]) {
-        srv_log(c->srv, LOG_DEBUG, "test socket: %s", out->ts.note);
+        return rc;
+    }
+    sock_hw_auto(out, &c->local, 0);
+    if (out->ts.note[0] && strcmp(out->ts.note, c->srv->ts_note) != 0) {
+        /* the timestamp source changed (first socket, NIC set up or gone): say it once */
+        snprintf(c->srv->ts_note, sizeof(c->srv->ts_note), "%s", out->ts.note);
+        srv_log(c->srv, LOG_INFO, "test timestamps: %s", out->ts.note);
     }
     return rc;
 }

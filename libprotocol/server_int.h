@@ -65,6 +65,7 @@ struct srv {
     bool foreground;
     bool check_only;
     bool accept_paused; /* out of descriptors: listeners unwatched for a moment */
+    char ts_note[192];  /* last timestamping note logged */
 };
 
 /* Log one line: stderr in the foreground, syslog otherwise. */

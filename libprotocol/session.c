@@ -413,7 +413,11 @@ static int sender_init(struct sess *s)
     }
     sock_pacer_init(&s->pacer, s->cfg.spin_ns > 0 ? s->cfg.spin_ns : 1);
     struct sock_tstamp ts;
-    sock_tstamp_enable(s->sock.fd, SOCK_F_TX_TSTAMP, 0, &ts);
+    unsigned hw = s->sock.ts.rx == CLK_SRC_HARDWARE
+                      ? SOF_TIMESTAMPING_RAW_HARDWARE | SOF_TIMESTAMPING_RX_HARDWARE |
+                            SOF_TIMESTAMPING_TX_HARDWARE
+                      : 0; /* keep NIC stamping that sock_hw_auto turned on */
+    sock_tstamp_enable(s->sock.fd, SOCK_F_TX_TSTAMP, hw, &ts);
     if (ts.tx != CLK_SRC_NONE && (s->txq = calloc(SESS_TX_RING, sizeof(*s->txq)))) {
         s->tx_stamps = true;
         if (s->cfg.kind == SESS_TW_SENDER) {

@@ -223,6 +223,16 @@ bool sock_hw_choose(const struct sock_hw_caps *caps, const struct hwtstamp_confi
 void sock_hw_enable(int fd, const char *ifname, unsigned flags, const struct sock_hw_ops *ops,
                     struct sock_tstamp *out);
 
+/* The interface holding address local (port ignored), and whether it is a loopback one.
+ * 0, LP_E_NOTFOUND or LP_E_IO. */
+int sock_hw_ifname_for(const struct sock_addr *local, char *ifname, size_t len, bool *loopback);
+
+/* Best timestamps for a test socket bound to local: NIC hardware through sock_hw_enable on
+ * the interface holding that address (an unprivileged process gets them when the NIC is
+ * already set up, e.g. by ptp4l, or when it holds CAP_NET_ADMIN), else kernel software
+ * stamps; s->ts says which, with the reason in s->ts.note. Loopback stays software. */
+void sock_hw_auto(struct sock_udp *s, const struct sock_addr *local, unsigned flags);
+
 /* Measure PHC minus CLOCK_REALTIME for /dev/ptp<phc_index> with PTP_SYS_OFFSET (for
  * reporting how well phc2sys keeps them together). 0 or LP_E_IO. */
 int sock_hw_phc_offset(int phc_index, int64_t *offset_ns, int64_t *delay_ns);

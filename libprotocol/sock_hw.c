@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <linux/ptp_clock.h>
 #include <linux/sockios.h>
 
+#include "addr.h"
 #include "common.h"
 
 #define NS_PER_S 1000000000LL
@@ -213,6 +215,41 @@ void sock_hw_enable(int fd, const char *ifname, unsigned flags, const struct soc
         snprintf(out->note, sizeof(out->note),
                  "%s: no hardware TX stamping: TX stamps are kernel software", ifname);
     }
+}
+
+int sock_hw_ifname_for(const struct sock_addr *local, char *ifname, size_t len, bool *loopback)
+{
+    struct ifaddrs *list;
+    int rc = LP_E_NOTFOUND;
+    if (getifaddrs(&list) < 0) {
+        return LP_E_IO;
+    }
+    for (struct ifaddrs *i = list; i; i = i->ifa_next) {
+        if (i->ifa_addr && addr_same_host(i->ifa_addr, (const struct sockaddr *)&local->ss) &&
+            strlen(i->ifa_name) < len) {
+            strcpy(ifname, i->ifa_name);
+            *loopback = (i->ifa_flags & IFF_LOOPBACK) != 0;
+            rc = 0;
+            break;
+        }
+    }
+    freeifaddrs(list);
+    return rc;
+}
+
+void sock_hw_auto(struct sock_udp *s, const struct sock_addr *local, unsigned flags)
+{
+    char ifname[IF_NAMESIZE];
+    bool loopback = false;
+    if (sock_hw_ifname_for(local, ifname, sizeof(ifname), &loopback) < 0) {
+        snprintf(s->ts.note, sizeof(s->ts.note),
+                 "no interface holds the local address: kernel software stamps");
+        return;
+    }
+    if (loopback) {
+        return; /* no NIC on loopback: kernel stamps are the best there is */
+    }
+    sock_hw_enable(s->fd, ifname, flags, NULL, &s->ts);
 }
 
 /* ---- PHC offset ---- */

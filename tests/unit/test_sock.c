@@ -858,9 +858,33 @@ static int cool_down(void **state)
     return 0;
 }
 
+/* The interface of a local address: loopback for 127.0.0.1, none for an address no
+ * interface holds; a socket on loopback keeps kernel stamps. */
+static void test_hw_ifname_for(void **state)
+{
+    (void)state;
+    struct sock_addr a;
+    char name[IF_NAMESIZE];
+    bool lo = false;
+    assert_int_equal(sock_addr_parse("127.0.0.1", 0, &a), 0);
+    assert_int_equal(sock_hw_ifname_for(&a, name, sizeof(name), &lo), 0);
+    assert_true(lo);
+    assert_int_equal(sock_addr_parse("192.0.2.123", 0, &a), 0);
+    assert_int_equal(sock_hw_ifname_for(&a, name, sizeof(name), &lo), LP_E_NOTFOUND);
+    struct sock_udp u;
+    assert_int_equal(sock_addr_parse("127.0.0.1", 0, &a), 0);
+    assert_int_equal(sock_open_udp(AF_INET, &a, 0, 0, 0, &u), 0);
+    enum clk_source before = u.ts.rx;
+    sock_hw_auto(&u, &a, 0);
+    assert_int_equal(u.ts.rx, before);
+    assert_int_not_equal(u.ts.rx, CLK_SRC_HARDWARE);
+    sock_close_udp(&u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hw_ifname_for),
         cmocka_unit_test(test_parse_software_timestamp),
         cmocka_unit_test(test_parse_hardware_timestamp),
         cmocka_unit_test(test_parse_timestamping_new),
