@@ -471,6 +471,58 @@ static void test_stamp_tlvs(void **st)
     assert_int_equal(got, (ssize_t)off);
     assert_true(reply[WIRE_STAMP_OPEN_LEN] & WIRE_TLV_F_M);
 
+    /* authenticated, with Location, Timestamp Information and an HMAC TLV */
+    memset(pkt, 0, sizeof(pkt));
+    off = WIRE_STAMP_AUTH_LEN;
+    struct wire_tlv_location loc = {0};
+    n = wire_tlv_location_encode(WIRE_TLV_F_U, &loc, pkt + off, sizeof(pkt) - off);
+    off += (size_t)n;
+    struct wire_tlv_tsinfo tsi = {0};
+    n = wire_tlv_tsinfo_encode(WIRE_TLV_F_U, &tsi, pkt + off, sizeof(pkt) - off);
+    off += (size_t)n;
+    uint8_t zero16[16] = {0};
+    n = wire_tlv_hmac_encode(0, zero16, pkt + off, sizeof(pkt) - off);
+    off += (size_t)n;
+    struct wire_stamp_sender ap = {.seq = 9, .errest = 1, .ssid = 3,
+                                   .tlvs = pkt + WIRE_STAMP_AUTH_LEN,
+                                   .tlvs_len = off - WIRE_STAMP_AUTH_LEN};
+    n = wire_stamp_sender_encode(&ap, WIRE_MODE_AUTH, buf, sizeof(buf));
+    assert_int_equal(n, (int)off);
+    cry_stamp_hmac(KEY, sizeof(KEY) - 1, buf, WIRE_STAMP_AUTH_HMAC_OFF, buf + WIRE_STAMP_AUTH_HMAC_OFF);
+    assert_int_equal(sock_send_to(cu.fd, buf, off, &dst), 0);
+    for (int i = 0; i < 20; i++) {
+        loop_run_once(loop, 5);
+    }
+    got = recv(cu.fd, reply, sizeof(reply), MSG_DONTWAIT);
+    assert_int_equal(got, (ssize_t)off);
+    assert_int_equal(cry_stamp_verify(KEY, sizeof(KEY) - 1, reply, WIRE_STAMP_AUTH_HMAC_OFF,
+                                      reply + WIRE_STAMP_AUTH_HMAC_OFF), 0);
+    struct wire_stamp_reflector ar;
+    assert_true(wire_stamp_reflector_decode(reply, (size_t)got, WIRE_MODE_AUTH, &ar) >= 0);
+    assert_int_equal(ar.sender_seq, 9);
+    wire_tlv_iter_init(&it, ar.tlvs, ar.tlvs_len);
+    seen = 0;
+    while (wire_tlv_next(&it, &t) == 1) {
+        seen++;
+        assert_false(t.flags & (WIRE_TLV_F_U | WIRE_TLV_F_M)); /* all understood */
+        if (t.type == WIRE_TLV_LOCATION) {
+            struct wire_tlv_location l;
+            assert_int_equal(wire_tlv_location_decode(&t, &l), 0);
+            assert_int_equal(l.dst_port, lu.port);
+            assert_int_equal(l.src_port, cu.port);
+        } else if (t.type == WIRE_TLV_TIMESTAMP_INFO) {
+            struct wire_tlv_tsinfo ti;
+            assert_int_equal(wire_tlv_tsinfo_decode(&t, &ti), 0);
+            assert_true(ti.sync_in != 0 && ti.method_in != 0); /* filled in */
+        } else {
+            assert_int_equal(t.type, WIRE_TLV_HMAC);
+            uint8_t mac[16];
+            cry_stamp_hmac(KEY, sizeof(KEY) - 1, ar.tlvs, t.off, mac);
+            assert_memory_equal(t.value, mac, 16); /* over the TLVs before it */
+        }
+    }
+    assert_int_equal(seen, 3);
+
     /* authenticated packet with a wrong HMAC: not answered as authenticated */
     memset(buf, 0, sizeof(buf));
     struct wire_stamp_sender a = {.seq = 1, .errest = 1};
