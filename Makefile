@@ -11,7 +11,7 @@ SYSCONFDIR ?= /etc
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 EXAMPLEDIR ?= $(PREFIX)/share/doc/owamp-tools/examples
 PKGS     := libsodium nettle libbsd json-c
-OPTFLAGS ?= -O2 -g
+OPTFLAGS ?= -O2 -g -gdwarf-4
 CFLAGS   ?=
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $(OPTFLAGS) \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -iquote libprotocol
@@ -71,7 +71,7 @@ check: deps
 	@sh tests/run.sh $(TEST_BIN) $(sort $(wildcard tests/e2e/*.sh))
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (rebuilds everything).
-SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SAN_FLAGS := -O1 -g -gdwarf-4 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 check-sanitize: deps
 	@$(MAKE) --no-print-directory clean
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -79,6 +79,7 @@ void ctrl_destroy(struct ctrl *c)
     free(c->in);
     free(c->out);
     free(c->x);
+    free(c->slots);
     cry_wipe(c, sizeof(*c));
     free(c);
 }
@@ -89,6 +90,20 @@ struct ctrl_scratch *ctrl_scratch(struct ctrl *c)
         c->x = calloc(1, sizeof(*c->x));
     }
     return c->x;
+}
+
+bool ctrl_reserve_slots(struct ctrl *c, uint32_t n)
+{
+    if (n <= c->cap_slots) {
+        return true;
+    }
+    struct wire_slot *p = realloc(c->slots, (size_t)n * sizeof(*p));
+    if (!p) {
+        return false;
+    }
+    c->slots = p;
+    c->cap_slots = n;
+    return true;
 }
 
 uint32_t ctrl_mode(const struct ctrl *c)

@@ -48,12 +48,13 @@ struct ctrl {
     /* fetch streaming (client) */
     uint32_t fetch_slots, fetch_skips, fetch_left, fetch_total;
     struct ctrl_scratch *x; /* allocated when a message first needs it */
+    struct wire_slot *slots; /* sized by the largest request seen */
+    uint32_t cap_slots;
 };
 
-/* Storage for the variable parts of events (slots, session descriptions, SIDs): about
- * 50 KB, so an idle connection does not carry it. */
+/* Storage for session descriptions and SIDs (Stop-Sessions, RFC 5938 lists): about 35 KB,
+ * so a connection that never stops sessions does not carry it. */
 struct ctrl_scratch {
-    struct wire_slot slots[CTRL_MAX_SLOTS];
     struct wire_session_desc descs[CTRL_MAX_DESCS];
     struct wire_skip_range skips[CTRL_MAX_SKIPS];
     uint8_t sids[CTRL_MAX_DESCS * WIRE_SID_LEN];
@@ -77,6 +78,9 @@ int ctrl_seal_tail(struct ctrl *c, size_t len);
 
 /* The scratch storage, allocated on first use; NULL when out of memory. */
 struct ctrl_scratch *ctrl_scratch(struct ctrl *c);
+
+/* Room for n schedule slots in c->slots; false when out of memory. */
+bool ctrl_reserve_slots(struct ctrl *c, uint32_t n);
 
 /* Parse the next message in the active state (ctrl_msgs.c). */
 int ctrl_next_active(struct ctrl *c, struct ctrl_event *ev);

@@ -178,19 +178,19 @@ static int parse_request(struct ctrl *c, long n, struct ctrl_event *ev)
         return rc;
     }
     if (c->proto == WIRE_OWAMP) {
-        struct ctrl_scratch *x = ctrl_scratch(c);
-        if (!x) {
-            return LP_E_NOMEM;
-        }
-        struct wire_slots s = {.n = ev->u.request.req.nslots, .slot = x->slots};
-        if (s.n > CTRL_MAX_SLOTS) {
+        uint32_t nslots = ev->u.request.req.nslots;
+        if (nslots > CTRL_MAX_SLOTS) {
             return LP_E_LEN;
         }
+        if (!ctrl_reserve_slots(c, nslots)) {
+            return LP_E_NOMEM;
+        }
+        struct wire_slots s = {.n = nslots, .slot = c->slots};
         rc = ctrl_verify_part(c, WIRE_REQUEST_LEN, (size_t)n - WIRE_REQUEST_LEN);
         if (rc == 0) {
             rc = wire_slots_decode(c->in + WIRE_REQUEST_LEN, (size_t)n - WIRE_REQUEST_LEN, &s);
         }
-        ev->u.request.slots = x->slots;
+        ev->u.request.slots = c->slots;
     }
     ev->type = CTRL_EV_REQUEST;
     return rc < 0 ? rc : 1;

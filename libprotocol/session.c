@@ -44,7 +44,6 @@ struct sess {
     enum cry_test_mode cmode;
     struct cry_test_keys tkeys;
     uint32_t layout_mode; /* WIRE_MODE_OPEN or WIRE_MODE_AUTH: which packet layout */
-    struct sess_errest errest;
     struct sess_counters cnt;
     /* sender */
     struct wire_slot *slots;
@@ -293,8 +292,8 @@ static void send_one(struct sess *s)
 {
     uint8_t *b = s->x->txmem[0];
     struct clk_time now = clk_now();
-    uint16_t err = sess_errest_get(&s->errest, now);
-    uint64_t ts = sess_wire_stamp(now, s->ptp, &s->errest, &err);
+    uint16_t err = sess_errest_get(&s->x->errest, now);
+    uint64_t ts = sess_wire_stamp(now, s->ptp, &s->x->errest, &err);
     int n;
     if (s->cfg.fmt == SESS_FMT_STAMP) {
         struct wire_stamp_sender p = {.seq = s->next_seq, .ts = ts, .errest = err,
@@ -447,9 +446,9 @@ static void log_ow(struct sess *s, const struct sock_rxbuf *b)
         return;
     }
     struct met_owrec *r = &s->ow[s->nrec++];
-    *r = (struct met_owrec){.seq = p.seq, .send = sess_wire_time(p.ts, p.errest, s->errest.tai_ns),
+    *r = (struct met_owrec){.seq = p.seq, .send = sess_wire_time(p.ts, p.errest, s->x->errest.tai_ns),
                             .recv = b->info.ts, .send_err = p.errest,
-                            .recv_err = sess_errest_get(&s->errest, b->info.ts),
+                            .recv_err = sess_errest_get(&s->x->errest, b->info.ts),
                             .ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
                             .recv_src = (uint8_t)b->info.src};
     s->seen[p.seq / 8] |= (uint8_t)(1u << (p.seq % 8));
@@ -478,16 +477,16 @@ static bool reflect(struct sess *s, struct sock_rxbuf *b, unsigned slot)
     memset(pad, 0, padlen);
     size_t refl = s->cfg.reflect_octets < p.pad_len ? s->cfg.reflect_octets : p.pad_len;
     memcpy(pad, p.pad, refl < padlen ? refl : padlen);
-    uint16_t rerr = sess_errest_get(&s->errest, b->info.ts);
+    uint16_t rerr = sess_errest_get(&s->x->errest, b->info.ts);
     struct wire_reflector_pkt r = {
-        .seq = s->refl_seq, .recv_ts = sess_wire_stamp(b->info.ts, s->ptp, &s->errest, &rerr),
+        .seq = s->refl_seq, .recv_ts = sess_wire_stamp(b->info.ts, s->ptp, &s->x->errest, &rerr),
         .sender_seq = p.seq, .sender_ts = p.ts, .sender_errest = p.errest,
         .sender_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
         .sender_dscp_ecn = (uint8_t)(b->info.tos >= 0 ? b->info.tos : 0), .pad = pad,
         .pad_len = padlen};
     struct clk_time t3 = clk_now();
-    r.errest = sess_errest_get(&s->errest, t3);
-    r.ts = sess_wire_stamp(t3, s->ptp, &s->errest, &r.errest);
+    r.errest = sess_errest_get(&s->x->errest, t3);
+    r.ts = sess_wire_stamp(t3, s->ptp, &s->x->errest, &r.errest);
     uint32_t mode = s->layout_mode | (s->cfg.mode & WIRE_MODE_DSCP_ECN);
     uint8_t *out = s->x->txmem[slot];
     int n = wire_reflector_encode(&r, mode, out, SESS_PKT_MAX);
@@ -520,7 +519,7 @@ static void log_tw(struct sess *s, const struct sock_rxbuf *b)
 {
     struct met_twrec t = {.t4 = b->info.ts, .t4_src = (uint8_t)b->info.src, .sender_tos = -1,
                           .refl_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255)};
-    t.t4_err = sess_errest_get(&s->errest, b->info.ts);
+    t.t4_err = sess_errest_get(&s->x->errest, b->info.ts);
     if (s->cfg.fmt == SESS_FMT_STAMP) {
         struct wire_stamp_reflector r;
         if (s->layout_mode == WIRE_MODE_AUTH && b->len >= WIRE_STAMP_AUTH_LEN &&
@@ -534,9 +533,9 @@ static void log_tw(struct sess *s, const struct sock_rxbuf *b)
             return;
         }
         t.seq = r.sender_seq, t.refl_seq = r.seq, t.sender_ttl = r.sender_ttl;
-        t.t1 = sess_wire_time(r.sender_ts, r.sender_errest, s->errest.tai_ns), t.t1_err = r.sender_errest;
-        t.t2 = sess_wire_time(r.recv_ts, r.errest, s->errest.tai_ns), t.t2_err = r.errest;
-        t.t3 = sess_wire_time(r.ts, r.errest, s->errest.tai_ns), t.t3_err = r.errest;
+        t.t1 = sess_wire_time(r.sender_ts, r.sender_errest, s->x->errest.tai_ns), t.t1_err = r.sender_errest;
+        t.t2 = sess_wire_time(r.recv_ts, r.errest, s->x->errest.tai_ns), t.t2_err = r.errest;
+        t.t3 = sess_wire_time(r.ts, r.errest, s->x->errest.tai_ns), t.t3_err = r.errest;
     } else {
         struct wire_reflector_pkt r;
         if (cry_test_open(&s->tkeys, s->cmode, CRY_PKT_REFLECTOR, b->data, b->len) < 0) {
@@ -549,9 +548,9 @@ static void log_tw(struct sess *s, const struct sock_rxbuf *b)
             return;
         }
         t.seq = r.sender_seq, t.refl_seq = r.seq, t.sender_ttl = r.sender_ttl;
-        t.t1 = sess_wire_time(r.sender_ts, r.sender_errest, s->errest.tai_ns), t.t1_err = r.sender_errest;
-        t.t2 = sess_wire_time(r.recv_ts, r.errest, s->errest.tai_ns), t.t2_err = r.errest;
-        t.t3 = sess_wire_time(r.ts, r.errest, s->errest.tai_ns), t.t3_err = r.errest;
+        t.t1 = sess_wire_time(r.sender_ts, r.sender_errest, s->x->errest.tai_ns), t.t1_err = r.sender_errest;
+        t.t2 = sess_wire_time(r.recv_ts, r.errest, s->x->errest.tai_ns), t.t2_err = r.errest;
+        t.t3 = sess_wire_time(r.ts, r.errest, s->x->errest.tai_ns), t.t3_err = r.errest;
         t.flags = MET_TW_REFL_SEQ;
         if (s->cfg.mode & WIRE_MODE_DSCP_ECN) {
             t.sender_tos = r.sender_dscp_ecn;
@@ -628,6 +627,9 @@ static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
             }
         }
         sess_send_replies(fd, s->x, replies, &s->cnt);
+        if (n < SOCK_BATCH_MAX) {
+            return; /* drained: no empty recvmmsg to find that out */
+        }
     }
 }
 

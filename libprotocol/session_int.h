@@ -17,8 +17,10 @@ uint16_t sess_errest_get(struct sess_errest *e, struct clk_time now);
 
 #define SESS_PKT_MAX 9216 /* largest test packet handled (jumbo frame) */
 
-/* I/O buffers shared by the sessions of one thread (see session.h). */
+/* I/O buffers and the clock's Error Estimate, shared by the sessions of one thread (see
+ * session.h): one ntp_adjtime a second per process, not per session. */
 struct sess_scratch {
+    struct sess_errest errest;
     struct sock_rxbuf rx[SOCK_BATCH_MAX];
     struct sock_txbuf tx[SOCK_BATCH_MAX];
     uint8_t rxmem[SOCK_BATCH_MAX][SESS_PKT_MAX];

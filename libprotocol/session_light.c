@@ -31,7 +31,6 @@ struct light {
     struct light_key keys[LIGHT_KEYS_MAX];
     uint8_t *keymem;
     size_t nkeys;
-    struct sess_errest errest;
     struct sess_counters cnt;
     struct light_flow flows[LIGHT_FLOWS];
     struct sess_scratch *x;
@@ -94,7 +93,7 @@ static void answer_tlvs(struct light *l, uint8_t *area, size_t len, const struct
             lp_store16(val + 2, sock_addr_port(&b->peer));
             break;
         case WIRE_TLV_TIMESTAMP_INFO: {
-            bool synced = (sess_errest_get(&l->errest, b->info.ts) & WIRE_ERREST_S) != 0;
+            bool synced = (sess_errest_get(&l->x->errest, b->info.ts) & WIRE_ERREST_S) != 0;
             val[0] = val[2] = synced ? TS_SYNC_NTP : TS_SYNC_LOCAL;
             val[1] = b->info.src == CLK_SRC_HARDWARE ? TS_METHOD_HW : TS_METHOD_SW;
             val[3] = TS_METHOD_SW;
@@ -146,7 +145,7 @@ static size_t stamp_reply(struct light *l, struct sock_rxbuf *b, const struct li
         .tlvs_len = tlen};
     struct clk_time t3 = clk_now();
     r.ts = clk_to_ntp(t3).raw;
-    r.errest = sess_errest_get(&l->errest, t3);
+    r.errest = sess_errest_get(&l->x->errest, t3);
     int n = wire_stamp_reflector_encode(&r, mode, out, SESS_PKT_MAX);
     if (n <= 0) {
         return 0;
@@ -174,7 +173,7 @@ static size_t light_reply(struct light *l, struct sock_rxbuf *b, uint8_t *out)
         .pad_len = len - WIRE_REFLECTOR_OPEN_LEN};
     struct clk_time t3 = clk_now();
     r.ts = clk_to_ntp(t3).raw;
-    r.errest = sess_errest_get(&l->errest, t3);
+    r.errest = sess_errest_get(&l->x->errest, t3);
     int n = wire_reflector_encode(&r, WIRE_MODE_OPEN, out, SESS_PKT_MAX);
     return n > 0 ? (size_t)n : 0;
 }
@@ -227,6 +226,9 @@ static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
             replies += reflect_one(l, &l->x->rx[i], replies);
         }
         sess_send_replies(fd, l->x, replies, &l->cnt);
+        if (n < SOCK_BATCH_MAX) {
+            return;
+        }
     }
 }
 

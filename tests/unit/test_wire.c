@@ -220,7 +220,7 @@ static void test_accept_vectors(void **state)
 static void test_start_stop_vectors(void **state)
 {
     uint8_t st[432], out[64], zero[32] = {0};
-    struct wire_session_desc d[2];
+    struct wire_session_desc d[2] = {{.skip = NULL}}; /* no room for skip ranges */
     struct wire_stop_sessions s = {.desc = d, .descs_cap = 2};
     struct wire_start_sessions ss;
     struct wire_start_ack sa;

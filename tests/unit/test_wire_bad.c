@@ -147,7 +147,7 @@ static size_t make_cases(struct bad_case *c)
     struct wire_start_sessions st = {{0}};
     struct wire_start_ack sa = {.accept = 0};
     struct wire_stop_sessions tws = {.nsessions = 1};
-    struct wire_session_desc d[2];
+    struct wire_session_desc d[2] = {{.skip = NULL}};
     uint8_t sids[2 * WIRE_SID_LEN] = {1};
     struct wire_nsessions sn = {.cmd = WIRE_CMD_START_N_SESSIONS, .nsessions = 2, .sids = sids};
     struct wire_nsessions sna = {
@@ -399,7 +399,7 @@ static void test_framing_streams(void **state)
 static void test_framing_progressive(void **state)
 {
     uint8_t buf[176];
-    struct wire_session_desc d[2];
+    struct wire_session_desc d[2] = {{.skip = NULL}};
     uint8_t sids[3 * WIRE_SID_LEN] = {0};
     struct wire_nsessions sn = {.cmd = WIRE_CMD_STOP_N_SESSIONS, .nsessions = 3, .sids = sids};
     static const long stop_steps[][3] = {/* have, n, known */
