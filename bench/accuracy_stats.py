@@ -1,0 +1,382 @@
+#!/usr/bin/env python3
+"""accuracy_stats.py - figures for bench/accuracy.sh.
+
+  accuracy_stats.py session LOAD PATH KIND RATE DELAY_NS OUT JSONL NETSIM_LOG [CAP_A CAP_B]
+      one result object (JSON, one line) on stdout, from one owping/twping run over PATH
+      (netsim or loopback): the client's --json document OUT, its --json-packets file JSONL,
+      the relay's log (the last pair of "netsim: stats" lines is this run's; /dev/null when
+      the run did not go through the relay) and, optionally, captures (pcap, ns resolution,
+      raw IP) taken on the TUN of namespace A and of namespace B during the run.
+  accuracy_stats.py tables RESULTS
+      the Markdown tables of all the result objects in RESULTS.
+
+KIND is owamp or twamp. Errors are measured delay minus DELAY_NS. The captures split each
+packet's error into: sender (its timestamp to the moment the packet left the sender's TUN,
+where the relay stamps it too), relay (the other TUN's stamp minus the first, minus DELAY_NS)
+and receiver (the receive timestamp minus the moment the packet came out of the receiver's
+TUN); the three add up to the measured error.
+"""
+import json
+import math
+import struct
+import sys
+
+
+def pct(values, p):
+    """Nearest-rank percentile of a list (None when empty)."""
+    if not values:
+        return None
+    v = sorted(values)
+    return v[max(0, math.ceil(p / 100.0 * len(v)) - 1)]
+
+
+def spread(values):
+    """{n, p50, p99, min, max} of a list of ns values."""
+    return {"n": len(values), "p50": pct(values, 50), "p99": pct(values, 99),
+            "min": min(values) if values else None, "max": max(values) if values else None}
+
+
+def load_doc(path):
+    """The client's --json run document (the first line that starts with '{')."""
+    with open(path) as f:
+        for line in f:
+            if line.startswith("{"):
+                return json.loads(line)
+    return {}
+
+
+def load_jsonl(path):
+    out = []
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith("{"):
+                    out.append(json.loads(line))
+    except OSError:
+        pass
+    return out
+
+
+def netsim_stats(path):
+    """The last stats line of each direction in the relay's log, as {dir: {key: int}}."""
+    stats = {}
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if len(w) > 3 and w[0] == "netsim:" and w[1] == "stats":
+                stats[w[2]] = {k: int(v) for k, v in (x.split("=", 1) for x in w[3:] if "=" in x)}
+    return stats
+
+
+def read_pcap(path):
+    """{(sport, dport, first 4 payload octets as int, octets 24-27 as int or None): ns}
+    of the UDP packets of a raw-IP pcap with ns (or us) time stamps."""
+    pkts = {}
+    try:
+        data = open(path, "rb").read()
+    except OSError:
+        return pkts
+    if len(data) < 24:
+        return pkts
+    magic = struct.unpack("<I", data[:4])[0]
+    end, scale = {0xa1b23c4d: ("<", 1), 0xa1b2c3d4: ("<", 1000),
+                  0x4d3cb2a1: (">", 1), 0xd4c3b2a1: (">", 1000)}.get(magic, (None, 0))
+    if end is None:
+        return pkts
+    linktype = struct.unpack(end + "I", data[20:24])[0]
+    skip = 16 if linktype == 113 else 0  # Linux cooked capture v1, else raw IP
+    off = 24
+    while off + 16 <= len(data):
+        sec, frac, caplen, _ = struct.unpack(end + "IIII", data[off:off + 16])
+        frame = data[off + 16 + skip:off + 16 + caplen]
+        off += 16 + caplen
+        key = udp_key(frame)
+        if key is not None and key not in pkts:
+            pkts[key] = sec * 1000000000 + frac * scale
+    return pkts
+
+
+def udp_key(ip):
+    """(sport, dport, payload[0:4], payload[24:28]) of an IPv4/IPv6 UDP datagram, else None."""
+    if len(ip) < 1:
+        return None
+    if ip[0] >> 4 == 4:
+        hl, proto = (ip[0] & 15) * 4, ip[9]
+    elif ip[0] >> 4 == 6:
+        hl, proto = 40, ip[6]
+    else:
+        return None
+    if proto != 17 or len(ip) < hl + 12:
+        return None
+    sport, dport = struct.unpack(">HH", ip[hl:hl + 4])
+    pay = ip[hl + 8:]
+    second = struct.unpack(">I", pay[24:28])[0] if len(pay) >= 28 else None
+    return sport, dport, struct.unpack(">I", pay[:4])[0], second
+
+
+def by_seq(pkts, sport, dport):
+    """{first payload word (the sequence number): ns} of the packets sport -> dport."""
+    return {k[2]: ns for k, ns in pkts.items() if k[0] == sport and k[1] == dport}
+
+
+def split_error(rows, wire_out, wire_in, delay_ns):
+    """Sender/relay/receiver parts of the error of each (key, sent_ns, recv_ns) in rows whose
+    key was captured on both TUNs (wire_out: the sender's TUN, wire_in: the receiver's)."""
+    parts = {"sender": [], "relay": [], "receiver": []}
+    for key, sent, recv in rows:
+        if key in wire_out and key in wire_in:
+            parts["sender"].append(wire_out[key] - sent)
+            parts["relay"].append(wire_in[key] - wire_out[key] - delay_ns)
+            parts["receiver"].append(recv - wire_in[key])
+    return {k: spread(v) for k, v in parts.items()}
+
+
+def port(s, side):
+    return int(s.get(side, {}).get("port") or 0)
+
+
+def owamp_dirs(sessions, recs, delay_ns, cap):
+    dirs = []
+    for s in sessions:
+        d = s.get("direction")
+        mine = [r for r in recs if r.get("direction") == d and not r.get("lost")]
+        name, relay = ("OWAMP to (A->B)", "a2b") if d == "to" else ("OWAMP from (B->A)", "b2a")
+        out = {"name": name, "relay_dir": relay,
+               "error": spread([r["delay_ns"] - delay_ns for r in mine])}
+        if cap:
+            a, b = cap
+            sp, dp = port(s, "from"), port(s, "to")
+            src, dst = (a, b) if d == "to" else (b, a)
+            rows = [(r["seq"], r["send_ns"], r["recv_ns"]) for r in mine]
+            out["split"] = split_error(rows, by_seq(src, sp, dp), by_seq(dst, sp, dp), delay_ns)
+        dirs.append(out)
+    return dirs
+
+
+def twamp_dirs(s, recs, delay_ns, cap):
+    got = [r for r in recs if not r.get("lost")]
+    fwd = {"name": "TWAMP forward (A->B)", "relay_dir": "a2b",
+           "error": spread([r["forward_ns"] - delay_ns for r in got])}
+    rev = {"name": "TWAMP reverse (B->A)", "relay_dir": "b2a",
+           "error": spread([r["reverse_ns"] - delay_ns for r in got])}
+    rtt = {"name": "TWAMP round trip", "relay_dir": None,
+           "error": spread([r["round_trip_ns"] - 2 * delay_ns for r in got])}
+    if cap:
+        a, b = cap
+        sp, dp = port(s, "from"), port(s, "to")
+        fwd["split"] = split_error([(r["seq"], r["t1_ns"], r["t2_ns"]) for r in got],
+                                   by_seq(a, sp, dp), by_seq(b, sp, dp), delay_ns)
+        rev["split"] = split_error([(r["reflector_seq"], r["t3_ns"], r["t4_ns"]) for r in got],
+                                   by_seq(b, dp, sp), by_seq(a, dp, sp), delay_ns)
+    turn = spread([r["t3_ns"] - r["t2_ns"] for r in got])
+    return [fwd, rev, rtt], turn
+
+
+def count_sources(recs, key):
+    out = {}
+    for r in recs:
+        v = r.get(key)
+        if v is not None:
+            out[v] = out.get(v, 0) + 1
+    return out
+
+
+def session_result(args):
+    load, path, kind, rate, delay_ns, out, jsonl, log = args[:8]
+    delay_ns = int(delay_ns)
+    cap = (read_pcap(args[8]), read_pcap(args[9])) if len(args) >= 10 else None
+    doc = load_doc(out)
+    sessions = doc.get("sessions", [])
+    recs = load_jsonl(jsonl)
+    res = {"load": load, "path": path, "kind": kind, "rate": int(rate),
+           "status": doc.get("status"),
+           "netsim": netsim_stats(log), "sessions": []}
+    if cap:
+        res["captured"] = [len(cap[0]), len(cap[1])]
+    for s in sessions:
+        res["sessions"].append({"direction": s.get("direction"), "loss": s.get("loss"),
+                                "timestamp_sources": s.get("timestamp_sources"),
+                                "send": s.get("send")})
+    if path == "netsim" and recs and kind == "owamp":
+        res["dirs"] = owamp_dirs(sessions, recs, delay_ns, cap)
+        res["recv_source"] = {d: count_sources([r for r in recs if r.get("direction") == d],
+                                               "recv_source") for d in ("to", "from")}
+    elif path == "netsim" and recs and sessions:
+        res["dirs"], res["turnaround"] = twamp_dirs(sessions[0], recs, delay_ns, cap)
+        res["t1_source"] = count_sources(recs, "t1_source")
+        res["t4_source"] = count_sources(recs, "t4_source")
+    print(json.dumps(res, separators=(",", ":")))
+
+
+# ---------------------------------------------------------------- tables
+
+def us(ns):
+    return "-" if ns is None else "%.1f" % (ns / 1000.0)
+
+
+def us_pair(sp):
+    return "-" if not sp or sp.get("n", 0) == 0 else "%s / %s" % (us(sp["p50"]), us(sp["p99"]))
+
+
+def relay_late(res, d):
+    st = res.get("netsim", {}).get(d)
+    if not st:
+        return "-"
+    return "%s / %s" % (us(st.get("late_avg_ns")), us(st.get("late_max_ns")))
+
+
+def table_wake(results):
+    rows = [r for r in results if r.get("wake")]
+    if not rows:
+        return
+    print("Wake-up lateness of this machine (bench/accuracy_wake: 5,000 absolute deadlines 100 us")
+    print("apart, timer slack 1 ns; \"rt\": under SCHED_FIFO 10), us: the floor under a send")
+    print("lateness without busy-wait and under a reflector's turnaround.")
+    print()
+    print("| load | clock_nanosleep median / p99 / max | timerfd + epoll median / p99 / max |")
+    print("|---|---:|---:|")
+    for r in rows:
+        w = r["wake"]
+        print("| %s | %s | %s |" % (r["load"], " / ".join(us(v) for v in w.get("sleep", [])),
+                                   " / ".join(us(v) for v in w.get("timerfd", []))))
+
+
+def table_error(results):
+    print("One-way error = measured delay - configured delay, in us (round trip: - twice the")
+    print("delay). Targets (idle): median <= 5 us, p99 <= 30 us. Relay late: netsim's own")
+    print("release lateness in that direction (mean / max) during the same run.")
+    print()
+    print("| load | direction | packets | median | p99 | min | max | relay late mean / max |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        for d in r.get("dirs", []):
+            e = d["error"]
+            late = relay_late(r, d["relay_dir"]) if d["relay_dir"] else "-"
+            print("| %s | %s | %d | %s | %s | %s | %s | %s |" % (
+                r["load"], d["name"], e["n"], us(e["p50"]), us(e["p99"]), us(e["min"]),
+                us(e["max"]), late))
+
+
+def table_split(results):
+    if not any("split" in d for r in results for d in r.get("dirs", [])):
+        return
+    print("Where it comes from (captures on both TUNs; median / p99, us). Sender: its timestamp")
+    print("to the packet leaving its TUN (TWAMP forward: T1 is the kernel TX stamp, taken just")
+    print("after that point, hence negative). Relay: netsim's wire-to-wire delay minus the")
+    print("configured delay. Receiver: the packet entering the receiver's TUN to its receive")
+    print("stamp.")
+    print()
+    print("| load | direction | matched | sender | relay | receiver | total |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for r in results:
+        for d in r.get("dirs", []):
+            sp = d.get("split")
+            if not sp:
+                continue
+            print("| %s | %s | %d | %s | %s | %s | %s |" % (
+                r["load"], d["name"], sp["relay"]["n"], us_pair(sp["sender"]),
+                us_pair(sp["relay"]), us_pair(sp["receiver"]), us_pair(d["error"])))
+
+
+def table_turnaround(results):
+    print("Reflector turnaround T3 - T2 (twampd: kernel receive stamp to the send timestamp")
+    print("written into the reply), us. Target (idle): median <= 10 us.")
+    print()
+    print("| load | packets | median | p99 | min | max |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in results:
+        t = r.get("turnaround")
+        if t:
+            print("| %s | %d | %s | %s | %s | %s |" % (
+                r["load"], t["n"], us(t["p50"]), us(t["p99"]), us(t["min"]), us(t["max"])))
+
+
+def table_lateness(results):
+    print("Send lateness: kernel TX timestamp minus the scheduled send time, from the client's")
+    print("--json \"send\" object (owping: its to-session), us. Bias: TX timestamp minus the")
+    print("timestamp written into the packet. Path: through the relay (whose busy-wait shares")
+    print("the 2 cores) or over loopback inside namespace B (no relay). Target (idle): p99 <= 20")
+    print("us at 10,000 pkt/s.")
+    print()
+    print("| load | client | path | pkt/s | median | p99 | max | bias median / p99 | TX stamps |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        for s in r["sessions"]:
+            t = s.get("send")
+            if not t:
+                continue
+            late, bias = t.get("lateness_ns") or {}, t.get("stamp_to_wire_bias_ns") or {}
+            print("| %s | %s | %s | %d | %s | %s | %s | %s / %s | %s %s of %s |" % (
+                r["load"], "owping" if r["kind"] == "owamp" else "twping", r["path"],
+                r["rate"], us(late.get("p50")), us(late.get("p99")), us(late.get("max")),
+                us(bias.get("p50")), us(bias.get("p99")), t.get("tx_timestamped"),
+                t.get("tx_timestamp_source"), t.get("packets")))
+
+
+def fmt_counts(c):
+    return ", ".join("%s %d" % (k, v) for k, v in sorted(c.items()) if v) or "-"
+
+
+def table_sources(results):
+    print("Timestamp sources (counts). Receive: the summary's timestamp_sources (OWAMP to:")
+    print("records fetched from owampd, which carry no source); TWAMP T1/T4 from the records.")
+    print()
+    print("| load | run | receive stamps | send stamps |")
+    print("|---|---|---|---|")
+    for r in results:
+        if r["path"] != "netsim":
+            continue
+        for s in r["sessions"]:
+            t = s.get("send") or {}
+            send = "-"
+            if t:
+                send = "TX %s on %s of %s" % (t.get("tx_timestamp_source"),
+                                              t.get("tx_timestamped"), t.get("packets"))
+            if r["kind"] == "twamp":
+                send += "; T1: " + fmt_counts(r.get("t1_source", {}))
+                recv = fmt_counts(s.get("timestamp_sources") or {}) + \
+                    "; T4: " + fmt_counts(r.get("t4_source", {}))
+            else:
+                recv = fmt_counts(s.get("timestamp_sources") or {})
+            print("| %s | %s %s | %s | %s |" % (r["load"], r["kind"], s.get("direction"),
+                                                recv, send))
+
+
+def table_relay(results):
+    print("netsim's own counters for each run (us): wait = its kernel arrival stamp to its")
+    print("read; late = its write after the due time; ts_user = packets without a kernel stamp.")
+    print()
+    print("| load | run | pkt/s | a2b late mean / max | b2a late mean / max "
+          "| wait mean / max (a2b, b2a) | ts_user |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for r in results:
+        if r["path"] != "netsim":
+            continue
+        n = r.get("netsim", {})
+        a, b = n.get("a2b", {}), n.get("b2a", {})
+        print("| %s | %s | %d | %s | %s | %s / %s, %s / %s | %s |" % (
+            r["load"], r["kind"], r["rate"], relay_late(r, "a2b"), relay_late(r, "b2a"),
+            us(a.get("wait_avg_ns")), us(a.get("wait_max_ns")), us(b.get("wait_avg_ns")),
+            us(b.get("wait_max_ns")), a.get("ts_user", 0) + b.get("ts_user", 0)))
+
+
+def tables(path):
+    results = load_jsonl(path)
+    for t in (table_wake, table_error, table_split, table_turnaround, table_lateness, table_sources,
+              table_relay):
+        t(results)
+        print()
+
+
+def main():
+    if len(sys.argv) >= 10 and sys.argv[1] == "session":
+        session_result(sys.argv[2:])
+    elif len(sys.argv) == 3 and sys.argv[1] == "tables":
+        tables(sys.argv[2])
+    else:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
