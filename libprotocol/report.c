@@ -104,6 +104,9 @@ static void put_header(FILE *f, const char *prog, const struct rep_session *s,
     fprintf(f, "\n--- %s statistics from [%s]:%s to [%s]:%s ---\n", prog, rep_int_str(s->from_host),
             rep_int_str(s->from_port), rep_int_str(s->to_host), rep_int_str(s->to_port));
     fprintf(f, "SID:\t%s\nfirst:\t%s\nlast:\t%s\n", sid, t0, t1);
+    if (!s->finished) { /* cut short: the figures cover only part of the session */
+        fprintf(f, "session not finished: partial results\n");
+    }
 }
 
 static double loss_pct(uint64_t sent, uint64_t lost)

@@ -155,7 +155,9 @@ struct rep_saved {
 };
 
 /* Read a saved file: two_way selects the -R layout when the file has no header saying it.
- * 0, LP_E_SYNTAX (out->line tells where), LP_E_NOMEM or LP_E_IO. out is always safe to free. */
+ * 0, LP_E_SYNTAX (out->line tells where), LP_E_SHORT (cut short or empty: out->line = lines
+ * read, 0 for no records and no count; out->n = records read), LP_E_NOMEM or LP_E_IO. out
+ * is always safe to free. */
 int rep_saved_read(FILE *f, bool two_way, struct rep_saved *out);
 
 /* Free the records of a rep_saved (safe on a zeroed or failed one). */

@@ -1,6 +1,10 @@
 /* report_saved.c - records files written by owping -T/-F and twping -F, read back for later
  * reports (owping/twping --read, like the reference's owstats). A file is a header of
  * "#KEY<TAB>VALUE" lines describing the session, then the -R lines of report_machine.c.
+ * The header counts the records (#RECORDS), so a file cut short (a full disk, a copy
+ * interrupted) is refused rather than read as a session with fewer packets: the reader
+ * returns LP_E_SHORT, with out->line the number of lines read (0: no records and no count:
+ * an empty file) and out->n the records read.
  * The -R columns print Error Estimates as seconds; since an estimate is an 8-bit multiplier
  * times a power of two, the printed six digits identify it exactly, so statistics computed
  * from a file read back equal those of the live session. Receive timestamp sources are not
@@ -52,7 +56,7 @@ static void put_str(FILE *f, const char *key, const char *v)
 }
 
 static void put_header(FILE *f, bool two_way, const struct rep_session *s,
-                       const struct met_params *mp)
+                       const struct met_params *mp, size_t n)
 {
     char sid[33];
     rep_int_sid_hex(s->sid, sid);
@@ -70,12 +74,13 @@ static void put_header(FILE *f, bool two_way, const struct rep_session *s,
             s->start.ns, s->end.ns);
     fprintf(f, "#LOSS_TIMEOUT_NS\t%" PRId64 "\n#SAMPLE_PACKETS\t%" PRIu32 "\n", s->loss_timeout_ns,
             mp->npackets);
+    fprintf(f, "#RECORDS\t%zu\n", n);
 }
 
 int rep_saved_write_ow(FILE *f, const struct rep_session *s, const struct met_params *mp,
                        const struct met_owrec *r, size_t n)
 {
-    put_header(f, false, s, mp);
+    put_header(f, false, s, mp, n);
     return rep_ow_raw(f, r, n);
 }
 
@@ -89,12 +94,19 @@ int rep_saved_write_tw(FILE *f, const struct rep_session *s, const struct met_pa
             break;
         }
     }
-    put_header(f, true, s, mp);
+    put_header(f, true, s, mp, n);
     fprintf(f, "#REFL_SEQ\t%d\n", numbered ? 1 : 0);
     return rep_tw_raw(f, r, n);
 }
 
 /* ---- reading ---- */
+
+/* What the header says about the lines that follow. */
+struct saved_rd {
+    bool ours;       /* the magic line: written here, every line ends with a line break */
+    bool refl_seq;   /* TWAMP: reflector sequence numbers are meaningful */
+    int64_t records; /* records announced, -1 when not said (older writers, bare -R) */
+};
 
 static bool parse_i64(const char *v, int64_t *out)
 {
@@ -142,7 +154,7 @@ static bool set_str(char *buf, size_t cap, const char **field, const char *v)
 }
 
 /* Apply one header line (without the '#'); unknown keys are ignored (newer writers). */
-static bool header_line(struct rep_saved *o, char *line, bool *refl_seq)
+static bool header_line(struct rep_saved *o, char *line, struct saved_rd *rd)
 {
     char *v = strchr(line, '\t');
     int64_t x = 0;
@@ -192,11 +204,16 @@ static bool header_line(struct rep_saved *o, char *line, bool *refl_seq)
         return parse_u32(v, &o->mp.npackets);
     }
     if (strcmp(line, "REFL_SEQ") == 0) {
-        *refl_seq = strcmp(v, "1") == 0;
+        rd->refl_seq = strcmp(v, "1") == 0;
         return true;
     }
     bool ok = parse_i64(v, &x);
-    if (strcmp(line, "FINISHED") == 0) {
+    if (strcmp(line, SAVED_MAGIC) == 0) {
+        rd->ours = true;
+    } else if (strcmp(line, "RECORDS") == 0) {
+        rd->records = x;
+        ok = ok && x >= 0;
+    } else if (strcmp(line, "FINISHED") == 0) {
         s->finished = ok && x != 0;
     } else if (strcmp(line, "START_NS") == 0) {
         s->start.ns = x;
@@ -295,51 +312,73 @@ static bool record_line(struct rep_saved *o, const char *line, bool refl_seq)
     return true;
 }
 
-/* Strip the line break; false when the line did not fit. */
-static bool chomp(char *line)
+/* Strip the line break: 1 done, 0 the last line has none (cut short?), -1 the line did not
+ * fit. */
+static int chomp(char *line)
 {
     size_t n = strlen(line);
     if (n == 0 || line[n - 1] != '\n') {
-        return n < SAVED_LINE_MAX - 1;
+        return n < SAVED_LINE_MAX - 1 ? 0 : -1;
     }
     line[--n] = '\0';
     if (n && line[n - 1] == '\r') {
         line[n - 1] = '\0';
     }
-    return true;
+    return 1;
+}
+
+/* One line: header, blank or record. 0, LP_E_SYNTAX or LP_E_NOMEM. */
+static int read_line(struct rep_saved *o, char *line, struct saved_rd *rd, size_t *cap)
+{
+    if (line[0] == '#') {
+        /* headers come first */
+        return o->n == 0 && header_line(o, line + 1, rd) ? 0 : LP_E_SYNTAX;
+    }
+    if (strspn(line, " \t") == strlen(line)) {
+        return 0;
+    }
+    if (rd->records >= 0 && o->n >= (uint64_t)rd->records) {
+        return LP_E_SYNTAX; /* more records than announced */
+    }
+    if (!grow(o, cap)) {
+        return LP_E_NOMEM;
+    }
+    return record_line(o, line, rd->refl_seq) ? 0 : LP_E_SYNTAX;
 }
 
 int rep_saved_read(FILE *f, bool two_way, struct rep_saved *o)
 {
     char line[SAVED_LINE_MAX];
     size_t cap = 0;
-    bool refl_seq = false, records = false;
+    struct saved_rd rd = {.records = -1};
+    bool cut = false;
     memset(o, 0, sizeof(*o));
     o->two_way = two_way;
     while (fgets(line, sizeof(line), f)) {
         o->line++;
-        if (!chomp(line)) {
+        int c = chomp(line);
+        if (c < 0) {
             return LP_E_SYNTAX;
         }
-        if (line[0] == '#') {
-            if (records || !header_line(o, line + 1, &refl_seq)) {
-                return LP_E_SYNTAX; /* headers come first */
-            }
-            continue;
-        }
-        if (strspn(line, " \t") == strlen(line)) {
-            continue;
-        }
-        records = true;
-        if (!grow(o, &cap)) {
-            return LP_E_NOMEM;
-        }
-        if (!record_line(o, line, refl_seq)) {
-            return LP_E_SYNTAX;
+        cut = c == 0;
+        int rc = read_line(o, line, &rd, &cap);
+        if (rc < 0) {
+            return rc;
         }
     }
+    if (ferror(f)) {
+        return LP_E_IO;
+    }
+    if (o->n == 0 && rd.records < 0) {
+        o->line = 0; /* nothing at all: an empty file, or one cut before its first record */
+        return LP_E_SHORT;
+    }
+    /* short of the records announced, or our file without its last line break */
+    if ((rd.records >= 0 && o->n < (uint64_t)rd.records) || (cut && rd.ours)) {
+        return LP_E_SHORT;
+    }
     o->line = 0;
-    return ferror(f) ? LP_E_IO : 0;
+    return 0;
 }
 
 void rep_saved_free(struct rep_saved *s)

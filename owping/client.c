@@ -19,9 +19,15 @@
 
 #include "client.h"
 
+/* Whether a signal stops the loop now. */
+static bool app_stopped(const struct app *a)
+{
+    return a->interrupted && !a->grace;
+}
+
 int app_step(struct app *a, int64_t deadline_mono)
 {
-    if (a->interrupted) {
+    if (app_stopped(a)) {
         return -1;
     }
     int64_t left = deadline_mono - loop_mono_ns();
@@ -33,7 +39,7 @@ int app_step(struct app *a, int64_t deadline_mono)
         fprintf(stderr, "%s: event loop failure: %s\n", a->o->prog, strerror(errno));
         return -1;
     }
-    return a->interrupted ? -1 : 1;
+    return app_stopped(a) ? -1 : 1;
 }
 
 bool app_sleep_until(struct app *a, int64_t deadline_mono)

@@ -21,6 +21,8 @@
 #define PING_CTRL_WAIT_NS 10000000000LL /* bound on every wait for a control reply */
 #define PING_CONNECT_WAIT_NS 10000000000LL
 #define PING_SPIN_NS 10000 /* senders busy-wait at most 10 us per packet (not under --rt) */
+/* after SIGINT or a failure: bound on stopping the sessions and fetching what the server has */
+#define PING_SALVAGE_NS 1000000000LL
 #define PING_ADDR_STRLEN 64
 #define PING_PORT_STRLEN 8
 
@@ -29,12 +31,15 @@ struct app {
     const struct opts *o;
     struct loop *loop;
     bool interrupted;
+    bool grace;    /* interrupted, but the loop still runs (bounded) to collect partial results;
+                    * a second signal ends it */
     bool rt_tried; /* --rt: real-time scheduling was tried (once per process) */
     bool rt;       /* real-time scheduling is in effect: senders must not busy-wait */
 };
 
 /* Run the loop once, waiting at most until deadline_mono (CLOCK_MONOTONIC ns). Returns 1 while
- * time is left, 0 once the deadline has passed, -1 when interrupted or the loop failed. */
+ * time is left, 0 once the deadline has passed, -1 when interrupted (outside a grace period)
+ * or the loop failed. */
 int app_step(struct app *a, int64_t deadline_mono);
 
 /* Run the loop until deadline_mono; false when interrupted first. */
@@ -67,6 +72,15 @@ int conn_flush(struct conn *c);
  * passed, -1 on a protocol or I/O error (printed), interruption, or when the server closed
  * the connection (c->eof; not printed). */
 int conn_poll_event(struct conn *c, int64_t deadline_mono, struct ctrl_event *ev);
+
+/* While the test sessions run: like conn_poll_event, but also returns 0 as soon as *done
+ * (NULL: never) is set. Reads the connection meanwhile, so that the server closing it is seen
+ * at once (-1 with c->eof, not printed). */
+int conn_watch_event(struct conn *c, int64_t deadline_mono, const bool *done,
+                     struct ctrl_event *ev);
+
+/* Whether the control connection can still carry messages. */
+bool conn_alive(const struct conn *c);
 
 /* Wait (until deadline_mono) for the next control event. 1 with ev, or -1 after printing why
  * (timeout, connection closed, protocol error, interrupted). */
@@ -156,7 +170,8 @@ struct out_sess {
 void out_set_ends(struct out_sess *s, const struct sock_addr *from, const char *from_host,
                   const struct sock_addr *to, const char *to_host);
 
-/* Print s as the options ask (summary, -M, -R, --json, -v). 0 or -1 (printed). */
+/* Print s as the options ask (summary, -M, -R, --json, -v). 0 or -1 when anything could not
+ * be written, a -T/-F file included (printed; the rest is still reported). */
 int out_report(const struct opts *o, const struct out_sess *s);
 
 /* "Approximately N seconds until results available" in the human mode. */

@@ -119,7 +119,9 @@ static const char *ev_name(enum ctrl_ev t)
     }
 }
 
-int conn_poll_event(struct conn *c, int64_t deadline_mono, struct ctrl_event *ev)
+/* conn_poll_event, returning 0 also once *done (NULL: never) is set. */
+static int poll_event(struct conn *c, int64_t deadline_mono, const bool *done,
+                      struct ctrl_event *ev)
 {
     for (;;) {
         int rc = ctrl_next(c->ctrl, ev);
@@ -136,6 +138,9 @@ int conn_poll_event(struct conn *c, int64_t deadline_mono, struct ctrl_event *ev
         if (rc < 0 || c->eof) {
             return -1;
         }
+        if (done && *done) {
+            return 0;
+        }
         conn_interest(c, true, false);
         rc = app_step(c->app, deadline_mono);
         conn_interest(c, false, false);
@@ -143,6 +148,21 @@ int conn_poll_event(struct conn *c, int64_t deadline_mono, struct ctrl_event *ev
             return rc;
         }
     }
+}
+
+int conn_poll_event(struct conn *c, int64_t deadline_mono, struct ctrl_event *ev)
+{
+    return poll_event(c, deadline_mono, NULL, ev);
+}
+
+int conn_watch_event(struct conn *c, int64_t deadline_mono, const bool *done, struct ctrl_event *ev)
+{
+    return poll_event(c, deadline_mono, done, ev);
+}
+
+bool conn_alive(const struct conn *c)
+{
+    return c->ctrl && c->fd >= 0 && !c->eof;
 }
 
 /* The one line saying why no event came (nothing when interrupted or already printed). */

@@ -29,6 +29,7 @@ struct light_run {
     uint32_t padding;
     int64_t loss_ns;
     struct sess *sess;
+    int64_t end_mono; /* CLOCK_MONOTONIC end of the wait, fixed at start */
     bool started, sent;
     uint8_t sid[WIRE_SID_LEN];
 };
@@ -150,21 +151,28 @@ static int create_session(struct light_run *r)
         return -1;
     }
     r->started = true;
+    /* fixed now, in monotonic time: a wall-clock step during the session cannot shorten it */
+    r->end_mono = app_mono_at((struct clk_time){sess_last_send_time(r->sess).ns + r->loss_ns});
     return 0;
 }
 
+/* Wait until the last packet left, then until the end fixed at start (the loss timeout after
+ * the last scheduled packet), and at least the loss timeout after the actual last one. */
 static int wait_end(struct light_run *r)
 {
-    struct clk_time end = {sess_last_send_time(r->sess).ns + r->loss_ns};
-    int64_t hard = app_mono_at(end) + PING_CTRL_WAIT_NS;
+    int64_t hard = r->end_mono + PING_CTRL_WAIT_NS;
     int rc = 1;
-    out_eta(r->o, (double)(end.ns - clk_now().ns) / 1e9);
+    out_eta(r->o, (double)(r->end_mono - loop_mono_ns()) / 1e9);
     while (!r->sent && (rc = app_step(r->a, hard)) > 0) {
     }
-    if (rc == 0) {
-        fprintf(stderr, "%s: the test session did not finish in time\n", r->o->prog);
+    if (rc <= 0) {
+        if (rc == 0) {
+            fprintf(stderr, "%s: the test session did not finish in time\n", r->o->prog);
+        }
+        return -1;
     }
-    return rc > 0 && app_sleep_until(r->a, app_mono_at(end)) ? 0 : -1;
+    int64_t after_last = loop_mono_ns() + r->loss_ns;
+    return app_sleep_until(r->a, after_last > r->end_mono ? after_last : r->end_mono) ? 0 : -1;
 }
 
 static int run(struct light_run *r, const char *target)
@@ -182,7 +190,9 @@ static int run(struct light_run *r, const char *target)
     return 0;
 }
 
-static void report(struct light_run *r, bool ok)
+/* Report the session (partial unless ok) when it holds records. 0 or -1 when the report
+ * could not be written in full (printed). */
+static int report(struct light_run *r, bool ok)
 {
     struct out_sess s;
     struct rep_tx tx;
@@ -191,8 +201,12 @@ static void report(struct light_run *r, bool ok)
     s.two_way = true;
     memcpy(s.rs.sid, r->sid, WIRE_SID_LEN);
     out_set_ends(&s, &r->local, NULL, &r->peer, r->host);
+    sess_stop(r->sess);
     sess_tw_finalize(r->sess); /* replies that never came become lost records */
     s.n = sess_tw_records(r->sess, &s.tw);
+    if (!ok && s.n == 0) {
+        return 0;
+    }
     s.save_file = r->o->to_file;
     s.rs.loss_timeout_ns = r->loss_ns;
     s.rs.padding = r->padding;
@@ -205,8 +219,9 @@ static void report(struct light_run *r, bool ok)
     }
     ping_tx_collect(r->sess, s.tw, s.n, r->mode, -1, -1, &tx);
     s.rs.tx = &tx;
-    out_report(r->o, &s);
+    int rc = out_report(r->o, &s);
     ping_tx_print(r->o, &tx);
+    return rc;
 }
 
 int ping_light(struct app *a, const char *target)
@@ -217,12 +232,10 @@ int ping_light(struct app *a, const char *target)
     r.o = a->o;
     ping_rt_setup(a);
     bool ok = run(&r, target) == 0;
-    if (r.started && (ok || a->interrupted)) {
-        report(&r, ok);
-    }
+    int rc = r.started ? report(&r, ok) : 0;
     if (r.sess) {
         sess_destroy(r.sess);
     }
     cry_wipe(r.key, sizeof(r.key));
-    return ok ? 0 : 1;
+    return ok && rc == 0 ? 0 : 1;
 }

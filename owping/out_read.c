@@ -68,6 +68,11 @@ int out_read(struct out_ctx *x)
     if (rc < 0) {
         if (rc == LP_E_SYNTAX) {
             fprintf(stderr, "%s: %s:%u: not a records line\n", o->prog, o->read_file, sv.line);
+        } else if (rc == LP_E_SHORT && sv.line == 0) {
+            fprintf(stderr, "%s: %s: no records (empty file)\n", o->prog, o->read_file);
+        } else if (rc == LP_E_SHORT) {
+            fprintf(stderr, "%s: %s: truncated: %zu records, the header announces more\n", o->prog,
+                    o->read_file, sv.n);
         } else {
             fprintf(stderr, "%s: cannot read %s: %s\n", o->prog, o->read_file, lp_strerror(rc));
         }

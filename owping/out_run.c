@@ -232,6 +232,7 @@ static void on_signal(struct loop *loop, int signo, void *arg)
     struct app *a = arg;
     (void)loop;
     (void)signo;
+    a->grace = false; /* a second signal ends the collection of partial results */
     a->interrupted = true;
 }
 

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -68,19 +70,52 @@ static void verbose_tw(const struct met_twrec *r, size_t n)
     }
 }
 
-/* -T/-F: the session's description and raw records into a file (read back by --read). */
+/* Whether path names something other than a regular file (a FIFO, /dev/stdout): written in
+ * place, since it cannot be replaced by a rename. */
+static bool special_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
+/* Write the header and records of s to f; 0 or an errno value. */
+static int write_saved(FILE *f, const struct out_sess *s, const struct rep_session *rs)
+{
+    errno = 0;
+    int rc = s->two_way ? rep_saved_write_tw(f, rs, &s->mp, s->tw, s->n)
+                        : rep_saved_write_ow(f, rs, &s->mp, s->ow, s->n);
+    if (rc < 0 || fflush(f) != 0 || ferror(f)) {
+        return errno ? errno : EIO;
+    }
+    return 0;
+}
+
+/* -T/-F: the session's description and raw records into a file (read back by --read),
+ * written to FILE.tmp and renamed when complete, so a full disk leaves no file cut short. */
 static int save_records(const struct opts *o, const struct out_sess *s,
                         const struct rep_session *rs)
 {
-    FILE *f = fopen(s->save_file, "w");
+    char tmp[4096];
+    bool direct = special_file(s->save_file);
+    int n = snprintf(tmp, sizeof(tmp), "%s%s", s->save_file, direct ? "" : ".tmp");
+    int err = n < 0 || (size_t)n >= sizeof(tmp) ? ENAMETOOLONG : 0;
+    FILE *f = err ? NULL : fopen(tmp, "w");
     if (!f) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", o->prog, s->save_file, strerror(errno));
-        return -1;
+        err = err ? err : errno;
+    } else {
+        err = write_saved(f, s, rs);
+        if (fclose(f) != 0 && !err) {
+            err = errno;
+        }
+        if (!err && !direct && rename(tmp, s->save_file) < 0) {
+            err = errno;
+        }
+        if (err && !direct) {
+            unlink(tmp);
+        }
     }
-    int rc = s->two_way ? rep_saved_write_tw(f, rs, &s->mp, s->tw, s->n)
-                        : rep_saved_write_ow(f, rs, &s->mp, s->ow, s->n);
-    if (fclose(f) != 0 || rc < 0) {
-        fprintf(stderr, "%s: cannot write %s\n", o->prog, s->save_file);
+    if (err) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", o->prog, s->save_file, strerror(err));
         return -1;
     }
     return 0;
@@ -241,8 +276,8 @@ static void packet_files(const struct opts *o, const struct out_sess *s,
         return;
     }
     if (x->csv) {
-        rc |= s->two_way ? rep_tw_csv(x->csv, rs, s->tw, s->n)
-                         : rep_ow_csv(x->csv, rs, s->ow, s->n);
+        rc |=
+            s->two_way ? rep_tw_csv(x->csv, rs, s->tw, s->n) : rep_ow_csv(x->csv, rs, s->ow, s->n);
     }
     if (x->jsonl) {
         rc |= s->two_way ? rep_tw_jsonl_tagged(x->jsonl, rs, s->tw, s->n)

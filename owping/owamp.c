@@ -1,6 +1,8 @@
 /* owamp.c - one owping run: request the session toward the server (we send, it receives)
  * and the one from it (it sends, we receive), start both, wait for the schedule plus the
- * loss timeout, exchange Stop-Sessions, fetch the server's records, report. */
+ * loss timeout, exchange Stop-Sessions, fetch the server's records, report. When the run is
+ * cut short (SIGINT, the server stopping the sessions early or going away), what was
+ * measured so far is still collected, within a bound, and reported as partial. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +16,11 @@
 struct ow_dir {
     struct sess *sess;
     bool started, sent, finalized;
+    uint32_t covered; /* once finalized: the records cover sequence numbers [0, covered) */
     uint8_t sid[WIRE_SID_LEN];
     struct sock_addr local, peer; /* our test address and the server's, with ports */
     struct clk_time last;         /* scheduled time of the last packet */
 };
-
 
 struct ow_run {
     struct app *a;
@@ -32,10 +34,15 @@ struct ow_run {
     uint32_t nslots;
     uint32_t typep;
     struct ow_dir to, from;
+    int64_t end_mono;       /* CLOCK_MONOTONIC end of the wait, fixed at Start */
     struct met_owrec *recs; /* the to-session's records, fetched from the server */
     size_t nrecs, caprecs;
-    bool stopped; /* our Stop-Sessions was queued */
-    bool fetched;
+    bool acked;        /* Start-Ack accepted: the sessions run */
+    bool cut_short;    /* the sessions ended early: collect what there is */
+    bool stopped;      /* our Stop-Sessions was queued */
+    bool peer_stopped; /* the server's Stop-Sessions arrived */
+    uint8_t peer_accept;
+    bool fetch_sent, fetch_acked, fetch_refused, fetched;
 };
 
 static void on_sent(struct sess *s, void *arg)
@@ -180,7 +187,9 @@ static int request_from(struct ow_run *r)
     return create_sess(r, d, &sock, SESS_OW_RECEIVER);
 }
 
-/* Start-Sessions: the receiver listens first, the sender starts once the server agreed. */
+/* Start-Sessions: the receiver listens first, the sender starts once the server agreed. The
+ * end of the wait is fixed now, in monotonic time, so a wall-clock step during the sessions
+ * cannot shorten it. */
 static int start_sessions(struct ow_run *r)
 {
     struct ctrl_event ev;
@@ -206,6 +215,7 @@ static int start_sessions(struct ow_run *r)
                 ping_accept_str(ev.u.start_ack.accept));
         return -1;
     }
+    r->acked = true;
     if (r->to.sess) {
         if (sess_start(r->to.sess) < 0) {
             fprintf(stderr, "%s: cannot start the sending session\n", r->o->prog);
@@ -214,44 +224,90 @@ static int start_sessions(struct ow_run *r)
         r->to.started = true;
         r->to.last = sess_last_send_time(r->to.sess);
     }
+    struct clk_time last = r->to.last.ns > r->from.last.ns ? r->to.last : r->from.last;
+    r->end_mono = app_mono_at((struct clk_time){last.ns + r->loss_ns + r->o->enddelay_ns});
     return 0;
 }
 
-/* Wait for our last packet to leave and for the loss timeout (plus -E) after the later of
- * the two schedules' last packets. */
-static int wait_end(struct ow_run *r)
+/* Close our receiving session with n as the Next Seqno (once). */
+static void finalize_dir(struct ow_dir *d, uint32_t n)
 {
-    struct clk_time last = r->to.last.ns > r->from.last.ns ? r->to.last : r->from.last;
-    struct clk_time end = {last.ns + r->loss_ns + r->o->enddelay_ns};
-    int64_t hard = app_mono_at(end) + PING_CTRL_WAIT_NS;
-    int rc = 1;
-    out_eta(r->o, (double)(end.ns - clk_now().ns) / 1e9);
-    while (r->to.sess && !r->to.sent && (rc = app_step(r->a, hard)) > 0) {
+    if (d->sess && !d->finalized) {
+        sess_ow_finalize(d->sess, n);
+        d->finalized = true;
+        d->covered = n;
     }
-    if (rc == 0) {
-        fprintf(stderr, "%s: the sending session did not finish in time\n", r->o->prog);
-    }
-    return rc > 0 && app_sleep_until(r->a, app_mono_at(end)) ? 0 : -1;
 }
 
-/* Apply the server's Stop-Sessions to our receiving session. */
-static void finalize_from(struct ow_run *r, const struct wire_stop_sessions *st)
+/* The server's Stop-Sessions: stop our receiving session with its Next Seqno. */
+static void peer_stop(struct ow_run *r, const struct wire_stop_sessions *st)
 {
-    struct ow_dir *d = &r->from;
-    for (uint32_t i = 0; i < st->nsessions && d->sess && !d->finalized; i++) {
-        if (memcmp(st->desc[i].sid, d->sid, WIRE_SID_LEN) == 0 || st->nsessions == 1) {
-            sess_ow_finalize(d->sess, st->desc[i].next_seqno);
-            d->finalized = true;
+    r->peer_stopped = true;
+    r->peer_accept = st->accept;
+    if (!r->from.sess) {
+        return;
+    }
+    sess_stop(r->from.sess);
+    for (uint32_t i = 0; i < st->nsessions; i++) {
+        if (memcmp(st->desc[i].sid, r->from.sid, WIRE_SID_LEN) == 0 || st->nsessions == 1) {
+            finalize_dir(&r->from, st->desc[i].next_seqno);
+            break;
         }
     }
 }
 
-/* Our Stop-Sessions (describing what we sent), then the server's (what it sent). */
-static int stop_sessions(struct ow_run *r)
+/* Run the loop until deadline_mono (or *done), watching the control connection: the server
+ * may stop the sessions early or go away. 0, or -1 (printed unless interrupted). */
+static int watch(struct ow_run *r, int64_t deadline_mono, const bool *done)
+{
+    struct ctrl_event ev;
+    int rc = conn_watch_event(&r->c, deadline_mono, done, &ev);
+    if (rc > 0 && ev.type == CTRL_EV_STOP) {
+        peer_stop(r, &ev.u.stop);
+        r->cut_short = true;
+        fprintf(stderr, "%s: the server stopped the sessions early%s%s\n", r->o->prog,
+                ev.u.stop.accept ? ": " : "",
+                ev.u.stop.accept ? ping_accept_str(ev.u.stop.accept) : "");
+        return -1;
+    }
+    if (rc > 0) {
+        fprintf(stderr, "%s: protocol error: the server sent a message during the sessions\n",
+                r->o->prog);
+        return -1;
+    }
+    if (rc < 0 && r->c.eof) {
+        fprintf(stderr, "%s: the server closed the control connection during the sessions\n",
+                r->o->prog);
+    }
+    return rc;
+}
+
+/* Wait for our last packet to leave, then until the end fixed at Start: the loss timeout
+ * (plus -E) after the later of the two schedules' last packets, and at least after our
+ * actual last packet (a slow host, a wall clock stepped back). */
+static int wait_end(struct ow_run *r)
+{
+    out_eta(r->o, (double)(r->end_mono - loop_mono_ns()) / 1e9);
+    if (r->to.sess) {
+        if (watch(r, r->end_mono + PING_CTRL_WAIT_NS, &r->to.sent) < 0) {
+            return -1;
+        }
+        if (!r->to.sent) {
+            fprintf(stderr, "%s: the sending session did not finish in time\n", r->o->prog);
+            r->cut_short = true;
+            return -1;
+        }
+        int64_t after_last = loop_mono_ns() + r->loss_ns + r->o->enddelay_ns;
+        r->end_mono = after_last > r->end_mono ? after_last : r->end_mono;
+    }
+    return watch(r, r->end_mono, NULL);
+}
+
+/* Our Stop-Sessions, describing what we sent. 0 or -1 (printed). */
+static int send_stop(struct ow_run *r)
 {
     struct wire_session_desc desc = {0};
-    struct wire_stop_sessions st = {.accept = 0, .nsessions = 0, .desc = &desc};
-    struct ctrl_event ev;
+    struct wire_stop_sessions st = {.accept = WIRE_ACCEPT_OK, .nsessions = 0, .desc = &desc};
     if (r->to.sess) {
         sess_stop(r->to.sess);
         memcpy(desc.sid, r->to.sid, WIRE_SID_LEN);
@@ -264,27 +320,23 @@ static int stop_sessions(struct ow_run *r)
         fprintf(stderr, "%s: cannot send Stop-Sessions: %s\n", r->o->prog, lp_strerror(rc));
         return -1;
     }
-    if (conn_flush(&r->c) < 0) {
+    return conn_flush(&r->c);
+}
+
+/* Our Stop-Sessions, then the server's (what it sent) unless it came already: wait for it
+ * before fetching, a late one could not be told from a Fetch-Ack. 0 or -1 (printed). */
+static int stop_sessions(struct ow_run *r, int64_t deadline_mono)
+{
+    struct ctrl_event ev;
+    if (!r->stopped && send_stop(r) < 0) {
         return -1;
     }
-    /* the server answers with its own Stop-Sessions (no description when it sent nothing);
-     * wait for it before fetching: a late one could not be told from a Fetch-Ack */
-    if (conn_expect(&r->c, CTRL_EV_STOP, loop_mono_ns() + PING_CTRL_WAIT_NS + r->loss_ns, &ev,
-                    "Stop-Sessions") < 0) {
-        return -1;
-    }
-    if (r->from.sess) {
-        sess_stop(r->from.sess);
-        finalize_from(r, &ev.u.stop);
-        if (!r->from.finalized) {
-            sess_ow_finalize(r->from.sess, r->o->count);
-            r->from.finalized = true;
+    if (!r->peer_stopped) {
+        /* the server answers with no description when it sent nothing */
+        if (conn_expect(&r->c, CTRL_EV_STOP, deadline_mono, &ev, "Stop-Sessions") < 0) {
+            return -1;
         }
-    }
-    if (ev.u.stop.accept != WIRE_ACCEPT_OK) {
-        fprintf(stderr, "%s: server reports the sessions failed: %s\n", r->o->prog,
-                ping_accept_str(ev.u.stop.accept));
-        return -1;
+        peer_stop(r, &ev.u.stop);
     }
     return 0;
 }
@@ -316,32 +368,54 @@ static int add_record(struct ow_run *r, const struct wire_record *w)
     return 0;
 }
 
-/* Fetch-Session of everything the server received from us. */
-static int fetch(struct ow_run *r)
+/* Deadline of the next control reply: the per-reply bound, within limit_mono. */
+static int64_t reply_deadline(int64_t limit_mono)
+{
+    int64_t d = loop_mono_ns() + PING_CTRL_WAIT_NS;
+    return d < limit_mono ? d : limit_mono;
+}
+
+/* Fetch-Session and its Fetch-Ack. 0 or -1 (printed). */
+static int fetch_start(struct ow_run *r, int64_t limit_mono)
 {
     struct wire_fetch_session f = {.begin_seq = 0, .end_seq = 0xFFFFFFFFu};
     struct ctrl_event ev;
-    memcpy(f.sid, r->to.sid, WIRE_SID_LEN);
-    int rc = ctrl_send_fetch(r->c.ctrl, &f);
-    if (rc < 0) {
-        fprintf(stderr, "%s: cannot send Fetch-Session: %s\n", r->o->prog, lp_strerror(rc));
-        return -1;
+    if (!r->fetch_sent) {
+        memcpy(f.sid, r->to.sid, WIRE_SID_LEN);
+        int rc = ctrl_send_fetch(r->c.ctrl, &f);
+        if (rc < 0) {
+            fprintf(stderr, "%s: cannot send Fetch-Session: %s\n", r->o->prog, lp_strerror(rc));
+            return -1;
+        }
+        r->fetch_sent = true;
+        if (conn_flush(&r->c) < 0) {
+            return -1;
+        }
     }
-    if (conn_flush(&r->c) < 0) {
-        return -1;
-    }
-    int64_t deadline = loop_mono_ns() + PING_CTRL_WAIT_NS;
-    if (conn_expect(&r->c, CTRL_EV_FETCH_ACK, deadline, &ev, "Fetch-Ack") < 0) {
+    if (conn_expect(&r->c, CTRL_EV_FETCH_ACK, reply_deadline(limit_mono), &ev, "Fetch-Ack") < 0) {
         return -1;
     }
     if (ev.u.fetch_ack.accept != WIRE_ACCEPT_OK) {
         fprintf(stderr, "%s: server refused to return the records: %s\n", r->o->prog,
                 ping_accept_str(ev.u.fetch_ack.accept));
+        r->fetch_refused = true;
+        return -1;
+    }
+    r->fetch_acked = true;
+    return 0;
+}
+
+/* Everything the server received from us; resumes where an interrupted fetch stopped. No
+ * wait beyond limit_mono. 0 or -1 (printed). */
+static int fetch(struct ow_run *r, int64_t limit_mono)
+{
+    struct ctrl_event ev;
+    if (!r->fetch_acked && fetch_start(r, limit_mono) < 0) {
         return -1;
     }
     for (;;) {
-        deadline = loop_mono_ns() + PING_CTRL_WAIT_NS; /* per record: large fetches take time */
-        if (conn_wait_event(&r->c, deadline, &ev) < 0) {
+        /* per record: large fetches take time */
+        if (conn_wait_event(&r->c, reply_deadline(limit_mono), &ev) < 0) {
             return -1;
         }
         if (ev.type == CTRL_EV_FETCH_DONE) {
@@ -372,13 +446,52 @@ static int run(struct ow_run *r, const char *target)
     r->nslots = ping_slots(o, r->slots);
     r->typep = o->dscp >= 0 ? wire_typep_dscp((uint8_t)o->dscp) : 0;
     if ((o->to && request_to(r) < 0) || (o->from && request_from(r) < 0) || start_sessions(r) < 0 ||
-        wait_end(r) < 0 || stop_sessions(r) < 0) {
+        wait_end(r) < 0 || stop_sessions(r, loop_mono_ns() + PING_CTRL_WAIT_NS + r->loss_ns) < 0) {
         return -1;
     }
-    return r->to.sess ? fetch(r) : 0;
+    if (r->peer_accept != WIRE_ACCEPT_OK) {
+        fprintf(stderr, "%s: server reports the sessions failed: %s\n", r->o->prog,
+                ping_accept_str(r->peer_accept));
+        r->cut_short = true;
+        return -1;
+    }
+    finalize_dir(&r->from, o->count); /* the server's Stop-Sessions did not describe it */
+    return r->to.sess ? fetch(r, INT64_MAX) : 0;
 }
 
-static void report_dir(struct ow_run *r, const struct ow_dir *d, bool to, bool ok)
+/* The run was cut short (interrupted, stopped early by the server, a sender late): while
+ * the control connection works, stop the sessions and fetch what the server received,
+ * within PING_SALVAGE_NS; a second SIGINT gives up at once. */
+static void salvage(struct ow_run *r)
+{
+    if (!r->acked || !(r->cut_short || r->a->interrupted) || !conn_alive(&r->c)) {
+        return;
+    }
+    int64_t limit = loop_mono_ns() + PING_SALVAGE_NS;
+    r->a->grace = r->a->interrupted;
+    if (stop_sessions(r, limit) == 0 && r->to.sess && !r->fetched && !r->fetch_refused) {
+        fetch(r, limit);
+    }
+    r->a->grace = false;
+}
+
+/* Finalize our receiving session when no Stop-Sessions of the server did: the gaps below the
+ * highest sequence number received are losses, nothing is known beyond it. */
+static void finalize_from_records(struct ow_run *r)
+{
+    const struct met_owrec *rec;
+    size_t n = sess_ow_records(r->from.sess, &rec);
+    uint32_t next = 0;
+    for (size_t i = 0; i < n; i++) {
+        next = rec[i].seq >= next ? rec[i].seq + 1 : next;
+    }
+    sess_stop(r->from.sess);
+    finalize_dir(&r->from, next);
+}
+
+/* Report one direction; ok: the session ran as scheduled. 0 or -1 when the report could not
+ * be written in full (printed). */
+static int report_dir(struct ow_run *r, const struct ow_dir *d, bool to, bool ok)
 {
     struct out_sess s;
     struct rep_tx tx;
@@ -398,10 +511,11 @@ static void report_dir(struct ow_run *r, const struct ow_dir *d, bool to, bool o
     s.rs.type_p = r->typep;
     s.rs.loss_timeout_ns = r->loss_ns;
     s.rs.padding = r->o->padding;
-    s.rs.npackets = r->o->count;
     s.rs.finished = ok;
     s.mp.loss_timeout_ns = r->loss_ns;
-    s.mp.npackets = ok || to ? r->o->count : 0;
+    /* partial: the packets sent before the stop (as told in Stop-Sessions) */
+    s.mp.npackets = ok ? r->o->count : to ? sess_next_seqno(d->sess) : d->covered;
+    s.rs.npackets = s.mp.npackets;
     if (!ok) {
         fprintf(stderr, "%s: partial results for the session %s the server\n", r->o->prog,
                 to ? "toward" : "from");
@@ -410,10 +524,31 @@ static void report_dir(struct ow_run *r, const struct ow_dir *d, bool to, bool o
         ping_tx_collect(d->sess, NULL, 0, r->mode, -1, -1, &tx);
         s.rs.tx = &tx;
     }
-    out_report(r->o, &s);
+    int rc = out_report(r->o, &s);
     if (to) {
         ping_tx_print(r->o, &tx);
     }
+    return rc;
+}
+
+/* Report what there is: the to-session once fetched, the from-session once it received
+ * something. 0 or -1 when a report could not be written. */
+static int report_all(struct ow_run *r, bool ok)
+{
+    int rc = 0;
+    if (r->to.sess && r->fetched) {
+        rc |= report_dir(r, &r->to, true, ok);
+    } else if (r->to.started) {
+        fprintf(stderr, "%s: no results for the session toward the server (not fetched)\n",
+                r->o->prog);
+    }
+    if (r->from.sess && r->from.started && !ok) {
+        finalize_from_records(r);
+    }
+    if (r->from.sess && r->from.started && (ok || r->from.covered > 0)) {
+        rc |= report_dir(r, &r->from, false, ok);
+    }
+    return rc;
 }
 
 int ping_owamp(struct app *a, const char *target)
@@ -423,15 +558,12 @@ int ping_owamp(struct app *a, const char *target)
     r.a = a;
     r.o = a->o;
     ping_rt_setup(a);
-    int rc = run(&r, target);
-    bool ok = rc == 0;
-    if (r.to.sess && r.fetched) {
-        report_dir(&r, &r.to, true, ok);
+    bool ok = run(&r, target) == 0;
+    if (!ok) {
+        salvage(&r);
     }
-    if (r.from.sess && r.from.started && (ok || a->interrupted)) {
-        report_dir(&r, &r.from, false, ok);
-    }
-    if (!ok && (r.to.started || r.from.started) && !r.stopped && r.c.ctrl && !r.c.eof) {
+    int rc = report_all(&r, ok);
+    if (!ok && (r.to.started || r.from.started) && !r.stopped && conn_alive(&r.c)) {
         struct wire_stop_sessions st = {.accept = WIRE_ACCEPT_FAILURE, .nsessions = 0};
         ctrl_send_stop(r.c.ctrl, &st); /* let the server stop early; errors do not matter */
     }
@@ -443,5 +575,5 @@ int ping_owamp(struct app *a, const char *target)
         sess_destroy(r.from.sess);
     }
     free(r.recs);
-    return ok ? 0 : 1;
+    return ok && rc == 0 ? 0 : 1;
 }

@@ -1,6 +1,8 @@
 /* twamp.c - one twping run over TWAMP-Control: Request-TW-Session, Start-Sessions (or RFC 5938
  * Start-N-Sessions), send the schedule, wait the loss timeout after the last packet,
- * Stop-Sessions (or Stop-N-Sessions), report. The negotiated Mode carries the extensions:
+ * Stop-Sessions (or Stop-N-Sessions), report. The server says nothing from Start-Ack to
+ * Stop-Sessions: if it closes the connection (or sends anything) meanwhile, the run fails and
+ * what was measured so far is reported as partial. The negotiated Mode carries the extensions:
  * RFC 6038 reflected octets, RFC 7750 DSCP/ECN reports and RFC 8186 PTP timestamps are
  * handled by the test session, this file asks for them and reports them. */
 #include <stdio.h>
@@ -25,6 +27,7 @@ struct tw_run {
     uint32_t padding; /* Padding Length: the sender packet as long as the reflected one */
     uint16_t reflect; /* RFC 6038 padding octets to reflect (0: none) */
     struct sess *sess;
+    int64_t end_mono; /* CLOCK_MONOTONIC end of the wait, fixed at Start */
     bool started, sent;
     uint8_t sid[WIRE_SID_LEN];
     struct sock_addr local, peer;
@@ -180,22 +183,43 @@ static int start_session(struct tw_run *r)
         return -1;
     }
     r->started = true;
+    /* fixed now, in monotonic time: a wall-clock step during the session cannot shorten it */
+    r->end_mono = app_mono_at((struct clk_time){sess_last_send_time(r->sess).ns + r->loss_ns});
     return 0;
 }
 
-/* Wait until the last packet left and its reply had the loss timeout to come back. */
+/* Run the loop until deadline_mono (or *done), watching the control connection. 0, or -1
+ * (printed unless interrupted). */
+static int watch(struct tw_run *r, int64_t deadline_mono, const bool *done)
+{
+    struct ctrl_event ev;
+    int rc = conn_watch_event(&r->c, deadline_mono, done, &ev);
+    if (rc > 0) {
+        fprintf(stderr, "%s: unexpected message on the control connection during the session\n",
+                r->o->prog);
+        return -1;
+    }
+    if (rc < 0 && r->c.eof) {
+        fprintf(stderr, "%s: the server closed the control connection during the session\n",
+                r->o->prog);
+    }
+    return rc;
+}
+
+/* Wait until the last packet left, then until the end fixed at Start (the loss timeout after
+ * the last scheduled packet), and at least the loss timeout after the actual last one. */
 static int wait_end(struct tw_run *r)
 {
-    struct clk_time end = {sess_last_send_time(r->sess).ns + r->loss_ns};
-    int64_t hard = app_mono_at(end) + PING_CTRL_WAIT_NS;
-    int rc = 1;
-    out_eta(r->o, (double)(end.ns - clk_now().ns) / 1e9);
-    while (!r->sent && (rc = app_step(r->a, hard)) > 0) {
+    out_eta(r->o, (double)(r->end_mono - loop_mono_ns()) / 1e9);
+    if (watch(r, r->end_mono + PING_CTRL_WAIT_NS, &r->sent) < 0) {
+        return -1;
     }
-    if (rc == 0) {
+    if (!r->sent) {
         fprintf(stderr, "%s: the test session did not finish in time\n", r->o->prog);
+        return -1;
     }
-    return rc > 0 && app_sleep_until(r->a, app_mono_at(end)) ? 0 : -1;
+    int64_t after_last = loop_mono_ns() + r->loss_ns;
+    return watch(r, after_last > r->end_mono ? after_last : r->end_mono, NULL);
 }
 
 static int stop_session(struct tw_run *r)
@@ -244,7 +268,9 @@ static int run(struct tw_run *r, const char *target)
     return stop_session(r);
 }
 
-static void report(struct tw_run *r, bool ok)
+/* Report the session (partial unless ok) when it holds records. 0 or -1 when the report
+ * could not be written in full (printed). */
+static int report(struct tw_run *r, bool ok)
 {
     struct out_sess s;
     struct rep_tx tx;
@@ -253,8 +279,12 @@ static void report(struct tw_run *r, bool ok)
     s.two_way = true;
     memcpy(s.rs.sid, r->sid, WIRE_SID_LEN);
     out_set_ends(&s, &r->local, NULL, &r->peer, r->host);
+    sess_stop(r->sess);
     sess_tw_finalize(r->sess); /* replies that never came become lost records */
     s.n = sess_tw_records(r->sess, &s.tw);
+    if (!ok && s.n == 0) {
+        return 0;
+    }
     s.save_file = r->o->to_file;
     s.rs.type_p = r->typep;
     s.rs.loss_timeout_ns = r->loss_ns;
@@ -269,8 +299,9 @@ static void report(struct tw_run *r, bool ok)
     ping_tx_collect(r->sess, s.tw, s.n, r->mode, r->reflect, r->o->dscp >= 0 ? r->o->dscp << 2 : 0,
                     &tx);
     s.rs.tx = &tx;
-    out_report(r->o, &s);
+    int rc = out_report(r->o, &s);
     ping_tx_print(r->o, &tx);
+    return rc;
 }
 
 int ping_twamp(struct app *a, const char *target)
@@ -281,10 +312,8 @@ int ping_twamp(struct app *a, const char *target)
     r.o = a->o;
     ping_rt_setup(a);
     bool ok = run(&r, target) == 0;
-    if (r.started && (ok || a->interrupted)) {
-        report(&r, ok);
-    }
-    if (!ok && r.started && r.c.ctrl && !r.c.eof) {
+    int rc = r.started ? report(&r, ok) : 0;
+    if (!ok && r.started && conn_alive(&r.c)) {
         struct wire_stop_sessions st = {.accept = WIRE_ACCEPT_FAILURE, .nsessions = 1};
         ctrl_send_stop(r.c.ctrl, &st); /* let the server stop early; errors do not matter */
     }
@@ -292,5 +321,5 @@ int ping_twamp(struct app *a, const char *target)
     if (r.sess) {
         sess_destroy(r.sess);
     }
-    return ok ? 0 : 1;
+    return ok && rc == 0 ? 0 : 1;
 }

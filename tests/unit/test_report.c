@@ -183,6 +183,43 @@ static void test_ow_summary_remote_source(void **state)
     met_ow_stats_free(&s);
 }
 
+/* A session cut short says so in the summary itself, right under its times; the rest of the
+ * layout is unchanged. */
+static void test_summary_partial(void **state)
+{
+    (void)state;
+    struct met_owrec r[4];
+    struct met_ow_stats s;
+    struct met_twrec t[3];
+    struct met_tw_stats ts;
+    struct rep_session partial = session;
+    struct rep_opts o = {0};
+    struct buf b;
+    partial.finished = false;
+    stats_a(r, &s);
+    buf_open(&b);
+    assert_int_equal(rep_ow_summary(b.f, &partial, &o, &s), 0);
+    const char *text = buf_close(&b);
+    assert_non_null(strstr(text, "\nlast:\t2023-11-14T22:13:20.300\n"
+                                 "session not finished: partial results\n"
+                                 "4 sent, 1 lost (25.000%), 0 duplicates\n"));
+    free(b.data);
+    buf_open(&b);
+    assert_int_equal(rep_ow_summary(b.f, &session, &o, &s), 0);
+    assert_null(strstr(buf_close(&b), "partial"));
+    free(b.data);
+    met_ow_stats_free(&s);
+
+    stats_c(t, &ts);
+    buf_open(&b);
+    assert_int_equal(rep_tw_summary(b.f, &partial, &o, &ts), 0);
+    assert_non_null(strstr(buf_close(&b), "\nlast:\t2023-11-14T22:13:20.200\n"
+                                          "session not finished: partial results\n"
+                                          "3 sent, 0 lost (0.000%), "));
+    free(b.data);
+    met_tw_stats_free(&ts);
+}
+
 static void test_ow_summary_reorder_hops(void **state)
 {
     (void)state;
@@ -698,6 +735,7 @@ static void test_interop_owamp_open(void **state)
         .from_port = "9867",
         .to_host = "127.0.0.1",
         .to_port = "18740",
+        .finished = true,
     };
     struct rep_opts o = {0};
     struct buf b;
@@ -798,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_ow_summary_loss),
         cmocka_unit_test(test_ow_summary_reorder_hops),
         cmocka_unit_test(test_ow_summary_remote_source),
+        cmocka_unit_test(test_summary_partial),
         cmocka_unit_test(test_tw_summary),
         cmocka_unit_test(test_tw_summary_direction_and_offset),
         cmocka_unit_test(test_ow_machine),

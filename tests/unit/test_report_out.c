@@ -253,6 +253,71 @@ static void test_saved_tw_and_bare(void **state)
     rep_saved_free(&sv);
 }
 
+/* rep_saved_read of the first len octets of text, as a file. */
+static int read_prefix(const char *text, size_t len, struct rep_saved *sv)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    rewind(f);
+    int rc = rep_saved_read(f, false, sv);
+    fclose(f);
+    return rc;
+}
+
+/* A saved file announces its record count: a file cut short anywhere (at a line end too,
+ * as a full disk may leave it) or an empty one is refused, never read as a shorter session. */
+static void test_saved_cut_short(void **state)
+{
+    (void)state;
+    struct rep_session s = session();
+    struct met_params mp = {.loss_timeout_ns = 2000000000, .npackets = 2};
+    struct rep_saved sv;
+    char *data = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&data, &len);
+    assert_int_equal(rep_saved_write_ow(f, &s, &mp, ow2, 2), 0);
+    fclose(f);
+    assert_non_null(strstr(data, "\n#RECORDS\t2\n"));
+    assert_int_equal(read_prefix(data, len, &sv), 0);
+    assert_int_equal(sv.n, 2);
+    rep_saved_free(&sv);
+
+    /* cut at the line end before the last record: one record of two */
+    const char *last = data + len - 1;
+    while (last > data && last[-1] != '\n') {
+        last--;
+    }
+    assert_int_equal(read_prefix(data, (size_t)(last - data), &sv), LP_E_SHORT);
+    assert_int_equal(sv.n, 1);
+    assert_true(sv.line > 0);
+    rep_saved_free(&sv);
+    /* cut inside the last record: without its line break */
+    assert_int_equal(read_prefix(data, len - 1, &sv), LP_E_SHORT);
+    rep_saved_free(&sv);
+    /* cut inside the header, before the count: no records at all */
+    const char *third = strchr(strchr(strchr(data, '\n') + 1, '\n') + 1, '\n') + 1;
+    assert_int_equal(read_prefix(data, (size_t)(third - data), &sv), LP_E_SHORT);
+    assert_int_equal(sv.line, 0);
+    rep_saved_free(&sv);
+    /* empty */
+    assert_int_equal(read_prefix(data, 0, &sv), LP_E_SHORT);
+    assert_int_equal(sv.line, 0);
+    assert_int_equal(sv.n, 0);
+    rep_saved_free(&sv);
+
+    /* more records than announced: the extra line is the error */
+    size_t rec_len = len - (size_t)(last - data);
+    char *more = malloc(len + rec_len + 1);
+    assert_non_null(more);
+    memcpy(more, data, len);
+    memcpy(more + len, last, rec_len);
+    assert_int_equal(read_prefix(more, len + rec_len, &sv), LP_E_SYNTAX);
+    rep_saved_free(&sv);
+    free(more);
+    free(data);
+}
+
 /* ---- pcap ---- */
 
 static uint32_t csum_add(uint32_t acc, const uint8_t *b, size_t n)
@@ -405,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_errest_from_seconds),
         cmocka_unit_test(test_saved_ow_roundtrip),
         cmocka_unit_test(test_saved_tw_and_bare),
+        cmocka_unit_test(test_saved_cut_short),
         cmocka_unit_test(test_pcap),
         cmocka_unit_test(test_json_additions),
     };
