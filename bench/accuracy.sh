@@ -76,7 +76,8 @@ stop_pids() {
 acc_cleanup() {
     stop_pids "${HOGS[@]:-}" "${CAPS[@]:-}" "${DPIDS[@]:-}"
     if [ -n "${ACCURACY_KEEP:-}" ]; then
-        mkdir -p "$ACCURACY_KEEP" && cp -r "$TMP"/. "$NETSIM_TMP"/. "$ACCURACY_KEEP"/ 2>/dev/null
+        mkdir -p "$ACCURACY_KEEP" && cp -r "$TMP"/. "$ACCURACY_KEEP"/
+        [ -n "$NETSIM_TMP" ] && cp "$NETSIM_LOG" "$ACCURACY_KEEP"/
     fi
     netsim_down
     bench_cleanup
@@ -112,7 +113,7 @@ RT_ARG=()
 # cap_start NS FILE: dumpcap on that namespace's TUN (test ports only); pid into CAPS.
 cap_start() {
     local i
-    ip netns exec "$1" dumpcap -q -P -B 16 -i "$NETSIM_DEV" -f "udp portrange 9100-9199" \
+    ip netns exec "$1" dumpcap -q -B 16 -i "$NETSIM_DEV" -f "udp portrange 9100-9199" \
         -w "$2" >>"$TMP/dumpcap.log" 2>&1 &
     CAPS+=($!)
     for ((i = 0; i < 50; i++)); do
@@ -137,9 +138,9 @@ run() {
         netsim_restart --delay "$DELAY" --match udp:9100-9199 || return 0
         [ ${#RT_ARG[@]} -gt 0 ] && chrt -f -p 10 "$NETSIM_PID" >/dev/null
         if [ "$CAPTURE" = 1 ] && [ "$rate" = 1000 ]; then
-            cap_start "$NETSIM_NS_A" "$name.a.pcap"
-            cap_start "$NETSIM_NS_B" "$name.b.pcap"
-            caps=("$name.a.pcap" "$name.b.pcap")
+            cap_start "$NETSIM_NS_A" "$name.a.pcapng"
+            cap_start "$NETSIM_NS_B" "$name.b.pcapng"
+            caps=("$name.a.pcapng" "$name.b.pcapng")
         fi
     fi
     ip netns exec "$ns" timeout 120 "$cli" -c "$count" -i "$(interval "$rate")" -L 1 \
@@ -188,10 +189,10 @@ hogs_start() {
     done
 }
 
-# daemons_sched POLICY: chrt arguments for every thread of both daemons.
+# daemons_sched -f|-o PRIORITY: that scheduling policy for every thread of both daemons.
 daemons_sched() {
     local p
-    for p in "${DPIDS[@]}"; do chrt -a "$@" -p "$p" >/dev/null 2>&1; done
+    for p in "${DPIDS[@]}"; do chrt -a "$1" -p "$2" "$p" >/dev/null 2>&1; done
 }
 
 measure idle

@@ -5,8 +5,8 @@
       one result object (JSON, one line) on stdout, from one owping/twping run over PATH
       (netsim or loopback): the client's --json document OUT, its --json-packets file JSONL,
       the relay's log (the last pair of "netsim: stats" lines is this run's; /dev/null when
-      the run did not go through the relay) and, optionally, captures (pcap, ns resolution,
-      raw IP) taken on the TUN of namespace A and of namespace B during the run.
+      the run did not go through the relay) and, optionally, captures (pcapng or pcap)
+      taken on the TUN of namespace A and of namespace B during the run.
   accuracy_stats.py tables RESULTS
       the Markdown tables of all the result objects in RESULTS.
 
@@ -14,7 +14,8 @@ KIND is owamp or twamp. Errors are measured delay minus DELAY_NS. The captures s
 packet's error into: sender (its timestamp to the moment the packet left the sender's TUN,
 where the relay stamps it too), relay (the other TUN's stamp minus the first, minus DELAY_NS)
 and receiver (the receive timestamp minus the moment the packet came out of the receiver's
-TUN); the three add up to the measured error.
+TUN); the three add up to the measured error. RESULTS may also hold objects with a "wake"
+key (the machine's wake-up lateness, written by accuracy.sh).
 """
 import json
 import math
@@ -31,8 +32,9 @@ def pct(values, p):
 
 
 def spread(values):
-    """{n, p50, p99, min, max} of a list of ns values."""
+    """{n, p50, p99, p99abs (of the absolute values), min, max} of a list of ns values."""
     return {"n": len(values), "p50": pct(values, 50), "p99": pct(values, 99),
+            "p99abs": pct([abs(v) for v in values], 99),
             "min": min(values) if values else None, "max": max(values) if values else None}
 
 
@@ -70,30 +72,73 @@ def netsim_stats(path):
 
 def read_pcap(path):
     """{(sport, dport, first 4 payload octets as int, octets 24-27 as int or None): ns}
-    of the UDP packets of a raw-IP pcap with ns (or us) time stamps."""
-    pkts = {}
+    of the UDP packets of a capture: pcapng (dumpcap's default, ns time stamps on Linux) or
+    pcap, link type raw IP or Linux cooked."""
     try:
         data = open(path, "rb").read()
     except OSError:
-        return pkts
+        return {}
+    frames = pcapng_frames(data) if data[:4] == b"\x0a\x0d\x0d\x0a" else pcap_frames(data)
+    pkts = {}
+    for ns, linktype, frame in frames:
+        key = udp_key(frame[16:] if linktype == 113 else frame)
+        if key is not None and key not in pkts:
+            pkts[key] = ns
+    return pkts
+
+
+def pcap_frames(data):
+    """(ns, linktype, frame) of a classic pcap file."""
     if len(data) < 24:
-        return pkts
+        return
     magic = struct.unpack("<I", data[:4])[0]
     end, scale = {0xa1b23c4d: ("<", 1), 0xa1b2c3d4: ("<", 1000),
                   0x4d3cb2a1: (">", 1), 0xd4c3b2a1: (">", 1000)}.get(magic, (None, 0))
     if end is None:
-        return pkts
+        return
     linktype = struct.unpack(end + "I", data[20:24])[0]
-    skip = 16 if linktype == 113 else 0  # Linux cooked capture v1, else raw IP
     off = 24
     while off + 16 <= len(data):
         sec, frac, caplen, _ = struct.unpack(end + "IIII", data[off:off + 16])
-        frame = data[off + 16 + skip:off + 16 + caplen]
+        yield sec * 1000000000 + frac * scale, linktype, data[off + 16:off + 16 + caplen]
         off += 16 + caplen
-        key = udp_key(frame)
-        if key is not None and key not in pkts:
-            pkts[key] = sec * 1000000000 + frac * scale
-    return pkts
+
+
+def pcapng_frames(data):
+    """(ns, linktype, frame) of the enhanced packet blocks of a pcapng file."""
+    end, off, ifaces = "<", 0, []
+    while off + 12 <= len(data):
+        if data[off:off + 4] == b"\x0a\x0d\x0d\x0a":  # section header: byte order, interfaces
+            end = "<" if data[off + 8:off + 12] == b"\x4d\x3c\x2b\x1a" else ">"
+            ifaces = []
+        btype, blen = struct.unpack(end + "II", data[off:off + 8])
+        if blen < 12:
+            return
+        body = data[off + 8:off + blen - 4]
+        if btype == 1:  # interface description: link type, if_tsresol option
+            ifaces.append((struct.unpack(end + "H", body[:2])[0], tsresol_ns(body[8:], end)))
+        elif btype == 6 and len(body) >= 20:
+            iface, hi, lo, caplen = struct.unpack(end + "IIII", body[:16])
+            if iface < len(ifaces):
+                linktype, unit = ifaces[iface]
+                yield unit((hi << 32) | lo), linktype, body[20:20 + caplen]
+        off += blen
+
+
+def tsresol_ns(opts, end):
+    """A function turning an interface's time stamp units into ns (if_tsresol, default us)."""
+    exp10, exp2 = 6, None
+    while len(opts) >= 4:
+        code, olen = struct.unpack(end + "HH", opts[:4])
+        if code == 0:
+            break
+        if code == 9 and olen >= 1:
+            v = opts[4]
+            exp10, exp2 = (None, v & 0x7f) if v & 0x80 else (v, None)
+        opts = opts[4 + (olen + 3) // 4 * 4:]
+    if exp2 is not None:
+        return lambda t: t * 1000000000 >> exp2
+    return lambda t: t * 10 ** 9 // 10 ** exp10
 
 
 def udp_key(ip):
@@ -122,12 +167,13 @@ def by_seq(pkts, sport, dport):
 def split_error(rows, wire_out, wire_in, delay_ns):
     """Sender/relay/receiver parts of the error of each (key, sent_ns, recv_ns) in rows whose
     key was captured on both TUNs (wire_out: the sender's TUN, wire_in: the receiver's)."""
-    parts = {"sender": [], "relay": [], "receiver": []}
+    parts = {"sender": [], "relay": [], "receiver": [], "ours": []}
     for key, sent, recv in rows:
         if key in wire_out and key in wire_in:
             parts["sender"].append(wire_out[key] - sent)
             parts["relay"].append(wire_in[key] - wire_out[key] - delay_ns)
             parts["receiver"].append(recv - wire_in[key])
+            parts["ours"].append(parts["sender"][-1] + parts["receiver"][-1])
     return {k: spread(v) for k, v in parts.items()}
 
 
@@ -215,7 +261,7 @@ def us(ns):
 
 
 def us_pair(sp):
-    return "-" if not sp or sp.get("n", 0) == 0 else "%s / %s" % (us(sp["p50"]), us(sp["p99"]))
+    return "-" if not sp or sp.get("n", 0) == 0 else "%s / %s" % (us(sp["p50"]), us(sp["p99abs"]))
 
 
 def relay_late(res, d):
@@ -243,39 +289,42 @@ def table_wake(results):
 
 def table_error(results):
     print("One-way error = measured delay - configured delay, in us (round trip: - twice the")
-    print("delay). Targets (idle): median <= 5 us, p99 <= 30 us. Relay late: netsim's own")
-    print("release lateness in that direction (mean / max) during the same run.")
+    print("delay); p99 is of the absolute error. Targets (idle): median <= 5 us, p99 <= 30 us.")
+    print("Relay late: netsim's own release lateness in that direction (mean / max) during the")
+    print("same run.")
     print()
-    print("| load | direction | packets | median | p99 | min | max | relay late mean / max |")
+    print("| load | direction | packets | median | p99 abs | min | max | relay late mean / max |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         for d in r.get("dirs", []):
             e = d["error"]
             late = relay_late(r, d["relay_dir"]) if d["relay_dir"] else "-"
             print("| %s | %s | %d | %s | %s | %s | %s | %s |" % (
-                r["load"], d["name"], e["n"], us(e["p50"]), us(e["p99"]), us(e["min"]),
+                r["load"], d["name"], e["n"], us(e["p50"]), us(e["p99abs"]), us(e["min"]),
                 us(e["max"]), late))
 
 
 def table_split(results):
     if not any("split" in d for r in results for d in r.get("dirs", [])):
         return
-    print("Where it comes from (captures on both TUNs; median / p99, us). Sender: its timestamp")
-    print("to the packet leaving its TUN (TWAMP forward: T1 is the kernel TX stamp, taken just")
-    print("after that point, hence negative). Relay: netsim's wire-to-wire delay minus the")
-    print("configured delay. Receiver: the packet entering the receiver's TUN to its receive")
-    print("stamp.")
+    print("Where it comes from (captures on both TUNs; median / p99 of the absolute value, us).")
+    print("Sender: its timestamp to the packet leaving its TUN (TWAMP forward: T1 is the kernel")
+    print("TX stamp, taken just after that point, hence negative). Relay: netsim's wire-to-wire")
+    print("delay minus the configured delay. Receiver: the packet entering the receiver's TUN")
+    print("to its receive stamp. Ours: sender + receiver, per packet (the error without the")
+    print("relay's).")
     print()
-    print("| load | direction | matched | sender | relay | receiver | total |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| load | direction | matched | sender | relay | receiver | ours | total |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         for d in r.get("dirs", []):
             sp = d.get("split")
             if not sp:
                 continue
-            print("| %s | %s | %d | %s | %s | %s | %s |" % (
+            print("| %s | %s | %d | %s | %s | %s | %s | %s |" % (
                 r["load"], d["name"], sp["relay"]["n"], us_pair(sp["sender"]),
-                us_pair(sp["relay"]), us_pair(sp["receiver"]), us_pair(d["error"])))
+                us_pair(sp["relay"]), us_pair(sp["receiver"]), us_pair(sp["ours"]),
+                us_pair(d["error"])))
 
 
 def table_turnaround(results):
@@ -360,10 +409,48 @@ def table_relay(results):
             us(b.get("wait_max_ns")), a.get("ts_user", 0) + b.get("ts_user", 0)))
 
 
+def short(name):
+    return name.split(" (")[0].replace("TWAMP ", "").replace("OWAMP ", "")
+
+
+def target_values(rows, key, part=None):
+    """'to 22.9, from 35.6, ...' : one percentile of each direction's error (or its part)."""
+    out = []
+    for r in rows:
+        for d in r.get("dirs", []):
+            if d["relay_dir"] is None:
+                continue
+            sp = d.get("split", {}).get(part) if part else d["error"]
+            if sp and sp.get("n"):
+                out.append("%s %s" % (short(d["name"]), us(sp[key])))
+    return ", ".join(out) or "-"
+
+
+def table_targets(results):
+    idle = [r for r in results if r["load"] == "idle"]
+    turn = [r["turnaround"] for r in idle if r.get("turnaround")]
+    late = ["%s %s" % ("owping" if r["kind"] == "owamp" else "twping",
+                       us(s["send"]["lateness_ns"]["p99"]))
+            for r in idle if r["rate"] == 10000 for s in r["sessions"] if s.get("send")]
+    print("Targets, with the idle figures (us). End to end includes the relay's error; without")
+    print("the relay: the \"ours\" column above (sender + receiver, from the captures).")
+    print()
+    print("| target | idle, end to end | idle, without the relay |")
+    print("|---|---|---|")
+    print("| one-way error median <= 5 us | %s | %s |" % (
+        target_values(idle, "p50"), target_values(idle, "p50", "ours")))
+    print("| one-way error p99 (absolute) <= 30 us | %s | %s |" % (
+        target_values(idle, "p99abs"), target_values(idle, "p99abs", "ours")))
+    print("| reflector turnaround median <= 10 us | %s | (no relay inside) |" % (
+        ", ".join(us(t["p50"]) for t in turn) or "-"))
+    print("| send lateness p99 <= 20 us at 10,000 pkt/s | (no relay on that path) | %s |" % (
+        ", ".join(late) or "-"))
+
+
 def tables(path):
     results = load_jsonl(path)
     for t in (table_wake, table_error, table_split, table_turnaround, table_lateness, table_sources,
-              table_relay):
+              table_relay, table_targets):
         t(results)
         print()
 

@@ -349,7 +349,7 @@ static struct clk_time wait_next(struct sess *s)
     struct clk_time now = clk_now();
     while (now.ns < s->next_time.ns) {
         if (s->cfg.kind == SESS_TW_SENDER && s->next_time.ns - now.ns > SESS_DRAIN_NS) {
-            on_readable(s->loop, s->sock.fd, LOOP_READ, s);
+            on_readable(s->loop, s->sock.fd, LOOP_ERR | LOOP_READ, s); /* TX stamps first */
         } else if (s->next_time.ns - now.ns > s->cfg.spin_ns) {
             return sock_pacer_sleep_until(&s->pacer, s->next_time);
         }
@@ -561,10 +561,13 @@ static void log_tw(struct sess *s, const struct sock_rxbuf *b)
         s->cnt.malformed++;
         return;
     }
-    t.t1_src = CLK_SRC_USER;
-    if (kernel_t1(s, t.seq, t.t1.ns, &t.t1)) {
-        t.t1_src = (uint8_t)s->tx_src;
+    int64_t written = t.t1.ns;
+    bool kernel = kernel_t1(s, t.seq, written, &t.t1);
+    if (!kernel && s->tx_stamps) {
+        sock_read_tx_timestamps(s->sock.fd, on_tx_stamp, s); /* its stamp may be queued */
+        kernel = kernel_t1(s, t.seq, written, &t.t1);
     }
+    t.t1_src = (uint8_t)(kernel ? s->tx_src : CLK_SRC_USER);
     if (!rec_reserve(s)) {
         return;
     }
