@@ -15,14 +15,23 @@ hi=$((lo + 20))
 confdir "$TMP/tw" twamp AEOM
 start_daemon "$TWAMPD" "$TMP/tw" 127.0.0.1 "$port" "$TMP/twampd.log" -P "$lo-$hi"
 cap=$TMP/ours.pcap
-tshark -q -i lo -f "tcp port $port or udp portrange $lo-$hi" -w "$cap" >"$TMP/tshark.log" 2>&1 &
-tpid=$!
-PIDS+=($tpid)
-for i in $(seq 50); do grep -q "Capturing on" "$TMP/tshark.log" && break; sleep 0.1; done
-"$TWPING" -A O -c 10 -i 0.01f -L 0.5 -M "127.0.0.1:$port" >"$TMP/twping.out" 2>&1
-rc=$?
-sleep 0.5
-kill -INT $tpid; wait $tpid 2>/dev/null
+# capture one twping run; "Capturing on" comes a moment before packets are really seen, so
+# wait a little more, and try once more if the handshake was still missed
+capture_run() {
+    tshark -q -i lo -f "tcp port $port or udp portrange $lo-$hi" -w "$cap" >"$TMP/tshark.log" 2>&1 &
+    tpid=$!
+    PIDS+=($tpid)
+    for i in $(seq 50); do grep -q "Capturing on" "$TMP/tshark.log" && break; sleep 0.1; done
+    sleep 1
+    "$TWPING" -A O -c 10 -i 0.01f -L 0.5 -M "127.0.0.1:$port" >"$TMP/twping.out" 2>&1
+    rc=$?
+    sleep 0.5
+    kill -INT $tpid; wait $tpid 2>/dev/null
+}
+capture_run
+if [ "$(tshark -r "$cap" -Y "tcp.flags.syn == 1" 2>/dev/null | wc -l)" -eq 0 ]; then
+    capture_run
+fi
 tap $rc "twping ran while capturing" "$TMP/twping.out"
 
 # decode: frames per protocol, and any malformed/expert errors
