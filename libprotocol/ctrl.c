@@ -152,6 +152,9 @@ static void decrypt_pending(struct ctrl *c)
 
 int ctrl_input(struct ctrl *c, const uint8_t *buf, size_t len)
 {
+    if (len == 0) {
+        return 0;
+    }
     if (c->in_len + len > c->in_cap) {
         size_t cap = c->in_cap ? c->in_cap : 512;
         while (cap < c->in_len + len) {

@@ -255,18 +255,28 @@ struct ts_new {
     int64_t nsec;
 };
 
+/* A timespec as ns, or 0 (absent) when out of range: a garbage or hostile cmsg must not
+ * overflow. */
+static int64_t ts_ns(int64_t sec, int64_t nsec)
+{
+    if (sec < 0 || sec >= INT64_MAX / NS_PER_S || nsec < 0 || nsec >= NS_PER_S) {
+        return 0;
+    }
+    return sec * NS_PER_S + nsec;
+}
+
 static int64_t ts_old_at(const uint8_t *p, size_t i)
 {
     struct ts_old t;
     memcpy(&t, p + i * sizeof(t), sizeof(t));
-    return (int64_t)t.sec * NS_PER_S + t.nsec;
+    return ts_ns((int64_t)t.sec, (int64_t)t.nsec);
 }
 
 static int64_t ts_new_at(const uint8_t *p, size_t i)
 {
     struct ts_new t;
     memcpy(&t, p + i * sizeof(t), sizeof(t));
-    return t.sec * NS_PER_S + t.nsec;
+    return ts_ns(t.sec, t.nsec);
 }
 
 static void sol_socket_cmsg(int type, const uint8_t *p, size_t len, struct cmsg_facts *f)

@@ -451,7 +451,7 @@ static void seeds_stamp(void)
 /* A cmsg buffer being built. */
 struct cbuf {
     union {
-        struct cmsghdr align;
+        size_t align; /* the alignment CMSG_ALIGN assumes */
         uint8_t b[1024];
     } u;
     size_t n;
