@@ -388,20 +388,8 @@ static void send_due(struct loop *loop, loop_timer_id id, void *arg)
 
 static int sender_init(struct sess *s)
 {
-    uint32_t n = s->cfg.nslots;
-    struct sched_slot *ss = calloc(n ? n : 1, sizeof(*ss));
-    if (n == 0 || !ss) {
-        free(ss);
-        return n == 0 ? LP_E_VALUE : LP_E_NOMEM;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        ss[i].type = s->cfg.slots[i].type;
-        ss[i].value = s->cfg.slots[i].param;
-    }
-    int rc = sched_create(ss, n, s->cfg.sid, &s->sched);
-    free(ss);
-    if (rc < 0) {
-        return rc;
+    if (!(s->sched = sched_probe(s))) {
+        return LP_E_VALUE; /* no slots, a bad slot type, or out of memory */
     }
     s->pad = calloc(1, s->cfg.padding + 1);
     if (!s->pad) {
