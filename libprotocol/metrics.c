@@ -1,5 +1,5 @@
-/* metrics.c - one-way statistics and the helpers both session types share. */
-#include <math.h>
+/* metrics.c - one-way statistics, streamed record by record, and the per-seq bookkeeping
+ * (window, IPDV, reordering) both session types share. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,103 +39,34 @@ int64_t met_owrec_delay_ns(const struct met_owrec *r)
     return r->recv.ns - r->send.ns;
 }
 
-static uint64_t sat_add(uint64_t a, uint64_t b)
+static uint64_t magnitude_of(int64_t v)
+{
+    return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+}
+
+uint64_t met_int_sat_add(uint64_t a, uint64_t b)
 {
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-static int key_cmp(const void *pa, const void *pb)
+unsigned met_int_src_index(uint8_t src)
 {
-    const struct met_key *a = pa, *b = pb;
-    if (a->seq != b->seq) {
-        return a->seq < b->seq ? -1 : 1;
+    return src < 4 ? src : CLK_SRC_NONE;
+}
+
+void met_int_span_note(struct met_span *s, uint32_t seq, uint32_t sub, struct clk_time t)
+{
+    if (!s->any || seq < s->lo_seq || (seq == s->lo_seq && sub < s->lo_sub)) {
+        s->lo_seq = seq;
+        s->lo_sub = sub;
+        s->first = t;
     }
-    if (a->sub != b->sub) {
-        return a->sub < b->sub ? -1 : 1;
+    if (!s->any || seq > s->hi_seq || (seq == s->hi_seq && sub >= s->hi_sub)) {
+        s->hi_seq = seq;
+        s->hi_sub = sub;
+        s->last = t;
     }
-    return a->idx < b->idx ? -1 : (a->idx > b->idx);
-}
-
-void met_int_sort_keys(struct met_key *k, size_t n)
-{
-    qsort(k, n, sizeof(*k), key_cmp);
-}
-
-static int ns_cmp(const void *pa, const void *pb)
-{
-    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
-    return a < b ? -1 : (a > b);
-}
-
-void met_int_dist_take(struct met_dist *d, int64_t *vals, size_t count, uint64_t total)
-{
-    qsort(vals, count, sizeof(*vals), ns_cmp);
-    d->sorted_ns = vals;
-    d->count = count;
-    d->total = total;
-}
-
-uint64_t met_int_sent(uint64_t distinct, uint64_t below, uint32_t npackets)
-{
-    return below < npackets ? distinct + (npackets - below) : distinct;
-}
-
-/* ---- distributions ---- */
-
-int64_t met_dist_min(const struct met_dist *d)
-{
-    return d->count ? d->sorted_ns[0] : MET_NS_UNDEF;
-}
-
-int64_t met_dist_max(const struct met_dist *d)
-{
-    return d->count ? d->sorted_ns[d->count - 1] : MET_NS_UNDEF;
-}
-
-/* Value of 1-based rank k, or MET_NS_UNDEF when the rank lies among lost samples. */
-static int64_t dist_rank(const struct met_dist *d, uint64_t k)
-{
-    if (k == 0 || k > d->count) {
-        return MET_NS_UNDEF;
-    }
-    return d->sorted_ns[k - 1];
-}
-
-int64_t met_dist_median(const struct met_dist *d)
-{
-    if (d->total == 0) {
-        return MET_NS_UNDEF;
-    }
-    if (d->total % 2) {
-        return dist_rank(d, (d->total + 1) / 2);
-    }
-    int64_t lo = dist_rank(d, d->total / 2);
-    int64_t hi = dist_rank(d, d->total / 2 + 1);
-    if (lo == MET_NS_UNDEF || hi == MET_NS_UNDEF) {
-        return MET_NS_UNDEF;
-    }
-    return lo + (hi - lo) / 2;
-}
-
-int64_t met_dist_percentile(const struct met_dist *d, double pct)
-{
-    if (d->total == 0 || !(pct >= 0.0) || pct > 100.0) {
-        return MET_NS_UNDEF;
-    }
-    /* the tolerance keeps e.g. 99.9% of 1000 at rank 999 despite binary rounding */
-    double x = ceil(pct * (double)d->total / 100.0 - 1e-9);
-    uint64_t k = x < 1.0 ? 1 : (uint64_t)x;
-    return dist_rank(d, k);
-}
-
-int64_t met_dist_jitter(const struct met_dist *d)
-{
-    int64_t p95 = met_dist_percentile(d, 95.0);
-    int64_t p50 = met_dist_percentile(d, 50.0);
-    if (p95 == MET_NS_UNDEF || p50 == MET_NS_UNDEF) {
-        return MET_NS_UNDEF;
-    }
-    return p95 - p50;
+    s->any = true;
 }
 
 unsigned met_ttl_summary(const struct met_ttl *t, uint8_t *min_ttl, uint8_t *max_ttl)
@@ -160,51 +91,106 @@ unsigned met_ttl_summary(const struct met_ttl *t, uint8_t *min_ttl, uint8_t *max
 
 /* ---- reordering (RFC 4737 sections 3 and 5) ---- */
 
-void met_int_reorder(struct met_reorder *r, const uint32_t *arrival, size_t n)
-{
-    uint64_t next_exp = 0;
-    memset(r, 0, sizeof(*r));
-    r->evaluated = n;
-    for (size_t j = 0; j < n; j++) {
-        if (arrival[j] < next_exp) {
-            r->reordered++;
-        } else {
-            next_exp = (uint64_t)arrival[j] + 1;
-        }
-        for (size_t k = 1; k <= MET_NREORDER_MAX && k <= j; k++) {
-            if (arrival[j] >= arrival[j - k]) {
-                break;
-            }
-            r->n_count[k - 1]++;
-        }
-    }
-}
-
-/* ---- IPDV (RFC 3393, consecutive sequence numbers) ---- */
-
-void met_int_ipdv_init(struct met_ipdv_acc *a)
+void met_int_reorder_init(struct met_reorder_acc *a)
 {
     memset(a, 0, sizeof(*a));
-    a->out.min_ns = MET_NS_UNDEF;
-    a->out.max_ns = MET_NS_UNDEF;
 }
 
-void met_int_ipdv_step(struct met_ipdv_acc *a, uint32_t seq, bool received, int64_t delay_ns)
+void met_int_reorder_step(struct met_reorder_acc *a, uint32_t seq)
 {
-    if (received && a->have_prev && a->prev_seq + 1 == seq) {
-        int64_t v = delay_ns - a->prev_delay_ns;
-        if (a->out.pairs == 0 || v < a->out.min_ns) {
-            a->out.min_ns = v;
-        }
-        if (a->out.pairs == 0 || v > a->out.max_ns) {
-            a->out.max_ns = v;
-        }
-        a->out.pairs++;
-        a->sum_abs = sat_add(a->sum_abs, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    struct met_reorder *r = &a->out;
+    if (seq < a->next_exp) {
+        r->reordered++;
+    } else {
+        a->next_exp = (uint64_t)seq + 1;
     }
-    a->have_prev = received;
-    a->prev_seq = seq;
-    a->prev_delay_ns = delay_ns;
+    uint64_t earlier = r->evaluated < MET_NREORDER_MAX ? r->evaluated : MET_NREORDER_MAX;
+    for (unsigned k = 1; k <= earlier; k++) {
+        if (seq >= a->last[(a->head + MET_NREORDER_MAX - k) % MET_NREORDER_MAX]) {
+            break;
+        }
+        r->n_count[k - 1]++;
+    }
+    a->last[a->head] = seq;
+    a->head = (a->head + 1) % MET_NREORDER_MAX;
+    r->evaluated++;
+}
+
+/* ---- sequence window and IPDV (RFC 3393, consecutive sequence numbers) ---- */
+
+int met_int_seqs_init(struct met_seqs *q, uint32_t npackets)
+{
+    memset(q, 0, sizeof(*q));
+    q->npackets = npackets;
+    q->ipdv.out.min_ns = MET_NS_UNDEF;
+    q->ipdv.out.max_ns = MET_NS_UNDEF;
+    q->ring = calloc(MET_SEQ_WINDOW, sizeof(*q->ring));
+    return q->ring ? 0 : LP_E_NOMEM;
+}
+
+void met_int_seqs_free(struct met_seqs *q)
+{
+    free(q->ring);
+    q->ring = NULL;
+}
+
+struct met_slot *met_int_seqs_slot(struct met_seqs *q, uint32_t seq)
+{
+    return &q->ring[seq & (MET_SEQ_WINDOW - 1)];
+}
+
+enum met_win met_int_seqs_place(struct met_seqs *q, uint32_t seq)
+{
+    struct met_slot *s = met_int_seqs_slot(q, seq);
+    if (s->state != MET_SLOT_EMPTY && s->seq >= seq) {
+        q->outside += s->seq > seq;
+        return s->seq == seq ? MET_WIN_KNOWN : MET_WIN_OLD;
+    }
+    *s = (struct met_slot){.seq = seq, .state = MET_SLOT_SEEN};
+    q->distinct++;
+    q->below += q->npackets && seq < q->npackets;
+    return MET_WIN_NEW;
+}
+
+/* Count one IPDV value v: the delay of seq + 1 minus the delay of seq. */
+static void ipdv_pair(struct met_ipdv_acc *a, int64_t v)
+{
+    struct met_ipdv *o = &a->out;
+    if (o->pairs == 0 || v < o->min_ns) {
+        o->min_ns = v;
+    }
+    if (o->pairs == 0 || v > o->max_ns) {
+        o->max_ns = v;
+    }
+    o->pairs++;
+    a->sum_abs = met_int_sat_add(a->sum_abs, magnitude_of(v));
+}
+
+/* The slot of seq if seq arrived and is still in the window, else NULL. */
+static const struct met_slot *arrived_slot(struct met_seqs *q, uint32_t seq)
+{
+    const struct met_slot *s = met_int_seqs_slot(q, seq);
+    return s->state == MET_SLOT_ARRIVED && s->seq == seq ? s : NULL;
+}
+
+void met_int_seqs_arrive(struct met_seqs *q, uint32_t seq, int64_t delay_ns)
+{
+    struct met_slot *s = met_int_seqs_slot(q, seq);
+    s->state = MET_SLOT_ARRIVED;
+    s->delay_ns = delay_ns;
+    const struct met_slot *prev = seq > 0 ? arrived_slot(q, seq - 1) : NULL;
+    const struct met_slot *next = seq < UINT32_MAX ? arrived_slot(q, seq + 1) : NULL;
+    if (prev) {
+        ipdv_pair(&q->ipdv, delay_ns - prev->delay_ns);
+    }
+    if (next) {
+        ipdv_pair(&q->ipdv, next->delay_ns - delay_ns);
+    }
+}
+
+uint64_t met_int_seqs_sent(const struct met_seqs *q)
+{
+    return q->below < q->npackets ? q->distinct + (q->npackets - q->below) : q->distinct;
 }
 
 struct met_ipdv met_int_ipdv_done(const struct met_ipdv_acc *a)
@@ -216,16 +202,36 @@ struct met_ipdv met_int_ipdv_done(const struct met_ipdv_acc *a)
 
 /* ---- one-way ---- */
 
-/* Working state of one met_ow_compute call. */
-struct ow_work {
-    const struct met_owrec *recs;
-    const struct met_params *p;
-    struct met_ow_stats *s;
-    int64_t *delays; /* first-copy delays, n slots */
-    uint8_t *first;  /* first[i]: record i is a packet's first copy */
-    struct met_ipdv_acc ipdv;
-    uint64_t distinct, below;
+struct met_ow_acc {
+    struct met_params p;
+    struct met_ow_stats s; /* counters so far; the delay dist is filled by finish */
+    struct met_seqs seqs;
+    struct met_dist_acc delay;
+    struct met_reorder_acc reorder;
+    struct met_span span;
 };
+
+struct met_ow_acc *met_ow_acc_create(const struct met_params *p)
+{
+    struct met_ow_acc *a = calloc(1, sizeof(*a));
+    if (!a) {
+        return NULL;
+    }
+    if (met_int_seqs_init(&a->seqs, p->npackets) != 0) {
+        free(a);
+        return NULL;
+    }
+    a->p = *p;
+    a->s.synced = true;
+    met_int_dist_init(&a->delay);
+    met_int_reorder_init(&a->reorder);
+    return a;
+}
+
+void met_ow_acc_set_exact_max(struct met_ow_acc *a, uint32_t max_values)
+{
+    met_int_dist_set_exact_max(&a->delay, max_values);
+}
 
 static bool ow_arrived(const struct met_owrec *r, const struct met_params *p)
 {
@@ -241,7 +247,7 @@ static void ow_quality(struct met_ow_stats *s, const struct met_owrec *r, bool a
     uint64_t err = met_errest_ntp(r->recv_err);
     bool sync = met_errest_synced(r->recv_err);
     if (arrived) {
-        err = sat_add(err, met_errest_ntp(r->send_err));
+        err = met_int_sat_add(err, met_errest_ntp(r->send_err));
         sync = sync && met_errest_synced(r->send_err);
     }
     s->synced = s->synced && sync;
@@ -250,73 +256,70 @@ static void ow_quality(struct met_ow_stats *s, const struct met_owrec *r, bool a
     }
 }
 
-/* The records of one sequence number: keys[a..b). */
-static void ow_group(struct ow_work *w, const struct met_key *keys, size_t a, size_t b)
+/* The first copy of a packet that arrived in time. */
+static void ow_first_copy(struct met_ow_acc *a, const struct met_owrec *r)
 {
-    const struct met_owrec *firstcopy = NULL;
-    uint64_t copies = 0;
-    for (size_t i = a; i < b; i++) {
-        const struct met_owrec *r = &w->recs[keys[i].idx];
-        bool arrived = ow_arrived(r, w->p);
-        ow_quality(w->s, r, arrived);
-        if (!arrived) {
-            continue;
-        }
-        if (!firstcopy) {
-            firstcopy = r;
-            w->first[keys[i].idx] = 1;
-        }
-        copies++;
-    }
-    w->distinct++;
-    if (w->p->npackets && keys[a].seq < w->p->npackets) {
-        w->below++;
-    }
-    int64_t d = firstcopy ? met_owrec_delay_ns(firstcopy) : 0;
-    met_int_ipdv_step(&w->ipdv, keys[a].seq, firstcopy != NULL, d);
-    if (!firstcopy) {
+    int64_t d = met_owrec_delay_ns(r);
+    a->s.received++;
+    a->s.ttl.count[r->ttl]++;
+    a->s.src_count[met_int_src_index(r->recv_src)]++;
+    met_int_dist_add(&a->delay, d);
+    met_int_reorder_step(&a->reorder, r->seq);
+    met_int_seqs_arrive(&a->seqs, r->seq, d);
+}
+
+static void ow_add_one(struct met_ow_acc *a, const struct met_owrec *r)
+{
+    if (met_int_seqs_place(&a->seqs, r->seq) == MET_WIN_OLD) {
         return;
     }
-    struct met_ow_stats *s = w->s;
-    s->dups += copies - 1;
-    w->delays[s->received++] = d;
-    s->ttl.count[firstcopy->ttl]++;
-    s->src_count[firstcopy->recv_src < 4 ? firstcopy->recv_src : CLK_SRC_NONE]++;
+    met_int_span_note(&a->span, r->seq, 0, r->send);
+    bool arrived = ow_arrived(r, &a->p);
+    ow_quality(&a->s, r, arrived);
+    if (!arrived) {
+        return;
+    }
+    if (met_int_seqs_slot(&a->seqs, r->seq)->state == MET_SLOT_ARRIVED) {
+        a->s.dups++;
+        return;
+    }
+    ow_first_copy(a, r);
 }
 
-static void ow_walk(struct ow_work *w, const struct met_key *keys, size_t n)
+void met_ow_acc_add(struct met_ow_acc *a, const struct met_owrec *r, size_t n)
 {
-    for (size_t a = 0; a < n;) {
-        size_t b = a + 1;
-        while (b < n && keys[b].seq == keys[a].seq) {
-            b++;
-        }
-        ow_group(w, keys, a, b);
-        a = b;
-    }
-    if (n) {
-        w->s->first_send = w->recs[keys[0].idx].send;
-        w->s->last_send = w->recs[keys[n - 1].idx].send;
-    }
-}
-
-/* Reordering over first copies in arrival order; reuses the key array as scratch. */
-/* Reordering over first copies in arrival order. */
-static int ow_reorder(struct ow_work *w, size_t n)
-{
-    uint32_t *arrival = malloc((n ? n : 1) * sizeof(*arrival));
-    if (!arrival) {
-        return LP_E_NOMEM;
-    }
-    size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        if (w->first[i]) {
-            arrival[m++] = w->recs[i].seq;
-        }
+        ow_add_one(a, &r[i]);
     }
-    met_int_reorder(&w->s->reorder, arrival, m);
-    free(arrival);
-    return 0;
+}
+
+int met_ow_acc_finish(struct met_ow_acc *a, struct met_ow_stats *out)
+{
+    *out = a->s;
+    out->sent = met_int_seqs_sent(&a->seqs);
+    out->lost = out->sent - out->received;
+    out->ipdv = met_int_ipdv_done(&a->seqs.ipdv);
+    out->reorder = a->reorder.out;
+    out->outside_window = a->seqs.outside;
+    if (a->span.any) {
+        out->first_send = a->span.first;
+        out->last_send = a->span.last;
+    }
+    int rc = met_int_dist_finish(&a->delay, &out->delay, out->sent);
+    if (rc != 0) {
+        met_ow_stats_free(out);
+    }
+    return rc;
+}
+
+void met_ow_acc_destroy(struct met_ow_acc *a)
+{
+    if (!a) {
+        return;
+    }
+    met_int_seqs_free(&a->seqs);
+    met_int_dist_acc_free(&a->delay);
+    free(a);
 }
 
 int met_ow_compute(const struct met_owrec *recs, size_t n, const struct met_params *p,
@@ -324,41 +327,17 @@ int met_ow_compute(const struct met_owrec *recs, size_t n, const struct met_para
 {
     memset(out, 0, sizeof(*out));
     out->synced = true;
-    if (n > UINT32_MAX) {
-        return LP_E_LEN;
-    }
-    struct ow_work w = {.recs = recs, .p = p, .s = out};
-    struct met_key *keys = malloc((n ? n : 1) * sizeof(*keys));
-    w.delays = malloc((n ? n : 1) * sizeof(*w.delays));
-    w.first = calloc(n ? n : 1, 1);
-    if (!keys || !w.delays || !w.first) {
-        free(keys);
-        free(w.delays);
-        free(w.first);
+    struct met_ow_acc *a = met_ow_acc_create(p);
+    if (!a) {
         return LP_E_NOMEM;
     }
-    for (size_t i = 0; i < n; i++) {
-        keys[i] = (struct met_key){.seq = recs[i].seq, .idx = (uint32_t)i};
-    }
-    met_int_sort_keys(keys, n);
-    met_int_ipdv_init(&w.ipdv);
-    ow_walk(&w, keys, n);
-    out->ipdv = met_int_ipdv_done(&w.ipdv);
-    out->sent = met_int_sent(w.distinct, w.below, p->npackets);
-    out->lost = out->sent - out->received;
-    met_int_dist_take(&out->delay, w.delays, out->received, out->sent);
-    free(keys);
-    int rc = ow_reorder(&w, n);
-    free(w.first);
-    if (rc != 0) {
-        met_ow_stats_free(out);
-    }
+    met_ow_acc_add(a, recs, n);
+    int rc = met_ow_acc_finish(a, out);
+    met_ow_acc_destroy(a);
     return rc;
 }
 
 void met_ow_stats_free(struct met_ow_stats *s)
 {
-    free(s->delay.sorted_ns);
-    s->delay.sorted_ns = NULL;
-    s->delay.count = 0;
+    met_int_dist_free(&s->delay);
 }

@@ -5,7 +5,8 @@
  * reverse and reflector-processing times with loss split by direction.
  *
  * Delays are int64 nanoseconds throughout; nothing here uses floating point on timestamps.
- * Records are given in arrival order (the order the receiver or sender logged them). */
+ * Records are given in arrival order (the order the receiver or sender logged them), all at
+ * once or in chunks; the statistics are computed in one pass in memory bounded by constants. */
 #ifndef LP_METRICS_H
 #define LP_METRICS_H
 
@@ -20,6 +21,22 @@
 
 /* Largest n for which n-reordering (RFC 4737 section 5) is counted. */
 #define MET_NREORDER_MAX 32
+
+/* Reorder window, in sequence numbers (a power of two). Each seq owns slot seq % window, which
+ * remembers the largest seq of its residue class seen so far. A record whose slot already
+ * holds a larger seq is older than the window: it is counted in outside_window and otherwise
+ * ignored. Everything else is exact: duplicates, first copies, IPDV pairs and sent/lost equal
+ * what a whole-sample computation gives, as long as no record arrives a full window of seqs
+ * after a later one (16384 packets: 16 s at 1,000 packets/s); an IPDV pair is missed only when
+ * one of its packets left the window before the other arrived. TWAMP keeps two reflector
+ * seqs per packet: forward versus reverse duplicates are exact while a packet's copies carry
+ * at most two reflector seqs, and the reflector seqs behind lost_fwd/lost_rev are remembered
+ * in a window of the same size (an older reflector seq counts as seen before). */
+#define MET_SEQ_WINDOW 16384u
+
+/* A met_dist keeps its finite values exactly (sorted) while there are at most this many; past
+ * that it turns into a log-linear histogram (see struct met_dist). */
+#define MET_DIST_EXACT_MAX 65536u
 
 /* One OWAMP packet as the receiver logged it (RFC 4656 section 3.10 data record). A lost
  * packet has lost set (the wire record marks it with an all-zero Receive Timestamp); its send
@@ -60,12 +77,32 @@ struct met_params {
                               * record count as sent and lost; 0 = only what the records show */
 };
 
-/* A delay sample: the finite values sorted, plus how many samples were lost (counted as
- * +infinity for ranks, as RFC 2679 section 5 does). */
+/* Histogram form of a met_dist; private to the library. */
+struct met_dist_hist;
+
+/* A delay sample: its finite values, plus how many samples were lost (counted as +infinity
+ * for ranks, as RFC 2679 section 5 does).
+ *
+ * Up to MET_DIST_EXACT_MAX finite values are kept exactly in sorted_ns (hist is NULL). Beyond
+ * that they are counted in a log-linear histogram (sorted_ns is NULL): values with |v| < 2^11 ns
+ * in 1 ns buckets, larger ones in 2^11 buckets per power of two, negative values mirrored.
+ * count, total, min and max stay exact. A rank (percentile, either middle value of a median)
+ * read from the histogram is the lowest value of the bucket holding it, clamped into
+ * [min, max]: never above the exact value, and below it by at most |exact| / 2048 (relative
+ * error under 2^-11, about 0.05%; none below 2048 ns). Hence a median is off by at most
+ * max(|lower middle|, |upper middle|) / 2048 + 1 ns and a jitter by less than
+ * max(|P95|, |P50|) / 2048. */
 struct met_dist {
-    int64_t *sorted_ns; /* ascending; owned by the stats that hold this dist */
-    size_t count;       /* finite values */
-    uint64_t total;     /* samples including lost ones */
+    int64_t *sorted_ns;         /* ascending, or NULL; owned by the stats that hold this dist */
+    size_t count;               /* finite values */
+    uint64_t total;             /* samples including lost ones */
+    struct met_dist_hist *hist; /* NULL while exact; owned like sorted_ns */
+};
+
+/* Cursor over a met_dist in ascending order; see met_dist_iter_init. */
+struct met_dist_iter {
+    const struct met_dist *d;
+    size_t pos; /* private */
 };
 
 /* RFC 3393 IPDV between packets with consecutive sequence numbers that both arrived. */
@@ -102,6 +139,7 @@ struct met_ow_stats {
     uint64_t maxerr_ntp;   /* largest send+receive error in 2^-32 s (receive only if lost) */
     uint64_t src_count[4]; /* receive stamps by enum clk_source, first copies */
     struct clk_time first_send, last_send; /* send times of the lowest and highest seq */
+    uint64_t outside_window;               /* records ignored: seq older than the reorder window */
 };
 
 /* Two-way (TWAMP) statistics. */
@@ -123,21 +161,55 @@ struct met_tw_stats {
     uint64_t maxerr_rtt_ntp, maxerr_fwd_ntp, maxerr_rev_ntp; /* 2^-32 s: 4, T1+T2, T3+T4 */
     uint64_t src_count[4]; /* T4 stamps by enum clk_source, first copies */
     struct clk_time first_send, last_send;
+    uint64_t outside_window; /* records ignored: seq older than the reorder window */
 };
 
-/* Compute one-way statistics from n records (caller keeps them). out is overwritten and owns
- * allocated memory afterwards (free with met_ow_stats_free). Returns 0, LP_E_NOMEM or LP_E_LEN. */
+/* Streaming one-way statistics. Memory is bounded by constants (the reorder window, the
+ * exact-value bound and the histogram), whatever the number of records; nothing is allocated
+ * per record. Records are fed in arrival order, in as many chunks as convenient. */
+struct met_ow_acc;
+
+/* New accumulator for a session with parameters p (copied). NULL when out of memory. */
+struct met_ow_acc *met_ow_acc_create(const struct met_params *p);
+
+/* Lower the number of finite values each distribution keeps exactly (0: MET_DIST_EXACT_MAX);
+ * for tests and for callers short of memory. Takes effect from the next value added. */
+void met_ow_acc_set_exact_max(struct met_ow_acc *a, uint32_t max_values);
+
+/* Feed n records (the caller keeps them), the next ones in arrival order. */
+void met_ow_acc_add(struct met_ow_acc *a, const struct met_owrec *r, size_t n);
+
+/* Write the statistics of everything fed so far to out, which is overwritten and afterwards
+ * owns allocated memory (free with met_ow_stats_free). Call once, then destroy the
+ * accumulator. Returns 0, or LP_E_NOMEM (an allocation failed at any point; out is then
+ * freed). */
+int met_ow_acc_finish(struct met_ow_acc *a, struct met_ow_stats *out);
+
+/* Release an accumulator; NULL is ignored. */
+void met_ow_acc_destroy(struct met_ow_acc *a);
+
+/* The same for two-way records. */
+struct met_tw_acc;
+struct met_tw_acc *met_tw_acc_create(const struct met_params *p);
+void met_tw_acc_set_exact_max(struct met_tw_acc *a, uint32_t max_values);
+void met_tw_acc_add(struct met_tw_acc *a, const struct met_twrec *r, size_t n);
+int met_tw_acc_finish(struct met_tw_acc *a, struct met_tw_stats *out);
+void met_tw_acc_destroy(struct met_tw_acc *a);
+
+/* One-way statistics of n records in one go (create, add, finish, destroy). out is
+ * overwritten and owns allocated memory afterwards (free with met_ow_stats_free). Returns 0
+ * or LP_E_NOMEM. */
 int met_ow_compute(const struct met_owrec *recs, size_t n, const struct met_params *p,
                    struct met_ow_stats *out);
 
-/* Release what met_ow_compute allocated; safe on a zeroed struct. */
+/* Release what met_ow_compute or met_ow_acc_finish allocated; safe on a zeroed struct. */
 void met_ow_stats_free(struct met_ow_stats *s);
 
-/* Compute two-way statistics; same ownership rules as met_ow_compute. */
+/* Two-way statistics in one go; same ownership rules as met_ow_compute. */
 int met_tw_compute(const struct met_twrec *recs, size_t n, const struct met_params *p,
                    struct met_tw_stats *out);
 
-/* Release what met_tw_compute allocated; safe on a zeroed struct. */
+/* Release what met_tw_compute or met_tw_acc_finish allocated; safe on a zeroed struct. */
 void met_tw_stats_free(struct met_tw_stats *s);
 
 /* Smallest / largest finite value, or MET_NS_UNDEF. */
@@ -154,6 +226,17 @@ int64_t met_dist_percentile(const struct met_dist *d, double pct);
 
 /* Delay variation as perfSONAR prints it: P95 - P50; MET_NS_UNDEF if either is undefined. */
 int64_t met_dist_jitter(const struct met_dist *d);
+
+/* Start a walk over the finite values of d in ascending order (d must outlive the walk). */
+void met_dist_iter_init(struct met_dist_iter *it, const struct met_dist *d);
+
+/* Next (value, how many) pair: each distinct exact value once, or for a histogram each
+ * non-empty bucket as its lowest value clamped into [min, max]. false at the end. */
+bool met_dist_iter_next(struct met_dist_iter *it, int64_t *value_ns, uint64_t *n);
+
+/* Call fn(value, how many, arg) for each pair met_dist_iter_next gives, in ascending order. */
+void met_dist_walk(const struct met_dist *d, void (*fn)(int64_t value_ns, uint64_t n, void *arg),
+                   void *arg);
 
 /* Number of distinct TTL values seen, and the smallest and largest (0 values: min 255, max 0). */
 unsigned met_ttl_summary(const struct met_ttl *t, uint8_t *min_ttl, uint8_t *max_ttl);

@@ -1,4 +1,5 @@
-/* metrics_tw.c - two-way (TWAMP) statistics from session-sender records. */
+/* metrics_tw.c - two-way (TWAMP) statistics from session-sender records, streamed record by
+ * record. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,19 +7,59 @@
 #include "metrics.h"
 #include "metrics_int.h"
 
-/* Working state of one met_tw_compute call. */
-struct tw_work {
-    const struct met_twrec *recs;
-    const struct met_params *p;
-    struct met_tw_stats *s;
-    int64_t *rtt, *fwd, *rev; /* first-copy delays, n slots each */
-    uint32_t *refl;           /* reflector seqs of in-time replies */
-    size_t nrefl;
-    bool refl_all; /* every in-time reply carried a reflector counter */
-    uint8_t *first;
-    struct met_ipdv_acc ipdv;
-    uint64_t distinct, below;
+/* Reflector seqs of the in-time copies of one seq, beside its window slot: the first copy's
+ * and the latest different one. A copy carrying one of them is a reverse-path duplicate,
+ * any other a forward-path one (exact while a packet's copies carry at most two reflector
+ * seqs). */
+struct tw_copies {
+    uint32_t first, other;
+    bool has_other;
 };
+
+struct met_tw_acc {
+    struct met_params p;
+    struct met_tw_stats s; /* counters so far; the dists are filled by finish */
+    struct met_seqs seqs;
+    struct tw_copies *copies; /* MET_SEQ_WINDOW, indexed like seqs.ring */
+    struct met_dist_acc rtt, fwd, rev;
+    struct met_reorder_acc reorder;
+    struct met_span span;
+    /* direction split: reflector seqs of in-time replies */
+    uint64_t *refl_seen; /* MET_SEQ_WINDOW tags, refl_seq + 1 (0: empty) */
+    uint64_t refl_distinct;
+    uint32_t refl_max;
+    bool refl_any;
+    bool refl_all; /* every in-time reply carried a reflector counter */
+};
+
+struct met_tw_acc *met_tw_acc_create(const struct met_params *p)
+{
+    struct met_tw_acc *a = calloc(1, sizeof(*a));
+    if (!a) {
+        return NULL;
+    }
+    a->copies = calloc(MET_SEQ_WINDOW, sizeof(*a->copies));
+    a->refl_seen = calloc(MET_SEQ_WINDOW, sizeof(*a->refl_seen));
+    if (met_int_seqs_init(&a->seqs, p->npackets) != 0 || !a->copies || !a->refl_seen) {
+        met_tw_acc_destroy(a);
+        return NULL;
+    }
+    a->p = *p;
+    a->s.synced = true;
+    a->refl_all = true;
+    met_int_dist_init(&a->rtt);
+    met_int_dist_init(&a->fwd);
+    met_int_dist_init(&a->rev);
+    met_int_reorder_init(&a->reorder);
+    return a;
+}
+
+void met_tw_acc_set_exact_max(struct met_tw_acc *a, uint32_t max_values)
+{
+    met_int_dist_set_exact_max(&a->rtt, max_values);
+    met_int_dist_set_exact_max(&a->fwd, max_values);
+    met_int_dist_set_exact_max(&a->rev, max_values);
+}
 
 static bool tw_arrived(const struct met_twrec *r, const struct met_params *p)
 {
@@ -30,8 +71,7 @@ static bool tw_arrived(const struct met_twrec *r, const struct met_params *p)
 
 static uint64_t sum_err(uint16_t a, uint16_t b)
 {
-    uint64_t x = met_errest_ntp(a), y = met_errest_ntp(b);
-    return x > UINT64_MAX - y ? UINT64_MAX : x + y;
+    return met_int_sat_add(met_errest_ntp(a), met_errest_ntp(b));
 }
 
 static void raise_to(uint64_t *m, uint64_t v)
@@ -51,165 +91,145 @@ static void tw_quality(struct met_tw_stats *s, const struct met_twrec *r, bool a
         uint64_t fwd = sum_err(r->t1_err, r->t2_err), rev = sum_err(r->t3_err, r->t4_err);
         raise_to(&s->maxerr_fwd_ntp, fwd);
         raise_to(&s->maxerr_rev_ntp, rev);
-        raise_to(&s->maxerr_rtt_ntp, fwd > UINT64_MAX - rev ? UINT64_MAX : fwd + rev);
+        raise_to(&s->maxerr_rtt_ntp, met_int_sat_add(fwd, rev));
     }
     s->synced = s->synced && sync;
 }
 
-static void tw_delays(struct tw_work *w, const struct met_twrec *r)
+/* Note an in-time reply's reflector counter for the direction split. A counter older than
+ * the window's memory of counters counts as seen before. */
+static void tw_note_refl(struct met_tw_acc *a, const struct met_twrec *r)
 {
-    struct met_tw_stats *s = w->s;
+    if (!(r->flags & MET_TW_REFL_SEQ)) {
+        a->refl_all = false;
+        return;
+    }
+    uint64_t *tag = &a->refl_seen[r->refl_seq & (MET_SEQ_WINDOW - 1)];
+    if (*tag < (uint64_t)r->refl_seq + 1) {
+        *tag = (uint64_t)r->refl_seq + 1;
+        a->refl_distinct++;
+    }
+    if (!a->refl_any || r->refl_seq > a->refl_max) {
+        a->refl_max = r->refl_seq;
+    }
+    a->refl_any = true;
+}
+
+/* The first copy of a packet that arrived in time. */
+static void tw_first_copy(struct met_tw_acc *a, const struct met_twrec *r)
+{
+    struct met_tw_stats *s = &a->s;
     int64_t proc = r->t3.ns - r->t2.ns;
     int64_t fwd = r->t2.ns - r->t1.ns, rev = r->t4.ns - r->t3.ns;
-    size_t i = s->received++;
-    w->rtt[i] = (r->t4.ns - r->t1.ns) - proc;
-    w->fwd[i] = fwd;
-    w->rev[i] = rev;
-    if (i == 0 || proc < s->proc_min_ns) {
+    int64_t rtt = (r->t4.ns - r->t1.ns) - proc;
+    if (s->received == 0 || proc < s->proc_min_ns) {
         s->proc_min_ns = proc;
     }
-    if (i == 0 || proc > s->proc_max_ns) {
+    if (s->received == 0 || proc > s->proc_max_ns) {
         s->proc_max_ns = proc;
     }
-    if (fwd < 0 || rev < 0) {
-        s->clocks_offset = true;
-    }
+    s->received++;
+    s->clocks_offset = s->clocks_offset || fwd < 0 || rev < 0;
     s->send_ttl.count[r->sender_ttl]++;
     s->reflect_ttl.count[r->refl_ttl]++;
-    s->src_count[r->t4_src < 4 ? r->t4_src : CLK_SRC_NONE]++;
+    s->src_count[met_int_src_index(r->t4_src)]++;
+    met_int_dist_add(&a->rtt, rtt);
+    met_int_dist_add(&a->fwd, fwd);
+    met_int_dist_add(&a->rev, rev);
+    met_int_reorder_step(&a->reorder, r->seq);
+    met_int_seqs_arrive(&a->seqs, r->seq, rtt);
 }
 
-/* Note an in-time reply's reflector counter for the direction split. */
-static void tw_note_refl(struct tw_work *w, const struct met_twrec *r)
+/* A further in-time copy: same reflector seq as an earlier copy, or a new one. */
+static void tw_dup(struct met_tw_acc *a, struct tw_copies *c, uint32_t refl_seq)
 {
-    if (r->flags & MET_TW_REFL_SEQ) {
-        w->refl[w->nrefl++] = r->refl_seq;
-    } else {
-        w->refl_all = false;
+    if (refl_seq == c->first || (c->has_other && refl_seq == c->other)) {
+        a->s.reflect_dups++;
+        return;
     }
+    a->s.send_dups++;
+    c->other = refl_seq;
+    c->has_other = true;
 }
 
-/* The records of one sequence number: keys[a..b), sorted by reflector seq then arrival. */
-static void tw_group(struct tw_work *w, const struct met_key *keys, size_t a, size_t b)
+static void tw_add_one(struct met_tw_acc *a, const struct met_twrec *r)
 {
-    const struct met_twrec *firstcopy = NULL;
-    uint32_t first_idx = 0, last_refl = 0;
-    uint64_t copies = 0, distinct_refl = 0;
-    for (size_t i = a; i < b; i++) {
-        const struct met_twrec *r = &w->recs[keys[i].idx];
-        bool arrived = tw_arrived(r, w->p);
-        tw_quality(w->s, r, arrived);
-        if (!arrived) {
-            continue;
-        }
-        if (copies == 0 || r->refl_seq != last_refl) {
-            distinct_refl++;
-        }
-        last_refl = r->refl_seq;
-        if (!firstcopy || keys[i].idx < first_idx) {
-            firstcopy = r;
-            first_idx = keys[i].idx;
-        }
-        copies++;
-        tw_note_refl(w, r);
+    enum met_win w = met_int_seqs_place(&a->seqs, r->seq);
+    if (w == MET_WIN_OLD) {
+        return;
     }
-    w->distinct++;
-    if (w->p->npackets && keys[a].seq < w->p->npackets) {
-        w->below++;
+    met_int_span_note(&a->span, r->seq, r->refl_seq, r->t1);
+    bool arrived = tw_arrived(r, &a->p);
+    tw_quality(&a->s, r, arrived);
+    if (!arrived) {
+        return;
     }
-    int64_t rtt = 0;
-    if (firstcopy) {
-        w->first[first_idx] = 1;
-        w->s->send_dups += distinct_refl - 1;
-        w->s->reflect_dups += copies - distinct_refl;
-        tw_delays(w, firstcopy);
-        rtt = w->rtt[w->s->received - 1];
+    tw_note_refl(a, r);
+    struct tw_copies *c = &a->copies[r->seq & (MET_SEQ_WINDOW - 1)];
+    if (met_int_seqs_slot(&a->seqs, r->seq)->state == MET_SLOT_ARRIVED) {
+        tw_dup(a, c, r->refl_seq);
+        return;
     }
-    met_int_ipdv_step(&w->ipdv, keys[a].seq, firstcopy != NULL, rtt);
+    *c = (struct tw_copies){.first = r->refl_seq};
+    tw_first_copy(a, r);
 }
 
-static void tw_walk(struct tw_work *w, const struct met_key *keys, size_t n)
+void met_tw_acc_add(struct met_tw_acc *a, const struct met_twrec *r, size_t n)
 {
-    for (size_t a = 0; a < n;) {
-        size_t b = a + 1;
-        while (b < n && keys[b].seq == keys[a].seq) {
-            b++;
-        }
-        tw_group(w, keys, a, b);
-        a = b;
+    for (size_t i = 0; i < n; i++) {
+        tw_add_one(a, &r[i]);
     }
-    if (n) {
-        w->s->first_send = w->recs[keys[0].idx].t1;
-        w->s->last_send = w->recs[keys[n - 1].idx].t1;
-    }
-}
-
-static int u32_cmp(const void *pa, const void *pb)
-{
-    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-    return a < b ? -1 : (a > b);
 }
 
 /* A stateful reflector numbers its replies 0,1,2...: a number missing below the highest one
  * seen is a reply lost on the way back; the remaining losses were lost on the way out
  * (replies lost after the last one that arrived are counted there too). */
-static void tw_direction(struct tw_work *w)
+static void tw_direction(const struct met_tw_acc *a, struct met_tw_stats *s)
 {
-    struct met_tw_stats *s = w->s;
-    if (!w->refl_all || w->nrefl == 0) {
+    if (!a->refl_all || !a->refl_any) {
         return;
     }
-    qsort(w->refl, w->nrefl, sizeof(*w->refl), u32_cmp);
-    uint64_t distinct = 1;
-    for (size_t i = 1; i < w->nrefl; i++) {
-        distinct += w->refl[i] != w->refl[i - 1];
-    }
-    uint64_t missing = (uint64_t)w->refl[w->nrefl - 1] + 1 - distinct;
+    uint64_t missing = (uint64_t)a->refl_max + 1 - a->refl_distinct;
     s->dir_known = true;
     s->lost_rev = missing < s->lost ? missing : s->lost;
     s->lost_fwd = s->lost - s->lost_rev;
 }
 
-/* Reordering over first copies in arrival order. */
-static int tw_reorder(struct tw_work *w, size_t n)
+int met_tw_acc_finish(struct met_tw_acc *a, struct met_tw_stats *out)
 {
-    uint32_t *arrival = malloc((n ? n : 1) * sizeof(*arrival));
-    if (!arrival) {
-        return LP_E_NOMEM;
+    *out = a->s;
+    out->sent = met_int_seqs_sent(&a->seqs);
+    out->lost = out->sent - out->received;
+    out->ipdv = met_int_ipdv_done(&a->seqs.ipdv);
+    out->reorder = a->reorder.out;
+    out->outside_window = a->seqs.outside;
+    if (a->span.any) {
+        out->first_send = a->span.first;
+        out->last_send = a->span.last;
     }
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (w->first[i]) {
-            arrival[m++] = w->recs[i].seq;
-        }
+    tw_direction(a, out);
+    int rc = met_int_dist_finish(&a->rtt, &out->rtt, out->sent);
+    int rc_fwd = met_int_dist_finish(&a->fwd, &out->fwd, out->sent);
+    int rc_rev = met_int_dist_finish(&a->rev, &out->rev, out->sent);
+    rc = rc ? rc : (rc_fwd ? rc_fwd : rc_rev);
+    if (rc != 0) {
+        met_tw_stats_free(out);
     }
-    met_int_reorder(&w->s->reorder, arrival, m);
-    free(arrival);
-    return 0;
+    return rc;
 }
 
-static void tw_work_free(struct tw_work *w)
+void met_tw_acc_destroy(struct met_tw_acc *a)
 {
-    free(w->rtt);
-    free(w->fwd);
-    free(w->rev);
-    free(w->refl);
-    free(w->first);
-}
-
-static int tw_work_alloc(struct tw_work *w, size_t n)
-{
-    size_t m = n ? n : 1;
-    w->rtt = malloc(m * sizeof(int64_t));
-    w->fwd = malloc(m * sizeof(int64_t));
-    w->rev = malloc(m * sizeof(int64_t));
-    w->refl = malloc(m * sizeof(uint32_t));
-    w->first = calloc(m, 1);
-    if (!w->rtt || !w->fwd || !w->rev || !w->refl || !w->first) {
-        tw_work_free(w);
-        return LP_E_NOMEM;
+    if (!a) {
+        return;
     }
-    return 0;
+    met_int_seqs_free(&a->seqs);
+    free(a->copies);
+    free(a->refl_seen);
+    met_int_dist_acc_free(&a->rtt);
+    met_int_dist_acc_free(&a->fwd);
+    met_int_dist_acc_free(&a->rev);
+    free(a);
 }
 
 int met_tw_compute(const struct met_twrec *recs, size_t n, const struct met_params *p,
@@ -217,44 +237,19 @@ int met_tw_compute(const struct met_twrec *recs, size_t n, const struct met_para
 {
     memset(out, 0, sizeof(*out));
     out->synced = true;
-    if (n > UINT32_MAX) {
-        return LP_E_LEN;
-    }
-    struct tw_work w = {.recs = recs, .p = p, .s = out, .refl_all = true};
-    struct met_key *keys = malloc((n ? n : 1) * sizeof(*keys));
-    if (!keys || tw_work_alloc(&w, n) != 0) {
-        free(keys);
+    struct met_tw_acc *a = met_tw_acc_create(p);
+    if (!a) {
         return LP_E_NOMEM;
     }
-    for (size_t i = 0; i < n; i++) {
-        keys[i] = (struct met_key){.seq = recs[i].seq, .sub = recs[i].refl_seq, .idx = (uint32_t)i};
-    }
-    met_int_sort_keys(keys, n);
-    met_int_ipdv_init(&w.ipdv);
-    tw_walk(&w, keys, n);
-    out->ipdv = met_int_ipdv_done(&w.ipdv);
-    out->sent = met_int_sent(w.distinct, w.below, p->npackets);
-    out->lost = out->sent - out->received;
-    tw_direction(&w);
-    free(keys);
-    int rc = tw_reorder(&w, n);
-    met_int_dist_take(&out->rtt, w.rtt, out->received, out->sent);
-    met_int_dist_take(&out->fwd, w.fwd, out->received, out->sent);
-    met_int_dist_take(&out->rev, w.rev, out->received, out->sent);
-    w.rtt = w.fwd = w.rev = NULL;
-    tw_work_free(&w);
-    if (rc != 0) {
-        met_tw_stats_free(out);
-    }
+    met_tw_acc_add(a, recs, n);
+    int rc = met_tw_acc_finish(a, out);
+    met_tw_acc_destroy(a);
     return rc;
 }
 
 void met_tw_stats_free(struct met_tw_stats *s)
 {
-    struct met_dist *d[] = {&s->rtt, &s->fwd, &s->rev};
-    for (size_t i = 0; i < LP_ARRAY_LEN(d); i++) {
-        free(d[i]->sorted_ns);
-        d[i]->sorted_ns = NULL;
-        d[i]->count = 0;
-    }
+    met_int_dist_free(&s->rtt);
+    met_int_dist_free(&s->fwd);
+    met_int_dist_free(&s->rev);
 }

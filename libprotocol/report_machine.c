@@ -45,17 +45,35 @@ static int64_t bucket_of(int64_t d, int64_t w)
     return q;
 }
 
-/* <BUCKETS>: for each bin in ascending order, the count of each distribution in it. */
+/* One distribution's walk, one (value, count) pair ahead. */
+struct bucket_cursor {
+    struct met_dist_iter it;
+    bool more;
+    int64_t v;
+    uint64_t n;
+};
+
+static void cursor_step(struct bucket_cursor *c)
+{
+    c->more = met_dist_iter_next(&c->it, &c->v, &c->n);
+}
+
+/* <BUCKETS>: for each bin in ascending order, the count of each distribution in it. A value
+ * that stands for a histogram bucket (see struct met_dist) is binned with all of its count. */
 static void put_buckets(FILE *f, const struct met_dist *const *d, size_t nd, int64_t w)
 {
-    size_t pos[3] = {0, 0, 0};
+    struct bucket_cursor c[3];
+    for (size_t i = 0; i < nd; i++) {
+        met_dist_iter_init(&c[i].it, d[i]);
+        cursor_step(&c[i]);
+    }
     fprintf(f, "<BUCKETS>\n");
     for (;;) {
         bool any = false;
         int64_t b = 0;
         for (size_t i = 0; i < nd; i++) {
-            if (pos[i] < d[i]->count) {
-                int64_t bi = bucket_of(d[i]->sorted_ns[pos[i]], w);
+            if (c[i].more) {
+                int64_t bi = bucket_of(c[i].v, w);
                 b = !any || bi < b ? bi : b;
                 any = true;
             }
@@ -65,12 +83,11 @@ static void put_buckets(FILE *f, const struct met_dist *const *d, size_t nd, int
         }
         fprintf(f, "\t%" PRId64, b);
         for (size_t i = 0; i < nd; i++) {
-            unsigned n = 0;
-            while (pos[i] < d[i]->count && bucket_of(d[i]->sorted_ns[pos[i]], w) == b) {
-                pos[i]++;
-                n++;
+            uint64_t n = 0;
+            for (; c[i].more && bucket_of(c[i].v, w) == b; cursor_step(&c[i])) {
+                n += c[i].n;
             }
-            fprintf(f, "\t%u", n);
+            fprintf(f, "\t%" PRIu64, n);
         }
         fprintf(f, "\n");
     }
