@@ -187,13 +187,16 @@ static void create_session(struct csess *c, const struct wire_accept_session *a)
 
 static void count_tw(struct csess *c)
 {
-    const struct met_twrec *r;
-    size_t n = sess_tw_records(c->sess, &r);
+    struct rst *st = sess_records(c->sess);
     uint8_t *seen = calloc(c->cc->count / 8 + 1, 1);
-    for (size_t i = 0; seen && i < n; i++) {
-        if (r[i].seq < c->cc->count && !(seen[r[i].seq / 8] & (1u << (r[i].seq % 8)))) {
-            seen[r[i].seq / 8] |= (uint8_t)(1u << (r[i].seq % 8));
-            c->received++;
+    const void *run;
+    size_t n;
+    for (uint64_t i = 0; seen && (n = rst_get(st, i, &run, NULL)) > 0; i += n) {
+        for (const struct met_twrec *r = run, *end = r + n; r < end; r++) {
+            if (r->seq < c->cc->count && !(seen[r->seq / 8] & (1u << (r->seq % 8)))) {
+                seen[r->seq / 8] |= (uint8_t)(1u << (r->seq % 8));
+                c->received++;
+            }
         }
     }
     free(seen);
@@ -209,8 +212,7 @@ static void finish(struct csess *c)
 static void on_server_stop(struct csess *c, const struct wire_stop_sessions *st)
 {
     if (c->cc->mode == CC_OW_FROM) {
-        const struct met_owrec *r;
-        c->received = (uint32_t)sess_ow_records(c->sess, &r);
+        c->received = (uint32_t)rst_count(sess_records(c->sess));
         c->sent = st->nsessions > 0 && st->descs_cap > 0 ? st->desc[0].next_seqno : c->cc->count;
         finish(c);
         return;

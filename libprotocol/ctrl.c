@@ -124,17 +124,19 @@ const struct cry_session_keys *ctrl_keys(const struct ctrl *c)
 void ctrl_output(const struct ctrl *c, const uint8_t **buf, size_t *len)
 {
     *buf = c->out;
-    *len = c->out_len;
+    *len = c->out_len - c->out_unsealed;
 }
 
 void ctrl_output_done(struct ctrl *c, size_t n)
 {
-    if (n >= c->out_len) {
-        c->out_len = 0;
-        return;
-    }
+    size_t ready = c->out_len - c->out_unsealed;
+    n = n < ready ? n : ready;
     memmove(c->out, c->out + n, c->out_len - n);
     c->out_len -= n;
+    if (c->src_fn && ctrl_fetch_refill(c) < 0) {
+        c->src_fn = NULL;
+        c->state = ST_CLOSED; /* the reply cannot be completed */
+    }
 }
 
 /* Decrypt the whole raw blocks that arrived once the receive stream is running. */

@@ -125,4 +125,19 @@ int ctrl_send_fetch_reply(struct ctrl *c, const struct wire_fetch_ack *a,
                           const struct wire_request *req, const struct wire_slot *slots,
                           const struct wire_skip_range *skips, const struct wire_record *rec);
 
+/* A source of records for a streamed Fetch reply: up to max records into out, in order;
+ * returns how many (0 only when it has none left). */
+typedef size_t (*ctrl_record_fn)(void *arg, struct wire_record *out, size_t max);
+
+/* Server: an accepted Fetch reply whose records (a->nrecords of them, which fn must produce)
+ * are pulled from fn as the output drains (ctrl_output_done), so only about 64 KiB of them is
+ * queued at a time whatever the session's length. Until ctrl_fetch_pending says false,
+ * queue nothing else on c; arg must stay valid. 0 or LP_E_*. */
+int ctrl_send_fetch_stream(struct ctrl *c, const struct wire_fetch_ack *a,
+                           const struct wire_request *req, const struct wire_slot *slots,
+                           const struct wire_skip_range *skips, ctrl_record_fn fn, void *arg);
+
+/* Whether records of a streamed Fetch reply are still to be queued. */
+bool ctrl_fetch_pending(const struct ctrl *c);
+
 #endif

@@ -6,6 +6,8 @@
 
 #define CTRL_IN_MAX (WIRE_REQUEST_LEN + CTRL_MAX_SLOTS * WIRE_SLOT_LEN + 4096)
 #define CTRL_OUT_MAX (64u << 20) /* bound on queued output (a large fetch) */
+#define CTRL_FETCH_LOW (64u << 10) /* a streamed Fetch reply is refilled below this */
+#define CTRL_FETCH_BATCH 256u      /* records pulled from the source at a time */
 #define CTRL_EXPECT_MAX 64
 
 enum ctrl_state {
@@ -39,9 +41,14 @@ struct ctrl {
     /* input: [0, plain) decrypted or clear, [plain, len) still raw */
     uint8_t *in;
     size_t in_len, in_plain, in_cap;
-    /* output */
+    /* output; its last out_unsealed octets are plaintext not yet sealed (a streamed Fetch
+     * reply between whole blocks) and are not handed out */
     uint8_t *out;
-    size_t out_len, out_cap;
+    size_t out_len, out_cap, out_unsealed;
+    /* server: the records of a streamed Fetch reply still to come */
+    ctrl_record_fn src_fn;
+    void *src_arg;
+    uint32_t src_left;
     /* client: replies expected, in order */
     enum wire_msg expect[CTRL_EXPECT_MAX];
     unsigned nexpect;
@@ -72,6 +79,10 @@ long ctrl_complete_len(struct ctrl *c, enum wire_msg kind);
 
 /* Verify the HMAC closing [off, off + len) of the plaintext head. 0 or LP_E_HMAC. */
 int ctrl_verify_part(struct ctrl *c, size_t off, size_t len);
+
+/* A streamed Fetch reply: pull more records while the output is below CTRL_FETCH_LOW. 0 or
+ * LP_E_* (the source ran dry before the count announced: the channel is closed). */
+int ctrl_fetch_refill(struct ctrl *c);
 
 /* Seal (HMAC + encrypt) the last len octets of the output, which end with an HMAC block. */
 int ctrl_seal_tail(struct ctrl *c, size_t len);

@@ -120,10 +120,10 @@ int ctrl_send_nsessions(struct ctrl *c, uint8_t cmd, uint8_t accept, const uint8
     return rc < 0 || !request ? rc : ctrl_expect(c, WIRE_MSG_COMMAND);
 }
 
-/* The three sections that follow an accepted Fetch-Ack. */
-static int send_fetch_body(struct ctrl *c, const struct wire_fetch_ack *a,
+/* The stored request and the skip ranges that follow an accepted Fetch-Ack. */
+static int send_fetch_head(struct ctrl *c, const struct wire_fetch_ack *a,
                            const struct wire_request *req, const struct wire_slot *slots,
-                           const struct wire_skip_range *skips, const struct wire_record *rec)
+                           const struct wire_skip_range *skips)
 {
     uint8_t *p = ctrl_out_append(c, WIRE_REQUEST_LEN);
     if (!p) {
@@ -143,6 +143,20 @@ static int send_fetch_body(struct ctrl *c, const struct wire_fetch_ack *a,
     if (!(p = ctrl_out_append(c, n)) || (rc = finish(c, wire_skip_section_encode(&sk, p, n), n)) < 0) {
         return p ? rc : LP_E_NOMEM;
     }
+    return 0;
+}
+
+/* The three sections that follow an accepted Fetch-Ack, the records given whole. */
+static int send_fetch_body(struct ctrl *c, const struct wire_fetch_ack *a,
+                           const struct wire_request *req, const struct wire_slot *slots,
+                           const struct wire_skip_range *skips, const struct wire_record *rec)
+{
+    int rc = send_fetch_head(c, a, req, slots, skips);
+    if (rc < 0) {
+        return rc;
+    }
+    uint8_t *p;
+    size_t n;
     struct wire_records_section rs = {.n = a->nrecords, .rec = (struct wire_record *)rec};
     n = wire_fetch_records_len(a->nrecords);
     if (!(p = ctrl_out_append(c, n))) {
@@ -405,4 +419,90 @@ int ctrl_next_active(struct ctrl *c, struct ctrl_event *ev)
         ctrl_consume(c, (size_t)n);
     }
     return rc;
+}
+
+/* ------------------------------------------------------- streamed Fetch reply */
+
+/* Seal the plaintext [out_len - unsealed, out_len) up to its last whole block. */
+static void seal_blocks(struct ctrl *c)
+{
+    size_t whole = c->out_unsealed - c->out_unsealed % CRY_BLOCK_LEN;
+    uint8_t *p = c->out + c->out_len - c->out_unsealed;
+    cry_stream_mac_update(&c->tx, p, whole);
+    cry_stream_encrypt(&c->tx, p, whole);
+    c->out_unsealed -= whole;
+}
+
+/* The end of the records section: zeros to the block boundary, then the HMAC block. */
+static int finish_records(struct ctrl *c)
+{
+    size_t pad = (CRY_BLOCK_LEN - c->out_unsealed % CRY_BLOCK_LEN) % CRY_BLOCK_LEN;
+    if (!ctrl_out_append(c, pad)) {
+        return LP_E_NOMEM;
+    }
+    c->out_unsealed += pad;
+    seal_blocks(c);
+    uint8_t *mac = ctrl_out_append(c, WIRE_HMAC_LEN);
+    if (!mac) {
+        return LP_E_NOMEM;
+    }
+    cry_stream_mac_final(&c->tx, mac);
+    cry_stream_encrypt(&c->tx, mac, WIRE_HMAC_LEN);
+    c->src_fn = NULL;
+    return 0;
+}
+
+int ctrl_fetch_refill(struct ctrl *c)
+{
+    struct wire_record rec[CTRL_FETCH_BATCH];
+    while (c->src_fn && c->out_len < CTRL_FETCH_LOW) {
+        uint32_t want = c->src_left < CTRL_FETCH_BATCH ? c->src_left : CTRL_FETCH_BATCH;
+        size_t k = want ? c->src_fn(c->src_arg, rec, want) : 0;
+        if (want && (k == 0 || k > want)) {
+            c->src_fn = NULL;
+            c->state = ST_CLOSED; /* the records announced cannot be produced */
+            return LP_E_IO;
+        }
+        uint8_t *p = ctrl_out_append(c, k * WIRE_RECORD_LEN);
+        if (!p) {
+            return LP_E_NOMEM;
+        }
+        for (size_t i = 0; i < k; i++) {
+            wire_record_encode(&rec[i], p + i * WIRE_RECORD_LEN, WIRE_RECORD_LEN);
+        }
+        c->out_unsealed += k * WIRE_RECORD_LEN;
+        c->src_left -= (uint32_t)k;
+        seal_blocks(c);
+        if (c->src_left == 0) {
+            return finish_records(c);
+        }
+    }
+    return 0;
+}
+
+int ctrl_send_fetch_stream(struct ctrl *c, const struct wire_fetch_ack *a,
+                           const struct wire_request *req, const struct wire_slot *slots,
+                           const struct wire_skip_range *skips, ctrl_record_fn fn, void *arg)
+{
+    if (a->accept != WIRE_ACCEPT_OK || c->src_fn) {
+        return LP_E_STATE;
+    }
+    uint8_t *p = ctrl_out_append(c, WIRE_FETCH_ACK_LEN);
+    if (!p) {
+        return LP_E_NOMEM;
+    }
+    int rc = finish(c, wire_fetch_ack_encode(a, p, WIRE_FETCH_ACK_LEN), WIRE_FETCH_ACK_LEN);
+    if (rc < 0 || (rc = send_fetch_head(c, a, req, slots, skips)) < 0) {
+        return rc;
+    }
+    c->src_fn = fn;
+    c->src_arg = arg;
+    c->src_left = a->nrecords;
+    c->out_unsealed = 0;
+    return ctrl_fetch_refill(c);
+}
+
+bool ctrl_fetch_pending(const struct ctrl *c)
+{
+    return c->src_fn != NULL;
 }

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "metrics.h"
+#include "recstore.h"
 
 /* What the sender of a session measured itself (owping's "to" session, twping's): how late
  * packets left (kernel or NIC TX timestamps against the schedule), which T1 the round trips
@@ -137,6 +138,16 @@ int rep_saved_write_ow(FILE *f, const struct rep_session *s, const struct met_pa
 int rep_saved_write_tw(FILE *f, const struct rep_session *s, const struct met_params *mp,
                        const struct met_twrec *r, size_t n);
 
+/* The same in pieces, for records read run by run: the header of a file of n records
+ * (refl_seq: TWAMP reflector sequence numbers are meaningful), then rep_ow_raw/rep_tw_raw
+ * on each run. */
+void rep_saved_header(FILE *f, bool two_way, const struct rep_session *s,
+                      const struct met_params *mp, uint64_t n, bool refl_seq);
+
+/* Whether the first reply among r[0..n) carries a reflector counter: *known starts at 0 and
+ * is set (1 yes, -1 no) by the first run holding a reply; later runs leave it alone. */
+bool rep_saved_refl_seq(const struct met_twrec *r, size_t n, int *known);
+
 #define REP_SAVED_STR 256
 
 /* A session read back from a saved file; rs's strings point into this struct (do not copy
@@ -145,9 +156,8 @@ struct rep_saved {
     bool two_way;
     struct rep_session rs;
     struct met_params mp;
-    struct met_owrec *ow;
-    struct met_twrec *tw;
-    size_t n;
+    struct rst *recs; /* met_twrec when two_way, else met_owrec; NULL when none */
+    uint64_t n;       /* records read */
     unsigned line; /* on a syntax error: the line that failed (1-based) */
     char from_host[REP_SAVED_STR], from_addr[REP_SAVED_STR], from_port[REP_SAVED_STR];
     char to_host[REP_SAVED_STR], to_addr[REP_SAVED_STR], to_port[REP_SAVED_STR];

@@ -56,7 +56,7 @@ static void put_str(FILE *f, const char *key, const char *v)
 }
 
 static void put_header(FILE *f, bool two_way, const struct rep_session *s,
-                       const struct met_params *mp, size_t n)
+                       const struct met_params *mp, uint64_t n)
 {
     char sid[33];
     rep_int_sid_hex(s->sid, sid);
@@ -74,28 +74,40 @@ static void put_header(FILE *f, bool two_way, const struct rep_session *s,
             s->start.ns, s->end.ns);
     fprintf(f, "#LOSS_TIMEOUT_NS\t%" PRId64 "\n#SAMPLE_PACKETS\t%" PRIu32 "\n", s->loss_timeout_ns,
             mp->npackets);
-    fprintf(f, "#RECORDS\t%zu\n", n);
+    fprintf(f, "#RECORDS\t%" PRIu64 "\n", n);
+}
+
+void rep_saved_header(FILE *f, bool two_way, const struct rep_session *s,
+                      const struct met_params *mp, uint64_t n, bool refl_seq)
+{
+    put_header(f, two_way, s, mp, n);
+    if (two_way) {
+        fprintf(f, "#REFL_SEQ\t%d\n", refl_seq ? 1 : 0);
+    }
+}
+
+bool rep_saved_refl_seq(const struct met_twrec *r, size_t n, int *known)
+{
+    for (size_t i = 0; i < n && !*known; i++) {
+        if (!(r[i].flags & MET_TW_LOST)) {
+            *known = (r[i].flags & MET_TW_REFL_SEQ) ? 1 : -1;
+        }
+    }
+    return *known > 0;
 }
 
 int rep_saved_write_ow(FILE *f, const struct rep_session *s, const struct met_params *mp,
                        const struct met_owrec *r, size_t n)
 {
-    put_header(f, false, s, mp, n);
+    rep_saved_header(f, false, s, mp, n, false);
     return rep_ow_raw(f, r, n);
 }
 
 int rep_saved_write_tw(FILE *f, const struct rep_session *s, const struct met_params *mp,
                        const struct met_twrec *r, size_t n)
 {
-    bool numbered = false;
-    for (size_t i = 0; i < n; i++) {
-        if (!(r[i].flags & MET_TW_LOST)) {
-            numbered = (r[i].flags & MET_TW_REFL_SEQ) != 0;
-            break;
-        }
-    }
-    put_header(f, true, s, mp, n);
-    fprintf(f, "#REFL_SEQ\t%d\n", numbered ? 1 : 0);
+    int known = 0;
+    rep_saved_header(f, true, s, mp, n, rep_saved_refl_seq(r, n, &known));
     return rep_tw_raw(f, r, n);
 }
 
@@ -250,27 +262,24 @@ static struct clk_time time_of(uint64_t ntp)
     return ntp ? clk_from_ntp((struct clk_ntp){ntp}) : (struct clk_time){0};
 }
 
-static bool grow(struct rep_saved *o, size_t *cap)
+/* Store one record read; false when the store refused it. */
+static bool keep(struct rep_saved *o, const void *rec)
 {
-    if (o->n < *cap) {
-        return true;
-    }
-    size_t ncap = *cap ? 2 * *cap : 256;
-    size_t sz = o->two_way ? sizeof(*o->tw) : sizeof(*o->ow);
-    void *p = realloc(o->two_way ? (void *)o->tw : (void *)o->ow, ncap * sz);
-    if (!p) {
+    if (!o->recs &&
+        !(o->recs = rst_create(o->two_way ? sizeof(struct met_twrec) : sizeof(struct met_owrec),
+                               0, NULL))) {
         return false;
     }
-    if (o->two_way) {
-        o->tw = p;
-    } else {
-        o->ow = p;
+    if (rst_append(o->recs, rec) < 0) {
+        return false;
     }
-    *cap = ncap;
+    o->n++;
     return true;
 }
 
-static bool record_line(struct rep_saved *o, const char *line, bool refl_seq)
+/* Parse one record line into *ow or *tw (as o->two_way says). */
+static bool record_line(const struct rep_saved *o, const char *line, bool refl_seq,
+                        struct met_owrec *ow, struct met_twrec *tw)
 {
     struct raw_half h, r;
     const char *p = line;
@@ -278,7 +287,7 @@ static bool record_line(struct rep_saved *o, const char *line, bool refl_seq)
         return false;
     }
     if (!o->two_way) {
-        o->ow[o->n++] = (struct met_owrec){.seq = (uint32_t)h.seq,
+        *ow = (struct met_owrec){.seq = (uint32_t)h.seq,
                                            .send = time_of(h.a),
                                            .recv = time_of(h.b),
                                            .send_err = rep_errest_from_seconds(h.ea, h.sa),
@@ -292,7 +301,7 @@ static bool record_line(struct rep_saved *o, const char *line, bool refl_seq)
         return false;
     }
     bool lost = r.b == 0;
-    o->tw[o->n++] = (struct met_twrec){
+    *tw = (struct met_twrec){
         .seq = (uint32_t)h.seq,
         .refl_seq = (uint32_t)r.seq,
         .t1 = time_of(h.a),
@@ -328,7 +337,7 @@ static int chomp(char *line)
 }
 
 /* One line: header, blank or record. 0, LP_E_SYNTAX or LP_E_NOMEM. */
-static int read_line(struct rep_saved *o, char *line, struct saved_rd *rd, size_t *cap)
+static int read_line(struct rep_saved *o, char *line, struct saved_rd *rd)
 {
     if (line[0] == '#') {
         /* headers come first */
@@ -340,16 +349,17 @@ static int read_line(struct rep_saved *o, char *line, struct saved_rd *rd, size_
     if (rd->records >= 0 && o->n >= (uint64_t)rd->records) {
         return LP_E_SYNTAX; /* more records than announced */
     }
-    if (!grow(o, cap)) {
-        return LP_E_NOMEM;
+    struct met_owrec ow;
+    struct met_twrec tw;
+    if (!record_line(o, line, rd->refl_seq, &ow, &tw)) {
+        return LP_E_SYNTAX;
     }
-    return record_line(o, line, rd->refl_seq) ? 0 : LP_E_SYNTAX;
+    return keep(o, o->two_way ? (const void *)&tw : (const void *)&ow) ? 0 : LP_E_NOMEM;
 }
 
 int rep_saved_read(FILE *f, bool two_way, struct rep_saved *o)
 {
     char line[SAVED_LINE_MAX];
-    size_t cap = 0;
     struct saved_rd rd = {.records = -1};
     bool cut = false;
     memset(o, 0, sizeof(*o));
@@ -361,7 +371,7 @@ int rep_saved_read(FILE *f, bool two_way, struct rep_saved *o)
             return LP_E_SYNTAX;
         }
         cut = c == 0;
-        int rc = read_line(o, line, &rd, &cap);
+        int rc = read_line(o, line, &rd);
         if (rc < 0) {
             return rc;
         }
@@ -383,9 +393,7 @@ int rep_saved_read(FILE *f, bool two_way, struct rep_saved *o)
 
 void rep_saved_free(struct rep_saved *s)
 {
-    free(s->ow);
-    free(s->tw);
-    s->ow = NULL;
-    s->tw = NULL;
+    rst_destroy(s->recs);
+    s->recs = NULL;
     s->n = 0;
 }

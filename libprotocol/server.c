@@ -318,6 +318,34 @@ static int handle_event(struct srv_conn *c, const struct ctrl_event *ev)
     }
 }
 
+/* Handle the events of the input received so far; none while a Fetch reply is streamed
+ * (they wait in the input until it is out). 0 or LP_E_*. */
+static int conn_events(struct srv_conn *c)
+{
+    struct ctrl_event ev;
+    int rc = 0;
+    /* a refused set-up closes the channel: stop parsing, let the answer drain */
+    while (rc == 0 && !ctrl_closed(c->ctrl) && !ctrl_fetch_pending(c->ctrl) &&
+           (rc = ctrl_next(c->ctrl, &ev)) == 1) {
+        rc = handle_event(c, &ev);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+/* Once a streamed Fetch reply is all queued: delete_on_fetch, then the events that waited. */
+static int fetch_done(struct srv_conn *c)
+{
+    if (!c->fetch.st || ctrl_fetch_pending(c->ctrl)) {
+        return 0;
+    }
+    struct srv_session *ss = c->fetch.remove ? srv_find(c, c->fetch.sid) : NULL;
+    c->fetch = (struct srv_fetch){0};
+    if (ss) {
+        srv_remove(c, ss); /* limits: delete_on_fetch */
+    }
+    return conn_events(c);
+}
+
 /* Read what arrived, run the protocol, write the answers. */
 static void conn_io(struct loop *loop, int fd, unsigned events, void *arg)
 {
@@ -333,11 +361,7 @@ static void conn_io(struct loop *loop, int fd, unsigned events, void *arg)
         if (n > 0) {
             c->last_ctrl_ns = loop_mono_ns();
             int rc = ctrl_input(c->ctrl, buf, (size_t)n);
-            struct ctrl_event ev;
-            /* a refused set-up closes the channel: stop parsing, let the answer drain */
-            while (rc == 0 && !ctrl_closed(c->ctrl) && (rc = ctrl_next(c->ctrl, &ev)) == 1) {
-                rc = handle_event(c, &ev);
-            }
+            rc = rc < 0 ? rc : conn_events(c);
             if (rc < 0) {
                 srv_log(c->srv, LOG_WARNING, "closing control connection from %s: %s",
                         c->peer_text, lp_strerror(rc));
@@ -346,7 +370,11 @@ static void conn_io(struct loop *loop, int fd, unsigned events, void *arg)
             }
         }
     }
-    if (conn_flush(c) < 0) {
+    int rc = conn_flush(c);
+    if (rc == 0 && c->fetch.st && !ctrl_fetch_pending(c->ctrl)) {
+        rc = fetch_done(c) < 0 ? -1 : conn_flush(c);
+    }
+    if (rc < 0) {
         conn_close(c);
     }
 }

@@ -12,6 +12,8 @@
 #define SRV_MAX_PACKETS (1u << 24)
 #define SRV_MAX_PADDING 9000u
 #define SRV_SPIN_NS 10000   /* daemon senders busy-wait at most 10 us per packet */
+#define SRV_STORE_MEM 65536 /* a receiving session keeps this much of its records in memory,
+                             * the rest in an unnamed file in datadir (or $TMPDIR) */
 
 struct srv;
 
@@ -29,6 +31,17 @@ struct srv_session {
     int64_t seen_ns;         /* when that count last changed */
 };
 
+/* Where a streamed Fetch reply is in a session's records: the next record to look at and
+ * the sequence numbers asked for; the session is removed once the reply is out when remove
+ * is set (delete_on_fetch). */
+struct srv_fetch {
+    struct rst *st;
+    uint64_t next;
+    uint32_t begin, end;
+    bool remove;
+    uint8_t sid[WIRE_SID_LEN];
+};
+
 struct srv_conn {
     struct srv *srv;
     int fd;
@@ -44,6 +57,7 @@ struct srv_conn {
     bool want_write;
     int64_t last_ctrl_ns, last_test_ns;
     loop_timer_id tick;
+    struct srv_fetch fetch; /* the Fetch reply being streamed (OWAMP) */
     struct srv_conn *next;
 };
 

@@ -2,6 +2,7 @@
  * server's own Stop-Sessions, Fetch-Session. */
 #include "server_int.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,8 @@ static int ow_request(struct srv_conn *c, const struct ctrl_event *ev)
             size_t n = addr_sockaddr_octets((const struct sockaddr *)&c->local.ss, local);
             sess_make_sid(local, n, cfg.sid);
             srv_req_addr(r->ipvn, r->sender_addr, r->sender_port, &cfg.peer);
+            cfg.store_mem = SRV_STORE_MEM;
+            cfg.store_dir = c->srv->conf.datadir[0] ? c->srv->conf.datadir : NULL;
         } else {
             memcpy(cfg.sid, r->sid, WIRE_SID_LEN);
             srv_req_addr(r->ipvn, r->receiver_addr, r->receiver_port, &cfg.peer);
@@ -115,7 +118,51 @@ static int ow_stop(struct srv_conn *c, const struct ctrl_event *ev)
     return ctrl_send_stop(c->ctrl, &mine);
 }
 
-/* Fetch-Session: the stored request, then the records in [begin, end]. */
+/* The Fetch-Session wire record of a logged one. */
+static struct wire_record wire_of(const struct met_owrec *r)
+{
+    return (struct wire_record){.seq = r->seq, .send_errest = r->send_err,
+                                .recv_errest = r->recv_err,
+                                .send_ts = r->lost ? 0 : clk_to_ntp(r->send).raw,
+                                .recv_ts = r->lost ? 0 : clk_to_ntp(r->recv).raw, .ttl = r->ttl};
+}
+
+/* The next records of a streamed Fetch reply (ctrl_record_fn). */
+static size_t fetch_records(void *arg, struct wire_record *out, size_t max)
+{
+    struct srv_fetch *f = arg;
+    size_t k = 0, m;
+    const void *run;
+    while (k < max && (m = rst_get(f->st, f->next, &run, NULL)) > 0) {
+        const struct met_owrec *r = run;
+        size_t j = 0;
+        for (; j < m && k < max; j++) {
+            if (r[j].seq >= f->begin && r[j].seq <= f->end) {
+                out[k++] = wire_of(&r[j]);
+            }
+        }
+        f->next += j;
+    }
+    return k;
+}
+
+/* Records of st with a seq in [begin, end], or -1 when the store could not be read. */
+static int64_t count_records(struct rst *st, uint32_t begin, uint32_t end)
+{
+    int64_t n = 0;
+    int err = 0;
+    size_t m;
+    const void *run;
+    for (uint64_t i = 0; (m = rst_get(st, i, &run, &err)) > 0; i += m) {
+        for (const struct met_owrec *r = run, *e = r + m; r < e; r++) {
+            n += r->seq >= begin && r->seq <= end;
+        }
+    }
+    return err ? -1 : n;
+}
+
+/* Fetch-Session: the stored request, then the records in [begin, end], streamed as the
+ * connection drains. */
 static int ow_fetch(struct srv_conn *c, const struct ctrl_event *ev)
 {
     const struct wire_fetch_session *f = &ev->u.fetch;
@@ -125,32 +172,28 @@ static int ow_fetch(struct srv_conn *c, const struct ctrl_event *ev)
         srv_log(c->srv, LOG_WARNING, "fetch from %s: no such receiving session", c->peer_text);
         return ctrl_send_fetch_reply(c->ctrl, &ack, NULL, NULL, NULL, NULL);
     }
-    const struct met_owrec *r;
-    size_t n = sess_ow_records(ss->s, &r);
-    struct wire_record *w = calloc(n + 1, sizeof(*w));
-    if (!w) {
+    struct rst *st = sess_records(ss->s);
+    uint64_t refused = sess_counters(ss->s).overflow;
+    if (refused > 0) {
+        const char *dir = c->srv->conf.datadir[0] ? c->srv->conf.datadir : "the temporary directory";
+        srv_log(c->srv, LOG_WARNING,
+                "session of %s: %" PRIu64 " records could not be stored in %s (missing, full "
+                "or not writable?)", c->peer_text, refused, dir);
+    }
+    int64_t n = count_records(st, f->begin_seq, f->end_seq);
+    if (n < 0 || n > UINT32_MAX) {
+        srv_log(c->srv, LOG_ERR, "fetch from %s: cannot read the records back", c->peer_text);
         ack.accept = WIRE_ACCEPT_INTERNAL;
         return ctrl_send_fetch_reply(c->ctrl, &ack, NULL, NULL, NULL, NULL);
     }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (r[i].seq < f->begin_seq || r[i].seq > f->end_seq) {
-            continue;
-        }
-        w[k++] = (struct wire_record){
-            .seq = r[i].seq, .send_errest = r[i].send_err, .recv_errest = r[i].recv_err,
-            .send_ts = r[i].lost ? 0 : clk_to_ntp(r[i].send).raw,
-            .recv_ts = r[i].lost ? 0 : clk_to_ntp(r[i].recv).raw, .ttl = r[i].ttl};
-    }
     ack = (struct wire_fetch_ack){.accept = WIRE_ACCEPT_OK, .finished = ss->stopped,
                                   .next_seqno = ss->stopped ? ss->next_seqno : 0,
-                                  .nskips = ss->nskips, .nrecords = (uint32_t)k};
-    int rc = ctrl_send_fetch_reply(c->ctrl, &ack, &ss->req, ss->slots, ss->skips, w);
-    free(w);
-    if (rc == 0 && ss->stopped && c->cls.delete_on_fetch) {
-        srv_remove(c, ss); /* limits: delete_on_fetch */
-    }
-    return rc;
+                                  .nskips = ss->nskips, .nrecords = (uint32_t)n};
+    c->fetch = (struct srv_fetch){.st = st, .begin = f->begin_seq, .end = f->end_seq,
+                                  .remove = ss->stopped && c->cls.delete_on_fetch};
+    memcpy(c->fetch.sid, ss->sid, WIRE_SID_LEN);
+    return ctrl_send_fetch_stream(c->ctrl, &ack, &ss->req, ss->slots, ss->skips, fetch_records,
+                                  &c->fetch);
 }
 
 const struct srv_ops srv_owamp_ops = {

@@ -62,9 +62,7 @@ struct sess {
     uint64_t stamped;
     enum clk_source tx_src;
     /* records */
-    struct met_owrec *ow;
-    struct met_twrec *tw;
-    size_t nrec, caprec;
+    struct rst *recs; /* receivers: met_owrec, TWAMP senders: met_twrec */
     uint8_t *seen; /* receivers and TWAMP senders: one bit per seq below npackets */
     bool finalized;
     uint32_t refl_seq;
@@ -156,27 +154,13 @@ void sess_make_sid(const uint8_t *addr, size_t addrlen, uint8_t sid[WIRE_SID_LEN
 
 /* ------------------------------------------------------------------ records */
 
-static bool rec_reserve(struct sess *s)
+/* Log one record (the session's record type); false when the bound or the store refused it. */
+static bool rec_log(struct sess *s, const void *rec)
 {
-    if (s->nrec < s->caprec) {
-        return true;
-    }
-    size_t max = s->cfg.max_records;
-    if (s->caprec >= max) {
+    if (rst_count(s->recs) >= s->cfg.max_records || rst_append(s->recs, rec) < 0) {
         s->cnt.overflow++;
         return false;
     }
-    size_t cap = s->caprec ? s->caprec * 2 : 256;
-    cap = cap > max ? max : cap;
-    size_t sz = s->cfg.kind == SESS_OW_RECEIVER ? sizeof(*s->ow) : sizeof(*s->tw);
-    void **arr = s->cfg.kind == SESS_OW_RECEIVER ? (void **)&s->ow : (void **)&s->tw;
-    void *p = realloc(*arr, cap * sz);
-    if (!p) {
-        s->cnt.overflow++;
-        return false;
-    }
-    *arr = p;
-    s->caprec = cap;
     return true;
 }
 
@@ -430,15 +414,14 @@ static void log_ow(struct sess *s, const struct sock_rxbuf *b)
         s->cnt.malformed++;
         return;
     }
-    if (!rec_reserve(s)) {
+    struct met_owrec r = {.seq = p.seq, .send = sess_wire_time(p.ts, p.errest, s->x->errest.tai_ns),
+                          .recv = b->info.ts, .send_err = p.errest,
+                          .recv_err = sess_errest_get(&s->x->errest, b->info.ts),
+                          .ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
+                          .recv_src = (uint8_t)b->info.src};
+    if (!rec_log(s, &r)) {
         return;
     }
-    struct met_owrec *r = &s->ow[s->nrec++];
-    *r = (struct met_owrec){.seq = p.seq, .send = sess_wire_time(p.ts, p.errest, s->x->errest.tai_ns),
-                            .recv = b->info.ts, .send_err = p.errest,
-                            .recv_err = sess_errest_get(&s->x->errest, b->info.ts),
-                            .ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
-                            .recv_src = (uint8_t)b->info.src};
     s->seen[p.seq / 8] |= (uint8_t)(1u << (p.seq % 8));
     s->cnt.received++;
     s->cnt.src_count[b->info.src & 3]++;
@@ -556,11 +539,10 @@ static void log_tw(struct sess *s, const struct sock_rxbuf *b)
         kernel = kernel_t1(s, t.seq, written, &t.t1);
     }
     t.t1_src = (uint8_t)(kernel ? s->tx_src : CLK_SRC_USER);
-    if (!rec_reserve(s)) {
+    if (!rec_log(s, &t)) {
         return;
     }
     s->seen[t.seq / 8] |= (uint8_t)(1u << (t.seq % 8));
-    s->tw[s->nrec++] = t;
     s->cnt.received++;
     s->cnt.src_count[b->info.src & 3]++;
 }
@@ -674,6 +656,10 @@ static int sess_init(struct sess *s)
     if (logs && !(s->seen = calloc(s->cfg.npackets / 8 + 1, 1))) {
         return LP_E_NOMEM;
     }
+    size_t elem = s->cfg.kind == SESS_OW_RECEIVER ? sizeof(struct met_owrec) : sizeof(struct met_twrec);
+    if (logs && !(s->recs = rst_create(elem, s->cfg.store_mem, s->cfg.store_dir))) {
+        return LP_E_NOMEM;
+    }
     s->x = s->cfg.scratch;
     if (!s->x) {
         if (!(s->x = sess_scratch_create())) {
@@ -732,8 +718,7 @@ void sess_destroy(struct sess *s)
     free(s->pad);
     free(s->txq);
     free(s->bias_ring);
-    free(s->ow);
-    free(s->tw);
+    rst_destroy(s->recs);
     free(s->seen);
     free(s);
 }
@@ -833,15 +818,12 @@ static void log_lost(struct sess *s, uint32_t end)
     for (uint32_t q = 0; q < end; q++) {
         struct clk_time sent = g ? sched_send_time(s->cfg.start, sched_next_offset(g))
                                  : (struct clk_time){0};
-        if ((s->seen[q / 8] & (1u << (q % 8))) || !rec_reserve(s)) {
+        if (s->seen[q / 8] & (1u << (q % 8))) {
             continue;
         }
-        if (s->cfg.kind == SESS_OW_RECEIVER) {
-            s->ow[s->nrec++] = (struct met_owrec){.seq = q, .send = sent, .lost = true};
-        } else {
-            s->tw[s->nrec++] = (struct met_twrec){.seq = q, .t1 = sent, .sender_tos = -1,
-                                                  .flags = MET_TW_LOST};
-        }
+        struct met_owrec ow = {.seq = q, .send = sent, .lost = true};
+        struct met_twrec tw = {.seq = q, .t1 = sent, .sender_tos = -1, .flags = MET_TW_LOST};
+        rec_log(s, s->cfg.kind == SESS_OW_RECEIVER ? (const void *)&ow : (const void *)&tw);
     }
     sched_destroy(g);
 }
@@ -875,16 +857,9 @@ void sess_tw_finalize(struct sess *s)
     }
 }
 
-size_t sess_ow_records(const struct sess *s, const struct met_owrec **out)
+struct rst *sess_records(const struct sess *s)
 {
-    *out = s->ow;
-    return s->cfg.kind == SESS_OW_RECEIVER ? s->nrec : 0;
-}
-
-size_t sess_tw_records(const struct sess *s, const struct met_twrec **out)
-{
-    *out = s->tw;
-    return s->cfg.kind == SESS_TW_SENDER ? s->nrec : 0;
+    return s->recs;
 }
 
 struct sess_counters sess_counters(const struct sess *s)

@@ -14,6 +14,7 @@
 #include "crypto.h"
 #include "loop.h"
 #include "metrics.h"
+#include "recstore.h"
 #include "sock.h"
 #include "wire.h"
 
@@ -55,6 +56,9 @@ struct sess_config {
     struct clk_ntp start;         /* senders: session start time */
     int64_t spin_ns;              /* senders: busy-wait before each send (0: none) */
     uint32_t max_records;         /* bound on logged records (0: 2 * npackets + 1024) */
+    size_t store_mem;             /* records kept in memory, octets (0: RST_MEM_DEFAULT);
+                                   * later ones go to an unnamed file */
+    const char *store_dir;        /* where that file is made (NULL: $TMPDIR or /tmp) */
     uint16_t reflect_octets;      /* RFC 6038 octets of padding to reflect (reflector), or
                                    * expected back (sender) */
 };
@@ -117,9 +121,9 @@ void sess_ow_skip(struct sess *s, const struct wire_skip_range *r, uint32_t n);
  * loss timeout). Records flagged MET_TW_LOST. */
 void sess_tw_finalize(struct sess *s);
 
-/* Logged records in arrival order (receiver: met_owrec; TWAMP sender: met_twrec). */
-size_t sess_ow_records(const struct sess *s, const struct met_owrec **out);
-size_t sess_tw_records(const struct sess *s, const struct met_twrec **out);
+/* Logged records in arrival order (receiver: met_owrec; TWAMP sender: met_twrec), or NULL
+ * for kinds that log none. Read them with rst_get (recstore.h). */
+struct rst *sess_records(const struct sess *s);
 
 /* A copy of the counters. */
 struct sess_counters sess_counters(const struct sess *s);

@@ -143,9 +143,9 @@ int64_t ping_spin_ns(const struct app *a);
 /* ---- txreport.c: what the client itself knows about a sending session (struct rep_tx,
  * report.h: printed here in the human summary, by report_json.c in JSON) ---- */
 
-/* Fill t from a sending session s (records tw[0..n) for a TWAMP sender, else NULL). */
-void ping_tx_collect(const struct sess *s, const struct met_twrec *tw, size_t n, uint32_t mode,
-                     int reflect_octets, int sent_tos, struct rep_tx *t);
+/* Fill t from a sending session s (tw: its records when it is a TWAMP sender, else NULL). */
+void ping_tx_collect(const struct sess *s, struct rst *tw, uint32_t mode, int reflect_octets,
+                     int sent_tos, struct rep_tx *t);
 
 /* The human-summary lines of t (nothing for -M, -Q, --json). */
 void ping_tx_print(const struct opts *o, const struct rep_tx *t);
@@ -159,9 +159,7 @@ struct out_sess {
     struct rep_session rs;
     char from_addr[PING_ADDR_STRLEN], from_port[PING_PORT_STRLEN];
     char to_addr[PING_ADDR_STRLEN], to_port[PING_PORT_STRLEN];
-    const struct met_owrec *ow; /* OWAMP records, or */
-    const struct met_twrec *tw; /* TWAMP records */
-    size_t n;
+    struct rst *recs; /* met_twrec when two_way, else met_owrec; NULL: none */
     struct met_params mp;
     const char *save_file; /* -T/-F: raw records also go there */
 };

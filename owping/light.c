@@ -203,8 +203,8 @@ static int report(struct light_run *r, bool ok)
     out_set_ends(&s, &r->local, NULL, &r->peer, r->host);
     sess_stop(r->sess);
     sess_tw_finalize(r->sess); /* replies that never came become lost records */
-    s.n = sess_tw_records(r->sess, &s.tw);
-    if (!ok && s.n == 0) {
+    s.recs = sess_records(r->sess);
+    if (!ok && rst_count(s.recs) == 0) {
         return 0;
     }
     s.save_file = r->o->to_file;
@@ -217,7 +217,7 @@ static int report(struct light_run *r, bool ok)
     if (!ok) {
         fprintf(stderr, "%s: partial results\n", r->o->prog);
     }
-    ping_tx_collect(r->sess, s.tw, s.n, r->mode, -1, -1, &tx);
+    ping_tx_collect(r->sess, s.recs, r->mode, -1, -1, &tx);
     s.rs.tx = &tx;
     int rc = out_report(r->o, &s);
     ping_tx_print(r->o, &tx);

@@ -2,6 +2,7 @@
  * bare -R lines) as if the session had just run: the same summary, -M, --json, per-packet
  * files, --prom and thresholds, with no test (like the reference's owstats). */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -28,9 +29,7 @@ static int report(struct out_ctx *x, struct rep_saved *sv)
     s.prog = o->prog;
     s.two_way = sv->two_way;
     s.rs = sv->rs;
-    s.n = sv->n;
-    s.ow = sv->ow;
-    s.tw = sv->tw;
+    s.recs = sv->recs;
     s.mp = sv->mp;
     if (o->json) {
         out_capture_begin(&cap, 2);
@@ -71,7 +70,7 @@ int out_read(struct out_ctx *x)
         } else if (rc == LP_E_SHORT && sv.line == 0) {
             fprintf(stderr, "%s: %s: no records (empty file)\n", o->prog, o->read_file);
         } else if (rc == LP_E_SHORT) {
-            fprintf(stderr, "%s: %s: truncated: %zu records, the header announces more\n", o->prog,
+            fprintf(stderr, "%s: %s: truncated: %" PRIu64 " records, the header announces more\n", o->prog,
                     o->read_file, sv.n);
         } else {
             fprintf(stderr, "%s: cannot read %s: %s\n", o->prog, o->read_file, lp_strerror(rc));

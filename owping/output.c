@@ -45,6 +45,21 @@ static double ms_of(int64_t ns)
     return (double)ns / 1e6;
 }
 
+/* The next run of a session's records: n >= 1 records at *p, or 0 at the end (also when
+ * the store could not be read back: it->err is then set). */
+struct run_it {
+    struct rst *st;
+    uint64_t i;
+    int err;
+};
+
+static size_t next_run(struct run_it *it, const void **p)
+{
+    size_t n = it->st && !it->err ? rst_get(it->st, it->i, p, &it->err) : 0;
+    it->i += n;
+    return n;
+}
+
 static void verbose_ow(const struct met_owrec *r, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -82,9 +97,18 @@ static bool special_file(const char *path)
 static int write_saved(FILE *f, const struct out_sess *s, const struct rep_session *rs)
 {
     errno = 0;
-    int rc = s->two_way ? rep_saved_write_tw(f, rs, &s->mp, s->tw, s->n)
-                        : rep_saved_write_ow(f, rs, &s->mp, s->ow, s->n);
-    if (rc < 0 || fflush(f) != 0 || ferror(f)) {
+    int known = 0, rc = 0;
+    const void *p;
+    size_t n;
+    struct run_it it = {.st = s->recs};
+    while (s->two_way && (n = next_run(&it, &p)) > 0 && !known) {
+        rep_saved_refl_seq(p, n, &known);
+    }
+    rep_saved_header(f, s->two_way, rs, &s->mp, s->recs ? rst_count(s->recs) : 0, known > 0);
+    for (it = (struct run_it){.st = s->recs}; (n = next_run(&it, &p)) > 0;) {
+        rc |= s->two_way ? rep_tw_raw(f, p, n) : rep_ow_raw(f, p, n);
+    }
+    if (rc < 0 || it.err || fflush(f) != 0 || ferror(f)) {
         return errno ? errno : EIO;
     }
     return 0;
@@ -166,103 +190,170 @@ static void keep_summary(const struct opts *o, struct json_object *j, long part)
     }
 }
 
-/* The summary of records r[0..n): kept as JSON, printed as -M or human text unless --json;
- * part is the -N subsession number, or -1 for the whole session (thresholds apply). */
-static int summary_ow(const struct opts *o, const struct rep_session *rs, const struct met_owrec *r,
-                      size_t n, const struct met_params *mp, const struct rep_opts *ro, long part)
+/* The summary of statistics st (freed here): kept as JSON, printed as -M or human text unless
+ * --json; part is the -N subsession number, or -1 for the whole session (thresholds apply). */
+static int summary_ow(const struct opts *o, const struct rep_session *rs, struct met_ow_stats *st,
+                      const struct rep_opts *ro, long part)
 {
-    struct met_ow_stats st;
-    memset(&st, 0, sizeof(st));
-    if (met_ow_compute(r, n, mp, &st) < 0) {
-        fprintf(stderr, "%s: cannot compute the statistics\n", o->prog);
-        return -1;
-    }
     int rc = 0;
-    keep_summary(o, rep_ow_json_object(rs, ro, &st), part);
+    keep_summary(o, rep_ow_json_object(rs, ro, st), part);
     if (o->json) {
         /* printed in the run document */
     } else if (o->machine) {
-        rc = rep_ow_machine(stdout, rs, ro, &st);
+        rc = rep_ow_machine(stdout, rs, ro, st);
     } else if (!o->quiet) {
-        rc = rep_ow_summary(stdout, rs, ro, &st);
+        rc = rep_ow_summary(stdout, rs, ro, st);
     }
     if (part < 0) {
-        check_thresholds(o, rs->direction, st.sent, st.lost, &st.delay);
+        check_thresholds(o, rs->direction, st->sent, st->lost, &st->delay);
     }
-    met_ow_stats_free(&st);
+    met_ow_stats_free(st);
     return rc;
 }
 
-static int summary_tw(const struct opts *o, const struct rep_session *rs, const struct met_twrec *r,
-                      size_t n, const struct met_params *mp, const struct rep_opts *ro, long part)
+static int summary_tw(const struct opts *o, const struct rep_session *rs, struct met_tw_stats *st,
+                      const struct rep_opts *ro, long part)
 {
-    struct met_tw_stats st;
-    memset(&st, 0, sizeof(st));
-    if (met_tw_compute(r, n, mp, &st) < 0) {
-        fprintf(stderr, "%s: cannot compute the statistics\n", o->prog);
-        return -1;
-    }
     int rc = 0;
-    keep_summary(o, rep_tw_json_object(rs, ro, &st), part);
+    keep_summary(o, rep_tw_json_object(rs, ro, st), part);
     if (o->json) {
         /* printed in the run document */
     } else if (o->machine) {
-        rc = rep_tw_machine(stdout, rs, ro, &st);
+        rc = rep_tw_machine(stdout, rs, ro, st);
     } else if (!o->quiet) {
-        rc = rep_tw_summary(stdout, rs, ro, &st);
+        rc = rep_tw_summary(stdout, rs, ro, st);
     }
     if (part < 0) {
-        check_thresholds(o, rs->direction, st.sent, st.lost, &st.rtt);
+        check_thresholds(o, rs->direction, st->sent, st->lost, &st->rtt);
     }
-    met_tw_stats_free(&st);
+    met_tw_stats_free(st);
+    return rc;
+}
+
+/* Statistics of the records of s whose seq lies in [first, first + mp->npackets), renumbered
+ * from first: one accumulator per part, up to OUT_PARTS_PER_PASS parts per pass over the
+ * records, so memory stays bounded whatever -N and the session length. */
+#define OUT_PARTS_PER_PASS 8
+
+struct part_acc {
+    struct met_ow_acc *ow;
+    struct met_tw_acc *tw;
+};
+
+/* Feed the records of one run to the parts [p0, p0 + np) of width w. */
+static void feed_parts(const struct out_sess *s, struct part_acc *acc, uint32_t p0, uint32_t np,
+                       uint32_t w, const void *run, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t seq = s->two_way ? ((const struct met_twrec *)run)[i].seq
+                                  : ((const struct met_owrec *)run)[i].seq;
+        uint32_t part = seq / w;
+        if (seq >= s->mp.npackets || part < p0 || part - p0 >= np) {
+            continue;
+        }
+        if (s->two_way) {
+            struct met_twrec r = ((const struct met_twrec *)run)[i];
+            r.seq -= part * w;
+            met_tw_acc_add(acc[part - p0].tw, &r, 1);
+        } else {
+            struct met_owrec r = ((const struct met_owrec *)run)[i];
+            r.seq -= part * w;
+            met_ow_acc_add(acc[part - p0].ow, &r, 1);
+        }
+    }
+}
+
+/* Finish part k (numbered from 0) and print its summary; frees the accumulator. */
+static int finish_part(const struct opts *o, const struct out_sess *s, const struct rep_session *rs,
+                       const struct rep_opts *ro, struct part_acc *a, uint32_t k, uint32_t w)
+{
+    struct rep_session part = *rs;
+    uint32_t left = s->mp.npackets - k * w;
+    part.npackets = left < w ? left : w;
+    int rc;
+    if (s->two_way) {
+        struct met_tw_stats st;
+        rc = met_tw_acc_finish(a->tw, &st) < 0 ? -1 : summary_tw(o, &part, &st, ro, (long)k);
+        met_tw_acc_destroy(a->tw);
+    } else {
+        struct met_ow_stats st;
+        rc = met_ow_acc_finish(a->ow, &st) < 0 ? -1 : summary_ow(o, &part, &st, ro, (long)k);
+        met_ow_acc_destroy(a->ow);
+    }
+    *a = (struct part_acc){0};
     return rc;
 }
 
 /* -N: a summary of each run of N sequence numbers (records renumbered from 0), before the
  * summary of the whole session. */
-static int subsessions_ow(const struct opts *o, const struct out_sess *s,
-                          const struct rep_session *rs, const struct rep_opts *ro)
+static int subsessions(const struct opts *o, const struct out_sess *s, const struct rep_session *rs,
+                       const struct rep_opts *ro)
 {
-    struct met_owrec *sub = malloc((s->n + 1) * sizeof(*sub));
-    int rc = sub ? 0 : -1;
-    for (uint32_t first = 0; rc == 0 && first < s->mp.npackets; first += o->subsession) {
-        uint32_t left = s->mp.npackets - first;
-        struct met_params mp = {s->mp.loss_timeout_ns, left < o->subsession ? left : o->subsession};
-        struct rep_session part = *rs;
-        size_t k = 0;
-        for (size_t i = 0; i < s->n; i++) {
-            if (s->ow[i].seq >= first && s->ow[i].seq - first < mp.npackets) {
-                sub[k] = s->ow[i];
-                sub[k++].seq -= first;
+    uint32_t w = o->subsession, nparts = (s->mp.npackets + w - 1) / w;
+    struct part_acc acc[OUT_PARTS_PER_PASS];
+    int rc = 0;
+    for (uint32_t p0 = 0; rc == 0 && p0 < nparts; p0 += OUT_PARTS_PER_PASS) {
+        uint32_t np = nparts - p0 < OUT_PARTS_PER_PASS ? nparts - p0 : OUT_PARTS_PER_PASS;
+        memset(acc, 0, sizeof(acc));
+        for (uint32_t k = 0; k < np; k++) {
+            uint32_t left = s->mp.npackets - (p0 + k) * w;
+            struct met_params mp = {s->mp.loss_timeout_ns, left < w ? left : w};
+            bool made = s->two_way ? (acc[k].tw = met_tw_acc_create(&mp)) != NULL
+                                   : (acc[k].ow = met_ow_acc_create(&mp)) != NULL;
+            rc = made ? rc : -1;
+        }
+        const void *p;
+        size_t n;
+        struct run_it it = {.st = s->recs};
+        while (rc == 0 && (n = next_run(&it, &p)) > 0) {
+            feed_parts(s, acc, p0, np, w, p, n);
+        }
+        for (uint32_t k = 0; k < np; k++) {
+            if (rc == 0 && !it.err) {
+                rc = finish_part(o, s, rs, ro, &acc[k], p0 + k, w);
+            } else {
+                met_tw_acc_destroy(acc[k].tw);
+                met_ow_acc_destroy(acc[k].ow);
             }
         }
-        part.npackets = mp.npackets;
-        rc = summary_ow(o, &part, sub, k, &mp, ro, (long)(first / o->subsession));
+        rc = it.err ? -1 : rc;
     }
-    free(sub);
+    if (rc < 0) {
+        fprintf(stderr, "%s: cannot compute the statistics\n", o->prog);
+    }
     return rc;
 }
 
-static int subsessions_tw(const struct opts *o, const struct out_sess *s,
-                          const struct rep_session *rs, const struct rep_opts *ro)
+/* The whole session: -v and -R lines and its statistics in one pass over the records, then
+ * the -N summaries (split), then its summary. */
+static int whole(const struct opts *o, const struct out_sess *s, const struct rep_session *rs,
+                 const struct rep_opts *ro, bool split)
 {
-    struct met_twrec *sub = malloc((s->n + 1) * sizeof(*sub));
-    int rc = sub ? 0 : -1;
-    for (uint32_t first = 0; rc == 0 && first < s->mp.npackets; first += o->subsession) {
-        uint32_t left = s->mp.npackets - first;
-        struct met_params mp = {s->mp.loss_timeout_ns, left < o->subsession ? left : o->subsession};
-        struct rep_session part = *rs;
-        size_t k = 0;
-        for (size_t i = 0; i < s->n; i++) {
-            if (s->tw[i].seq >= first && s->tw[i].seq - first < mp.npackets) {
-                sub[k] = s->tw[i];
-                sub[k++].seq -= first;
-            }
+    struct met_ow_acc *ow = s->two_way ? NULL : met_ow_acc_create(&s->mp);
+    struct met_tw_acc *tw = s->two_way ? met_tw_acc_create(&s->mp) : NULL;
+    int rc = ow || tw ? 0 : -1;
+    const void *p;
+    size_t n;
+    struct run_it it = {.st = s->recs};
+    while (rc == 0 && (n = next_run(&it, &p)) > 0) {
+        if (o->verbose) {
+            s->two_way ? verbose_tw(p, n) : verbose_ow(p, n);
         }
-        part.npackets = mp.npackets;
-        rc = summary_tw(o, &part, sub, k, &mp, ro, (long)(first / o->subsession));
+        rc |= o->raw ? (s->two_way ? rep_tw_raw(stdout, p, n) : rep_ow_raw(stdout, p, n)) : 0;
+        s->two_way ? met_tw_acc_add(tw, p, n) : met_ow_acc_add(ow, p, n);
     }
-    free(sub);
+    rc |= split ? subsessions(o, s, rs, ro) : 0;
+    struct met_ow_stats ost;
+    struct met_tw_stats tst;
+    if (it.err || (ow && met_ow_acc_finish(ow, &ost) < 0) || (tw && met_tw_acc_finish(tw, &tst) < 0) ||
+        (!ow && !tw)) {
+        fprintf(stderr, "%s: cannot compute the statistics\n", o->prog);
+        rc = -1;
+    } else {
+        rc |= s->two_way ? summary_tw(o, rs, &tst, ro, -1) : summary_ow(o, rs, &ost, ro, -1);
+    }
+    met_ow_acc_destroy(ow);
+    met_tw_acc_destroy(tw);
     return rc;
 }
 
@@ -275,15 +366,19 @@ static void packet_files(const struct opts *o, const struct out_sess *s,
     if (!x) {
         return;
     }
-    if (x->csv) {
-        rc |=
-            s->two_way ? rep_tw_csv(x->csv, rs, s->tw, s->n) : rep_ow_csv(x->csv, rs, s->ow, s->n);
+    const void *p;
+    size_t n;
+    struct run_it it = {.st = s->recs};
+    while ((x->csv || x->jsonl) && (n = next_run(&it, &p)) > 0) {
+        if (x->csv) {
+            rc |= s->two_way ? rep_tw_csv(x->csv, rs, p, n) : rep_ow_csv(x->csv, rs, p, n);
+        }
+        if (x->jsonl) {
+            rc |= s->two_way ? rep_tw_jsonl_tagged(x->jsonl, rs, p, n)
+                             : rep_ow_jsonl_tagged(x->jsonl, rs, p, n);
+        }
     }
-    if (x->jsonl) {
-        rc |= s->two_way ? rep_tw_jsonl_tagged(x->jsonl, rs, s->tw, s->n)
-                         : rep_ow_jsonl_tagged(x->jsonl, rs, s->ow, s->n);
-    }
-    if (rc && !x->file_error) {
+    if ((rc || it.err) && !x->file_error) {
         fprintf(stderr, "%s: cannot write the per-packet records\n", o->prog);
         x->file_error = true;
     }
@@ -304,21 +399,7 @@ int out_report(const struct opts *o, const struct out_sess *s)
     int rc = s->save_file ? save_records(o, s, &rs) : 0;
     bool split = o->subsession > 0 && s->mp.npackets > o->subsession;
     packet_files(o, s, &rs);
-    if (s->two_way) {
-        if (o->verbose) {
-            verbose_tw(s->tw, s->n);
-        }
-        rc |= o->raw ? rep_tw_raw(stdout, s->tw, s->n) : 0;
-        rc |= split ? subsessions_tw(o, s, &rs, &ro) : 0;
-        rc |= summary_tw(o, &rs, s->tw, s->n, &s->mp, &ro, -1);
-    } else {
-        if (o->verbose) {
-            verbose_ow(s->ow, s->n);
-        }
-        rc |= o->raw ? rep_ow_raw(stdout, s->ow, s->n) : 0;
-        rc |= split ? subsessions_ow(o, s, &rs, &ro) : 0;
-        rc |= summary_ow(o, &rs, s->ow, s->n, &s->mp, &ro, -1);
-    }
+    rc |= whole(o, s, &rs, &ro, split);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "%s: cannot write the report: %s\n", o->prog, strerror(errno));
         return -1;

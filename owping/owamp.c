@@ -3,6 +3,7 @@
  * loss timeout, exchange Stop-Sessions, fetch the server's records, report. When the run is
  * cut short (SIGINT, the server stopping the sessions early or going away), what was
  * measured so far is still collected, within a bound, and reported as partial. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,7 @@ struct ow_run {
     uint32_t typep;
     struct ow_dir to, from;
     int64_t end_mono;       /* CLOCK_MONOTONIC end of the wait, fixed at Start */
-    struct met_owrec *recs; /* the to-session's records, fetched from the server */
-    size_t nrecs, caprecs;
+    struct rst *recs;  /* the to-session's records, fetched from the server */
     bool acked;        /* Start-Ack accepted: the sessions run */
     bool cut_short;    /* the sessions ended early: collect what there is */
     bool stopped;      /* our Stop-Sessions was queued */
@@ -343,29 +343,26 @@ static int stop_sessions(struct ow_run *r, int64_t deadline_mono)
 
 static int add_record(struct ow_run *r, const struct wire_record *w)
 {
-    if (r->nrecs == r->caprecs) {
-        size_t cap = r->caprecs ? 2 * r->caprecs : 1024;
-        struct met_owrec *p = realloc(r->recs, cap * sizeof(*p));
-        if (!p) {
-            fprintf(stderr, "%s: out of memory for records\n", r->o->prog);
-            return -1;
-        }
-        r->recs = p;
-        r->caprecs = cap;
-    }
     struct clk_errest se = clk_errest_decode(w->send_errest),
                       re = clk_errest_decode(w->recv_errest);
-    struct met_owrec *m = &r->recs[r->nrecs++];
-    memset(m, 0, sizeof(*m));
-    m->seq = w->seq;
-    m->send = se.ptp ? clk_from_ptp(w->send_ts) : clk_from_ntp((struct clk_ntp){w->send_ts});
-    m->recv = re.ptp ? clk_from_ptp(w->recv_ts) : clk_from_ntp((struct clk_ntp){w->recv_ts});
-    m->send_err = w->send_errest;
-    m->recv_err = w->recv_errest;
-    m->ttl = w->ttl;
-    m->recv_src = CLK_SRC_NONE;
-    m->lost = w->recv_ts == 0;
-    return 0;
+    struct met_owrec m;
+    memset(&m, 0, sizeof(m));
+    m.seq = w->seq;
+    m.send = se.ptp ? clk_from_ptp(w->send_ts) : clk_from_ntp((struct clk_ntp){w->send_ts});
+    m.recv = re.ptp ? clk_from_ptp(w->recv_ts) : clk_from_ntp((struct clk_ntp){w->recv_ts});
+    m.send_err = w->send_errest;
+    m.recv_err = w->recv_errest;
+    m.ttl = w->ttl;
+    m.recv_src = CLK_SRC_NONE;
+    m.lost = w->recv_ts == 0;
+    int rc = LP_E_NOMEM;
+    if ((r->recs || (r->recs = rst_create(sizeof(m), 0, NULL))) &&
+        (rc = rst_append(r->recs, &m)) == 0) {
+        return 0;
+    }
+    fprintf(stderr, "%s: cannot store the fetched records: %s\n", r->o->prog,
+            rc == LP_E_IO ? strerror(errno) : lp_strerror(rc));
+    return -1;
 }
 
 /* Deadline of the next control reply: the per-reply bound, within limit_mono. */
@@ -479,11 +476,14 @@ static void salvage(struct ow_run *r)
  * highest sequence number received are losses, nothing is known beyond it. */
 static void finalize_from_records(struct ow_run *r)
 {
-    const struct met_owrec *rec;
-    size_t n = sess_ow_records(r->from.sess, &rec);
+    struct rst *st = sess_records(r->from.sess);
     uint32_t next = 0;
-    for (size_t i = 0; i < n; i++) {
-        next = rec[i].seq >= next ? rec[i].seq + 1 : next;
+    const void *run;
+    size_t n;
+    for (uint64_t i = 0; (n = rst_get(st, i, &run, NULL)) > 0; i += n) {
+        for (const struct met_owrec *x = run, *end = x + n; x < end; x++) {
+            next = x->seq >= next ? x->seq + 1 : next;
+        }
     }
     sess_stop(r->from.sess);
     finalize_dir(&r->from, next);
@@ -500,12 +500,11 @@ static int report_dir(struct ow_run *r, const struct ow_dir *d, bool to, bool ok
     memcpy(s.rs.sid, d->sid, WIRE_SID_LEN);
     if (to) {
         out_set_ends(&s, &d->local, NULL, &d->peer, r->host);
-        s.n = r->nrecs;
-        s.ow = r->recs;
+        s.recs = r->recs;
         s.save_file = r->o->to_file;
     } else {
         out_set_ends(&s, &d->peer, r->host, &d->local, NULL);
-        s.n = sess_ow_records(d->sess, &s.ow);
+        s.recs = sess_records(d->sess);
         s.save_file = r->o->from_file;
     }
     s.rs.type_p = r->typep;
@@ -521,7 +520,7 @@ static int report_dir(struct ow_run *r, const struct ow_dir *d, bool to, bool ok
                 to ? "toward" : "from");
     }
     if (to) { /* we sent this one: how precisely */
-        ping_tx_collect(d->sess, NULL, 0, r->mode, -1, -1, &tx);
+        ping_tx_collect(d->sess, NULL, r->mode, -1, -1, &tx);
         s.rs.tx = &tx;
     }
     int rc = out_report(r->o, &s);
@@ -574,6 +573,6 @@ int ping_owamp(struct app *a, const char *target)
     if (r.from.sess) {
         sess_destroy(r.from.sess);
     }
-    free(r.recs);
+    rst_destroy(r.recs);
     return ok && rc == 0 ? 0 : 1;
 }

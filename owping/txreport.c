@@ -13,27 +13,25 @@ static bool tw_received(const struct met_twrec *r)
     return !(r->flags & MET_TW_LOST) && r->t4.ns != 0;
 }
 
-/* The most common DSCP/ECN octet the reflector reported. */
-static void collect_tos(const struct met_twrec *tw, size_t n, struct rep_tx *t)
+/* What the replies say: which T1 each round trip used, and the DSCP/ECN octets the
+ * reflector saw (counted per value in tos_count). */
+static void collect_replies(const struct met_twrec *tw, size_t n, uint64_t *tos_count, struct rep_tx *t)
 {
-    uint64_t count[256];
-    memset(count, 0, sizeof(count));
     for (size_t i = 0; i < n; i++) {
-        if (tw_received(&tw[i]) && tw[i].sender_tos >= 0) {
-            count[tw[i].sender_tos & 0xFF]++;
-            t->seen_total++;
+        if (!tw_received(&tw[i])) {
+            continue;
         }
-    }
-    for (int v = 0; v < 256; v++) {
-        if (count[v] > t->seen_count) {
-            t->seen_count = count[v];
-            t->seen_tos = v;
+        bool tx = tw[i].t1_src == CLK_SRC_KERNEL || tw[i].t1_src == CLK_SRC_HARDWARE;
+        *(tx ? &t->t1_tx : &t->t1_packet) += 1;
+        if (tw[i].sender_tos >= 0) {
+            tos_count[tw[i].sender_tos & 0xFF]++;
+            t->seen_total++;
         }
     }
 }
 
-void ping_tx_collect(const struct sess *s, const struct met_twrec *tw, size_t n, uint32_t mode,
-                     int reflect_octets, int sent_tos, struct rep_tx *t)
+void ping_tx_collect(const struct sess *s, struct rst *tw, uint32_t mode, int reflect_octets,
+                     int sent_tos, struct rep_tx *t)
 {
     struct sess_counters c = sess_counters(s);
     struct sess_tx_stats st = sess_tx_stats(s);
@@ -47,19 +45,26 @@ void ping_tx_collect(const struct sess *s, const struct met_twrec *tw, size_t n,
     t->bias_p50_ns = st.bias_p50_ns;
     t->bias_p99_ns = st.bias_p99_ns;
     t->two_way = tw != NULL;
-    for (size_t i = 0; tw && i < n; i++) {
-        if (!tw_received(&tw[i])) {
-            continue;
-        }
-        bool tx = tw[i].t1_src == CLK_SRC_KERNEL || tw[i].t1_src == CLK_SRC_HARDWARE;
-        *(tx ? &t->t1_tx : &t->t1_packet) += 1;
-    }
     t->reflect_octets = (mode & WIRE_MODE_REFLECT_OCTETS) ? reflect_octets : -1;
     t->reflect_mismatch = c.reflect_mismatch;
     t->sent_tos = (mode & WIRE_MODE_DSCP_ECN) ? sent_tos : -1;
     t->seen_tos = -1;
-    if (tw && t->sent_tos >= 0) {
-        collect_tos(tw, n, t);
+    uint64_t count[256];
+    memset(count, 0, sizeof(count));
+    const void *run;
+    size_t n;
+    for (uint64_t i = 0; tw && (n = rst_get(tw, i, &run, NULL)) > 0; i += n) {
+        collect_replies(run, n, count, t);
+    }
+    if (t->sent_tos < 0) {
+        t->seen_total = 0; /* the octets mean nothing unless we asked for RFC 7750 */
+        return;
+    }
+    for (int v = 0; v < 256; v++) {
+        if (count[v] > t->seen_count) {
+            t->seen_count = count[v];
+            t->seen_tos = v;
+        }
     }
 }
 

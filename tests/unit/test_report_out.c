@@ -71,6 +71,21 @@ static struct rep_session session(void)
 
 /* ---- CSV ---- */
 
+/* Record i of a saved session read back. */
+static const struct met_owrec *saved_ow(struct rep_saved *sv, uint64_t i)
+{
+    const void *p = NULL;
+    assert_true(rst_get(sv->recs, i, &p, NULL) >= 1);
+    return p;
+}
+
+static const struct met_twrec *saved_tw(struct rep_saved *sv, uint64_t i)
+{
+    const void *p = NULL;
+    assert_true(rst_get(sv->recs, i, &p, NULL) >= 1);
+    return p;
+}
+
 static void fill_ow_csv(FILE *f)
 {
     struct rep_session s = session();
@@ -186,15 +201,15 @@ static void test_saved_ow_roundtrip(void **state)
     assert_int_equal(sv.mp.loss_timeout_ns, 2000000000);
     assert_int_equal(sv.mp.npackets, 2);
     for (size_t i = 0; i < 2; i++) {
-        assert_int_equal(sv.ow[i].seq, ow2[i].seq);
-        assert_int_equal(sv.ow[i].send.ns, ow2[i].send.ns);
-        assert_int_equal(sv.ow[i].lost, ow2[i].lost);
-        assert_int_equal(met_errest_ntp(sv.ow[i].send_err), met_errest_ntp(ow2[i].send_err));
-        assert_int_equal(met_errest_ntp(sv.ow[i].recv_err), met_errest_ntp(ow2[i].recv_err));
-        assert_int_equal(met_errest_synced(sv.ow[i].send_err), met_errest_synced(ow2[i].send_err));
+        assert_int_equal(saved_ow(&sv, i)->seq, ow2[i].seq);
+        assert_int_equal(saved_ow(&sv, i)->send.ns, ow2[i].send.ns);
+        assert_int_equal(saved_ow(&sv, i)->lost, ow2[i].lost);
+        assert_int_equal(met_errest_ntp(saved_ow(&sv, i)->send_err), met_errest_ntp(ow2[i].send_err));
+        assert_int_equal(met_errest_ntp(saved_ow(&sv, i)->recv_err), met_errest_ntp(ow2[i].recv_err));
+        assert_int_equal(met_errest_synced(saved_ow(&sv, i)->send_err), met_errest_synced(ow2[i].send_err));
     }
-    assert_int_equal(sv.ow[0].recv.ns, ow2[0].recv.ns);
-    assert_int_equal(sv.ow[0].ttl, 254);
+    assert_int_equal(saved_ow(&sv, 0)->recv.ns, ow2[0].recv.ns);
+    assert_int_equal(saved_ow(&sv, 0)->ttl, 254);
     rep_saved_free(&sv);
     free(data);
 }
@@ -227,11 +242,11 @@ static void test_saved_tw_and_bare(void **state)
     fclose(f);
     assert_true(sv.two_way);
     assert_int_equal(sv.n, 2);
-    assert_int_equal(sv.tw[0].t4.ns, BASE_NS + 5000);
-    assert_int_equal(sv.tw[0].t3.ns, BASE_NS + 2000);
-    assert_int_equal(sv.tw[0].refl_ttl, 253);
-    assert_int_equal(sv.tw[0].flags, MET_TW_REFL_SEQ);
-    assert_int_equal(sv.tw[1].flags, MET_TW_LOST);
+    assert_int_equal(saved_tw(&sv, 0)->t4.ns, BASE_NS + 5000);
+    assert_int_equal(saved_tw(&sv, 0)->t3.ns, BASE_NS + 2000);
+    assert_int_equal(saved_tw(&sv, 0)->refl_ttl, 253);
+    assert_int_equal(saved_tw(&sv, 0)->flags, MET_TW_REFL_SEQ);
+    assert_int_equal(saved_tw(&sv, 1)->flags, MET_TW_LOST);
     rep_saved_free(&sv);
     free(data);
 
@@ -242,7 +257,7 @@ static void test_saved_tw_and_bare(void **state)
     assert_int_equal(rep_saved_read(f, false, &sv), 0);
     fclose(f);
     assert_int_equal(sv.n, 1);
-    assert_int_equal(met_owrec_delay_ns(&sv.ow[0]), 100000); /* the two NTP times: 100 us */
+    assert_int_equal(met_owrec_delay_ns(saved_ow(&sv, 0)), 100000); /* the two NTP times: 100 us */
     assert_null(sv.rs.from_host);
     rep_saved_free(&sv);
     const char *bad = "#KIND\towamp\n0 1 1 0.1 2 1 0.1\n";
