@@ -4,6 +4,7 @@
  * cut short (SIGINT, the server stopping the sessions early or going away), what was
  * measured so far is still collected, within a bound, and reported as partial. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -512,8 +513,15 @@ static int report_dir(struct ow_run *r, const struct ow_dir *d, bool to, bool ok
     s.rs.padding = r->o->padding;
     s.rs.finished = ok;
     s.mp.loss_timeout_ns = r->loss_ns;
-    /* partial: the packets sent before the stop (as told in Stop-Sessions) */
+    /* partial: the packets sent before the stop (as told in Stop-Sessions); the server's
+     * Next Seqno also bounds a complete session from it: what it never sent is not lost */
     s.mp.npackets = ok ? r->o->count : to ? sess_next_seqno(d->sess) : d->covered;
+    if (ok && !to && d->finalized && d->covered < r->o->count) {
+        fprintf(stderr, "%s: the server sent %" PRIu32 " of the %" PRIu32
+                        " packets before the session ended\n",
+                r->o->prog, d->covered, r->o->count);
+        s.mp.npackets = d->covered;
+    }
     s.rs.npackets = s.mp.npackets;
     if (!ok) {
         fprintf(stderr, "%s: partial results for the session %s the server\n", r->o->prog,
