@@ -395,8 +395,7 @@ int conf_load_file(struct conf *c, const char *path, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "r");
     if (fp == NULL) {
-        return conf_errf(err, errlen, errno == ENOENT ? LP_E_NOTFOUND : LP_E_IO, "%s: %s", path,
-                         strerror(errno));
+        return conf_open_failed(err, errlen, path);
     }
     struct conf_reader r;
     conf_reader_init(&r, fp, path);

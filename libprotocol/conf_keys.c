@@ -192,8 +192,7 @@ int conf_keys_load_file(struct conf_keys *k, const char *path, char *err, size_t
 {
     FILE *fp = fopen(path, "r");
     if (fp == NULL) {
-        int rc = errno == ENOENT ? LP_E_NOTFOUND : LP_E_IO;
-        conf_errf(err, errlen, rc, "%s: %s", path, strerror(errno));
+        int rc = conf_open_failed(err, errlen, path);
         conf_keys_free(k);
         return rc;
     }

@@ -383,8 +383,7 @@ int conf_limits_load_file(struct conf_limits *l, const char *path, const struct 
 {
     FILE *fp = fopen(path, "r");
     if (fp == NULL) {
-        return conf_errf(err, errlen, errno == ENOENT ? LP_E_NOTFOUND : LP_E_IO, "%s: %s", path,
-                         strerror(errno));
+        return conf_open_failed(err, errlen, path);
     }
     struct conf_limits tmp;
     memset(&tmp, 0, sizeof(tmp));

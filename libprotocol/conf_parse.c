@@ -22,6 +22,14 @@ int conf_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
     return rc;
 }
 
+int conf_open_failed(char *err, size_t errlen, const char *path)
+{
+    if (errno == ENOENT) {
+        return conf_errf(err, errlen, LP_E_NOTFOUND, "%s: No such file or directory", path);
+    }
+    return conf_errf(err, errlen, LP_E_IO, "%s: %s", path, strerror(errno));
+}
+
 int conf_err_at(char *err, size_t errlen, int rc, const char *path, unsigned line)
 {
     if (err != NULL && errlen > 0) {

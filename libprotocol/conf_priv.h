@@ -34,6 +34,11 @@ void conf_reader_done(struct conf_reader *r);
 int conf_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* path could not be opened (errno says why): "path: reason" into err; returns LP_E_NOTFOUND
+ * for a missing file (common for the optional ones: no message catalogue is read for it),
+ * else LP_E_IO. */
+int conf_open_failed(char *err, size_t errlen, const char *path);
+
 /* Prefix err (already holding a message) with "path:line: "; returns rc. */
 int conf_err_at(char *err, size_t errlen, int rc, const char *path, unsigned line);
 

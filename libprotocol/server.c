@@ -137,11 +137,19 @@ void srv_drop_sessions(struct srv_conn *c)
     c->nsess = 0;
 }
 
+struct sess_scratch *srv_scratch(struct srv *s)
+{
+    if (!s->scratch) {
+        s->scratch = sess_scratch_create();
+    }
+    return s->scratch;
+}
+
 void srv_sess_config(struct srv_conn *c, const struct wire_request *r, struct sess_config *cfg)
 {
     struct wire_typep tp = {0};
     memset(cfg, 0, sizeof(*cfg));
-    cfg->scratch = c->srv->scratch;
+    cfg->scratch = srv_scratch(c->srv);
     cfg->mode = ctrl_mode(c->ctrl);
     cfg->keys = ctrl_keys(c->ctrl);
     cfg->npackets = r->npackets;
@@ -234,6 +242,9 @@ static void conn_close(struct srv_conn *c)
     s->nconns--;
     if (c->tick) {
         loop_timer_cancel(s->loop, c->tick);
+    }
+    if (c->end_check) {
+        loop_timer_cancel(s->loop, c->end_check);
     }
     srv_drop_sessions(c);
     free(c->sess);

@@ -57,6 +57,8 @@ struct srv_conn {
     bool want_write;
     int64_t last_ctrl_ns, last_test_ns;
     loop_timer_id tick;
+    loop_timer_id end_check; /* OWAMP: see whether every packet is in (server_ow.c) */
+    bool stop_sent;          /* OWAMP: our Stop-Sessions went out */
     struct srv_fetch fetch; /* the Fetch reply being streamed (OWAMP) */
     struct srv_conn *next;
 };
@@ -72,7 +74,7 @@ struct srv {
     int nlisten;
     struct light *light[2]; /* TWAMP Light / STAMP reflectors (IPv4, IPv6) */
     int nlight;
-    struct sess_scratch *scratch; /* I/O buffers shared by every test session */
+    struct sess_scratch *scratch; /* I/O buffers shared by every test session: srv_scratch */
     struct srv_conn *conns;
     unsigned nconns;
     struct clk_ntp start_time;
@@ -100,6 +102,10 @@ void srv_req_addr(uint8_t ipvn, const uint8_t *addr, uint16_t port, struct sock_
 int srv_open_test_socket(struct srv_conn *c, struct sock_udp *out);
 
 /* The connection's session with this SID, or NULL. */
+/* The test sessions' shared I/O buffers, made on first use (an idle daemon does not carry
+ * them); NULL when out of memory, and a session then makes its own. */
+struct sess_scratch *srv_scratch(struct srv *s);
+
 struct srv_session *srv_find(struct srv_conn *c, const uint8_t *sid);
 
 /* Add a session (takes s); returns the slot or NULL when full. */

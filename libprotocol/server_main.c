@@ -200,7 +200,7 @@ static int add_light(struct srv *s, const char *host, uint16_t port, int family)
                 port, strerror(errno));
         return -1;
     }
-    if (!(s->light[s->nlight] = light_create(s->loop, &u, NULL, 0, s->scratch))) {
+    if (!(s->light[s->nlight] = light_create(s->loop, &u, NULL, 0, srv_scratch(s)))) {
         return -1;
     }
     s->nlight++;
@@ -418,8 +418,7 @@ int srv_main(int argc, char **argv, const struct srv_ops *ops)
     }
     s.start_time = clk_to_ntp(clk_now());
     s.loop = loop_create();
-    s.scratch = sess_scratch_create();
-    if (!s.loop || !s.scratch) {
+    if (!s.loop) {
         return 1;
     }
     rc = serve(&s);
