@@ -412,30 +412,62 @@ bool sock_parse_tx_cmsgs(const struct msghdr *msg, struct sock_txts *out)
     return true;
 }
 
+/* Ancillary space per error-queue entry: SCM_TIMESTAMPING and IP(V6)_RECVERR with its
+ * offender address fit in 128 octets. */
+#define ERRQ_CMSG_SPACE 256
+
+/* Room for one recvmmsg(MSG_ERRQUEUE) of up to SOCK_BATCH_MAX entries. */
+struct errq_batch {
+    struct mmsghdr msgs[SOCK_BATCH_MAX];
+    struct iovec iov;
+    uint8_t data[64]; /* empty with OPT_TSONLY; otherwise the payload, truncated (shared) */
+    union {
+        size_t align; /* the alignment CMSG_ALIGN assumes */
+        uint8_t buf[ERRQ_CMSG_SPACE];
+    } ctl[SOCK_BATCH_MAX];
+};
+
+/* Read up to SOCK_BATCH_MAX error-queue entries with one recvmmsg, passing each TX
+ * timestamp to cb and counting them in *stamps. Returns the entries read (0: queue empty)
+ * or LP_E_IO. */
+static int errq_read_batch(int fd, struct errq_batch *b, sock_txts_cb cb, void *arg, int *stamps)
+{
+    b->iov = (struct iovec){.iov_base = b->data, .iov_len = sizeof(b->data)};
+    for (unsigned i = 0; i < SOCK_BATCH_MAX; i++) {
+        b->msgs[i].msg_len = 0;
+        b->msgs[i].msg_hdr = (struct msghdr){.msg_iov = &b->iov,
+                                             .msg_iovlen = 1,
+                                             .msg_control = b->ctl[i].buf,
+                                             .msg_controllen = sizeof(b->ctl[i].buf)};
+    }
+    int r;
+    do {
+        r = recvmmsg(fd, b->msgs, SOCK_BATCH_MAX, MSG_ERRQUEUE | MSG_DONTWAIT, NULL);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : LP_E_IO;
+    }
+    for (int i = 0; i < r; i++) {
+        struct sock_txts ts;
+        if (sock_parse_tx_cmsgs(&b->msgs[i].msg_hdr, &ts)) {
+            cb(arg, &ts);
+            (*stamps)++;
+        }
+    }
+    return r;
+}
+
 int sock_read_tx_timestamps(int fd, sock_txts_cb cb, void *arg)
 {
-    int n = 0;
+    struct errq_batch b;
+    int stamps = 0;
     for (;;) {
-        uint8_t data[64]; /* empty with OPT_TSONLY; otherwise the payload, truncated */
-        union {
-            size_t align; /* the alignment CMSG_ALIGN assumes */
-            uint8_t buf[SOCK_CMSG_SPACE];
-        } ctl;
-        struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
-        struct msghdr msg = {.msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = ctl.buf,
-                             .msg_controllen = sizeof(ctl.buf)};
-        if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return (errno == EAGAIN || errno == EWOULDBLOCK) ? n : LP_E_IO;
+        int r = errq_read_batch(fd, &b, cb, arg, &stamps);
+        if (r < 0) {
+            return LP_E_IO;
         }
-        struct sock_txts ts;
-        if (sock_parse_tx_cmsgs(&msg, &ts)) {
-            cb(arg, &ts);
-            n++;
+        if (r < SOCK_BATCH_MAX) {
+            return stamps; /* a short batch: drained, no empty call needed to find out */
         }
     }
 }

@@ -118,8 +118,9 @@ bool sock_parse_tx_cmsgs(const struct msghdr *msg, struct sock_txts *out);
 
 typedef void (*sock_txts_cb)(void *arg, const struct sock_txts *ts);
 
-/* Drain fd's error queue (never blocks), calling cb for each TX timestamp; other queued
- * errors are dropped. Returns the number of timestamps delivered, or LP_E_IO. */
+/* Drain fd's error queue (never blocks) with recvmmsg(MSG_ERRQUEUE), SOCK_BATCH_MAX entries
+ * a call, calling cb for each TX timestamp in queue order; other queued errors are dropped.
+ * Returns the number of timestamps delivered, or LP_E_IO. */
 int sock_read_tx_timestamps(int fd, sock_txts_cb cb, void *arg);
 
 /* ---- batched I/O ---- */

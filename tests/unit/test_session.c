@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -352,6 +353,153 @@ static void test_twamp_modes(void **st)
     twamp_pair(WIRE_MODE_OPEN | WIRE_MODE_PTP); /* RFC 8186 timestamps, same ordering */
 }
 
+/* ---- a sender far behind its schedule: many packets due at once ---- */
+
+#define NDUE 256 /* several sendmmsg batches and several error-queue batches */
+
+static const struct wire_slot fixed_1us = {WIRE_SLOT_FIXED, 0x10c7}; /* ~1 us */
+
+/* What the packet hook saw leave, decoded (opened with the test keys first). */
+struct sent_log {
+    struct cry_test_keys keys;
+    enum cry_test_mode cmode;
+    uint32_t layout;
+    uint32_t seq[NDUE];
+    uint64_t wire_ts[NDUE];
+    struct clk_time ts[NDUE];
+    size_t n;
+};
+
+static void log_sent(void *arg, const struct sess_pkt *p)
+{
+    struct sent_log *l = arg;
+    assert_true(p->sent);
+    assert_true(l->n < NDUE);
+    uint8_t buf[256];
+    assert_true(p->len <= sizeof(buf));
+    memcpy(buf, p->data, p->len);
+    assert_int_equal(cry_test_open(&l->keys, l->cmode, CRY_PKT_SENDER, buf, p->len), 0);
+    struct wire_sender_pkt w;
+    assert_true(wire_sender_decode(buf, p->len, l->layout, &w) >= 0);
+    l->seq[l->n] = w.seq;
+    l->wire_ts[l->n] = w.ts;
+    l->ts[l->n++] = p->ts;
+}
+
+/* A schedule that started 20 ms ago: every packet is late when the sender starts. */
+static void late_config(struct sess_config *c, enum sess_kind kind, uint32_t mode,
+                        const struct env *e, uint16_t port)
+{
+    sender_config(c, kind, mode, e, port, AF_INET);
+    c->npackets = NDUE;
+    c->slots = &fixed_1us;
+    c->start = clk_to_ntp((struct clk_time){clk_now().ns - 20000000});
+}
+
+/* All packets due at once still go out, in seq order, with written timestamps that never go
+ * back (the hook reports those same times), and each gets its kernel TX timestamp and its
+ * lateness entry; the receiver accepts them all in authenticated and encrypted modes too. */
+static void owamp_all_due(uint32_t mode)
+{
+    struct env e = {.loop = loop_create()};
+    cry_session_keys_generate(&e.keys);
+    struct sock_udp ru, su;
+    open_sock(AF_INET, &ru);
+    open_sock(AF_INET, &su);
+    struct sess_config rc, sc;
+    late_config(&sc, SESS_OW_SENDER, mode, &e, ru.port);
+    rc = sc;
+    rc.kind = SESS_OW_RECEIVER;
+    loopback(AF_INET, su.port, &rc.peer);
+    struct sess *r = sess_create(e.loop, &ru, &rc);
+    struct sess *s = sess_create(e.loop, &su, &sc);
+    assert_non_null(r);
+    assert_non_null(s);
+    static struct sent_log log;
+    memset(&log, 0, sizeof(log));
+    log.cmode = mode == WIRE_MODE_OPEN   ? CRY_TEST_OPEN
+                : mode == WIRE_MODE_AUTH ? CRY_TEST_AUTH
+                                         : CRY_TEST_ENC;
+    log.layout = mode == WIRE_MODE_OPEN ? WIRE_MODE_OPEN : WIRE_MODE_AUTH;
+    cry_test_keys_derive(&e.keys, sc.sid, &log.keys);
+    sess_set_packet_hook(s, log_sent, &log);
+    sess_on_sent(s, on_sent, &e);
+    assert_int_equal(sess_start(r), 0);
+    assert_int_equal(sess_start(s), 0);
+    run(&e);
+
+    assert_int_equal(sess_next_seqno(s), NDUE);
+    struct sess_counters c = sess_counters(s);
+    assert_int_equal(c.sent, NDUE);
+    assert_int_equal(c.tx_errors, 0);
+    assert_int_equal(log.n, NDUE);
+    for (size_t i = 0; i < NDUE; i++) {
+        assert_int_equal(log.seq[i], i);
+        /* the hook reports the time written in the packet */
+        assert_int_equal(log.wire_ts[i], clk_to_ntp(log.ts[i]).raw);
+        assert_true(i == 0 || log.ts[i].ns >= log.ts[i - 1].ns);
+    }
+    struct sess_tx_stats tx = sess_tx_stats(s);
+    assert_int_equal(tx.stamped, NDUE);
+    assert_int_equal(tx.source, CLK_SRC_KERNEL);
+    assert_true(tx.late_p50_ns >= 19000000); /* all of them late by the 20 ms */
+    assert_true(tx.bias_p50_ns >= 0 && tx.bias_p99_ns <= tx.bias_max_ns);
+
+    const struct met_owrec *rec;
+    assert_int_equal(ow_records(r, &rec), NDUE);
+    assert_int_equal(sess_counters(r).bad_hmac, 0);
+    for (size_t i = 0; i < NDUE; i++) {
+        assert_int_equal(rec[i].seq, i); /* loopback keeps the order they were sent in */
+        assert_true(llabs(rec[i].send.ns - log.ts[i].ns) <= 1);
+    }
+    cry_test_keys_wipe(&log.keys);
+    sess_destroy(s);
+    sess_destroy(r);
+    loop_destroy(e.loop);
+}
+
+static void test_owamp_all_due(void **st)
+{
+    (void)st;
+    owamp_all_due(WIRE_MODE_OPEN);
+    owamp_all_due(WIRE_MODE_AUTH);
+    owamp_all_due(WIRE_MODE_ENC);
+}
+
+/* A TWAMP sender that is late: every round trip still takes the kernel TX time as T1. */
+static void test_twamp_all_due(void **st)
+{
+    (void)st;
+    struct env e = {.loop = loop_create()};
+    cry_session_keys_generate(&e.keys);
+    struct sock_udp ru, su;
+    open_sock(AF_INET, &ru);
+    open_sock(AF_INET, &su);
+    struct sess_config rc, sc;
+    late_config(&sc, SESS_TW_SENDER, WIRE_MODE_ENC, &e, ru.port);
+    rc = sc;
+    rc.kind = SESS_TW_REFLECTOR;
+    loopback(AF_INET, su.port, &rc.peer);
+    struct sess *r = sess_create(e.loop, &ru, &rc);
+    struct sess *s = sess_create(e.loop, &su, &sc);
+    sess_on_sent(s, on_sent, &e);
+    sess_start(r);
+    sess_start(s);
+    run(&e);
+    const struct met_twrec *rec;
+    assert_int_equal(tw_records(s, &rec), NDUE);
+    for (size_t i = 0; i < NDUE; i++) {
+        assert_int_equal(rec[i].seq, i);
+        assert_int_equal(rec[i].t1_src, CLK_SRC_KERNEL);
+        assert_true(rec[i].t1.ns <= rec[i].t2.ns);
+    }
+    assert_int_equal(sess_tx_stats(s).stamped, NDUE);
+    assert_int_equal(sess_counters(r).sent, NDUE);
+    sess_destroy(s);
+    sess_destroy(r);
+    loop_destroy(e.loop);
+}
+
 static const uint8_t KEY[] = "stamp key";
 
 /* A STAMP or TWAMP Light sender against the stateless reflector. */
@@ -580,6 +728,8 @@ int main(void)
         cmocka_unit_test(test_twamp_lost),
         cmocka_unit_test(test_stamp_open_and_auth), cmocka_unit_test(test_twamp_light),
         cmocka_unit_test(test_stamp_tlvs),
+        cmocka_unit_test(test_owamp_all_due),
+        cmocka_unit_test(test_twamp_all_due),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -774,6 +774,64 @@ static void test_batch_send_recv_per_packet_tos(void **state)
     sock_close_udp(&tx);
 }
 
+/* TX timestamps as the batched error-queue reader hands them over. */
+struct tx_seen {
+    int n;
+    uint32_t next_id; /* the OPT_ID expected next */
+    int64_t last_ns;
+    bool in_order;
+};
+
+static void on_txts_seen(void *arg, const struct sock_txts *ts)
+{
+    struct tx_seen *t = arg;
+    t->in_order =
+        t->in_order && ts->id == t->next_id && ts->ts.ns >= t->last_ns && ts->src == CLK_SRC_KERNEL;
+    t->next_id = ts->id + 1;
+    t->last_ns = ts->ts.ns;
+    t->n++;
+}
+
+/* Send count datagrams with sendmmsg batches, then read their TX timestamps with a single
+ * sock_read_tx_timestamps(): it goes on while recvmmsg fills a whole batch, so it gets all
+ * of them, in send order, whether or not count is a multiple of SOCK_BATCH_MAX. */
+static void errqueue_round(int count)
+{
+    struct sock_udp rx, tx;
+    open_lo4(&rx, 0);
+    open_lo4(&tx, SOCK_F_TX_TSTAMP);
+    struct sock_addr dst;
+    assert_int_equal(sock_addr_parse("127.0.0.1", rx.port, &dst), 0);
+    struct sock_txbuf out[SOCK_BATCH_MAX];
+    uint8_t payload[16] = {0x5a};
+    for (int i = 0; i < SOCK_BATCH_MAX; i++) {
+        out[i] = (struct sock_txbuf){payload, sizeof(payload), &dst, -1};
+    }
+    for (int sent = 0; sent < count;) {
+        int k = count - sent < SOCK_BATCH_MAX ? count - sent : SOCK_BATCH_MAX;
+        assert_int_equal(sock_send_batch(tx.fd, out, (unsigned)k), k);
+        sent += k;
+    }
+    assert_true(wait_fd(tx.fd, 0, 2000));
+    usleep(20000); /* loopback stamps them inside sendmmsg; leave time all the same */
+    struct tx_seen seen = {.in_order = true};
+    assert_int_equal(sock_read_tx_timestamps(tx.fd, on_txts_seen, &seen), count);
+    assert_int_equal(seen.n, count);
+    assert_true(seen.in_order);
+    assert_int_equal(seen.next_id, (uint32_t)count); /* OPT_ID 0 .. count - 1 */
+    assert_int_equal(sock_read_tx_timestamps(tx.fd, on_txts_seen, &seen), 0); /* drained */
+    sock_close_udp(&rx);
+    sock_close_udp(&tx);
+}
+
+static void test_errqueue_batches(void **state)
+{
+    (void)state;
+    errqueue_round(1);
+    errqueue_round(2 * SOCK_BATCH_MAX + 5); /* two full batches and a short one */
+    errqueue_round(3 * SOCK_BATCH_MAX);     /* full batches only: ends on an empty read */
+}
+
 /* With kernel stamping switched off, packets are stamped from the user clock. */
 static void test_user_clock_fallback(void **state)
 {
@@ -905,6 +963,7 @@ int main(void)
         cmocka_unit_test(test_loopback_ipv6),
         cmocka_unit_test(test_ipv6_is_v6only),
         cmocka_unit_test(test_batch_send_recv_per_packet_tos),
+        cmocka_unit_test(test_errqueue_batches),
         cmocka_unit_test(test_user_clock_fallback),
         cmocka_unit_test(test_pacer),
     };
