@@ -71,20 +71,70 @@ static int ow_request(struct srv_conn *c, const struct ctrl_event *ev)
     return ctrl_send_accept(c->ctrl, &a);
 }
 
+/* Our own Stop-Sessions (RFC 4656 §3.8: either side may send it first) ends a test in which
+ * we only receive as soon as every packet is in, instead of when the client's wait of the
+ * loss timeout runs out. Not when we also send: the client drops the packets we sent less
+ * than the loss timeout before our Stop-Sessions reaches it (as the reference does), and only
+ * it knows when it has them all. Every packet that arrives asks for a look at the end of
+ * that loop round. */
+
+/* Every session of the connection receives and has every packet of its schedule. */
+static bool all_received(const struct srv_conn *c)
+{
+    for (unsigned i = 0; i < c->nsess; i++) {
+        const struct srv_session *ss = &c->sess[i];
+        if (ss->req.conf_receiver != 1 || ss->stopped || !sess_all_in(ss->s)) {
+            return false;
+        }
+    }
+    return c->nsess > 0;
+}
+
+static void end_check(struct loop *loop, loop_timer_id id, void *arg)
+{
+    struct srv_conn *c = arg;
+    struct wire_stop_sessions mine = {.accept = WIRE_ACCEPT_OK, .nsessions = 0};
+    (void)id;
+    c->end_check = 0;
+    if (c->stop_sent || !all_received(c) || ctrl_send_stop(c->ctrl, &mine) < 0) {
+        return;
+    }
+    c->stop_sent = true;
+    if (!c->want_write) { /* conn_io writes it once the socket takes it */
+        loop_mod_fd(loop, c->fd, LOOP_READ | LOOP_WRITE);
+        c->want_write = true;
+    }
+}
+
+static void on_arrival(void *arg, const struct sess_pkt *p)
+{
+    struct srv_conn *c = arg;
+    (void)p;
+    if (!c->end_check && !c->stop_sent) {
+        c->end_check = loop_timer_after(c->srv->loop, 0, end_check, c);
+    }
+}
+
 static int ow_start(struct srv_conn *c)
 {
     uint8_t accept = WIRE_ACCEPT_OK;
+    bool receive_only = true;
+    c->stop_sent = false; /* a connection may run several rounds of sessions */
     for (unsigned i = 0; i < c->nsess; i++) {
         if (sess_start(c->sess[i].s) < 0) {
             accept = WIRE_ACCEPT_INTERNAL;
         }
+        receive_only = receive_only && c->sess[i].req.conf_receiver == 1;
+    }
+    for (unsigned i = 0; i < c->nsess && receive_only && accept == WIRE_ACCEPT_OK; i++) {
+        sess_set_packet_hook(c->sess[i].s, on_arrival, c);
     }
     return ctrl_send_start_ack(c->ctrl, accept);
 }
 
 /* The peer's Stop-Sessions: close our receivers with its Next Seqno, then stop our senders
  * and answer with our own Stop-Sessions telling how far they got (with no description when
- * we sent nothing: the reference client waits for it either way). */
+ * we sent nothing: the reference client waits for it either way), unless ours went first. */
 static int ow_stop(struct srv_conn *c, const struct ctrl_event *ev)
 {
     const struct wire_stop_sessions *st = &ev->u.stop;
@@ -115,6 +165,10 @@ static int ow_stop(struct srv_conn *c, const struct ctrl_event *ev)
         d[mine.nsessions] = (struct wire_session_desc){.next_seqno = sess_next_seqno(ss->s)};
         memcpy(d[mine.nsessions++].sid, ss->sid, WIRE_SID_LEN);
     }
+    if (c->stop_sent) {
+        return 0;
+    }
+    c->stop_sent = true;
     return ctrl_send_stop(c->ctrl, &mine);
 }
 

@@ -866,3 +866,28 @@ struct sess_counters sess_counters(const struct sess *s)
 {
     return s->cnt;
 }
+
+/* ------------------------------------------------------ everything accounted for */
+
+bool sess_all_in(const struct sess *s)
+{
+    bool tw = s->cfg.kind == SESS_TW_SENDER;
+    if ((!tw && s->cfg.kind != SESS_OW_RECEIVER) || !s->seen) {
+        return false;
+    }
+    uint32_t n = tw ? s->next_seq : s->cfg.npackets;
+    if ((tw && n < s->cfg.npackets) || s->cnt.received < n) {
+        return false; /* cheap: most calls end here */
+    }
+    for (uint32_t i = 0; i < n / 8; i++) {
+        if (s->seen[i] != 0xff) {
+            return false;
+        }
+    }
+    for (uint32_t q = n / 8 * 8; q < n; q++) {
+        if (!(s->seen[q / 8] & (1u << (q % 8)))) {
+            return false;
+        }
+    }
+    return true;
+}

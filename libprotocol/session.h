@@ -187,4 +187,9 @@ void light_destroy(struct light *l);
 int light_set_keys(struct light *l, const struct light_key *keys, size_t nkeys);
 struct sess_counters light_counters(const struct light *l);
 
+/* Whether nothing is left to wait for: an OWAMP receiver has every packet of the schedule, a
+ * TWAMP sender has sent them all and has a reply for each. Cheap until as many packets as
+ * expected have arrived, then one pass over a bit per packet. */
+bool sess_all_in(const struct sess *s);
+
 #endif

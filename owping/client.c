@@ -50,6 +50,11 @@ bool app_sleep_until(struct app *a, int64_t deadline_mono)
     return rc == 0;
 }
 
+void app_drain(struct app *a)
+{
+    loop_run_once(a->loop, 0);
+}
+
 int64_t app_mono_at(struct clk_time t)
 {
     return loop_mono_ns() + (t.ns - clk_now().ns);
@@ -152,6 +157,13 @@ int ping_open_test_socket(const struct opts *o, const struct sock_addr *local, s
         return -1;
     }
     return 0;
+}
+
+struct clk_ntp ping_start_time(const struct opts *o, int64_t rtt_ns)
+{
+    int64_t delay = 3 * rtt_ns + PING_START_SLACK_NS;
+    delay = o->start_delay_ns > delay ? o->start_delay_ns : delay;
+    return clk_to_ntp((struct clk_time){clk_now().ns + delay});
 }
 
 uint32_t ping_slots(const struct opts *o, struct wire_slot *slots)

@@ -24,6 +24,9 @@
                             * more than a VM's typical wake-up latency */
 /* after SIGINT or a failure: bound on stopping the sessions and fetching what the server has */
 #define PING_SALVAGE_NS 1000000000LL
+/* start delay beyond three control round trips: the two hosts' own work on the requests and
+ * Start-Sessions (2-5 ms on a busy 2-core VM); -z asks for more */
+#define PING_START_SLACK_NS 10000000
 #define PING_ADDR_STRLEN 64
 #define PING_PORT_STRLEN 8
 
@@ -45,6 +48,10 @@ int app_step(struct app *a, int64_t deadline_mono);
 
 /* Run the loop until deadline_mono; false when interrupted first. */
 bool app_sleep_until(struct app *a, int64_t deadline_mono);
+
+/* One loop round that does not wait: take in the test packets already queued on the
+ * sockets, so none is counted lost only because it was not read yet. */
+void app_drain(struct app *a);
 
 /* CLOCK_MONOTONIC instant matching the wall-clock instant t. */
 int64_t app_mono_at(struct clk_time t);
@@ -74,10 +81,13 @@ int conn_flush(struct conn *c);
  * the connection (c->eof; not printed). */
 int conn_poll_event(struct conn *c, int64_t deadline_mono, struct ctrl_event *ev);
 
-/* While the test sessions run: like conn_poll_event, but also returns 0 as soon as *done
- * (NULL: never) is set. Reads the connection meanwhile, so that the server closing it is seen
- * at once (-1 with c->eof, not printed). */
-int conn_watch_event(struct conn *c, int64_t deadline_mono, const bool *done,
+/* A condition a wait ends on (checked after every loop round). */
+typedef bool (*conn_done_fn)(void *arg);
+
+/* While the test sessions run: like conn_poll_event, but also returns 0 as soon as
+ * done(arg) holds (done NULL: never). Reads the connection meanwhile, so that the server
+ * closing it is seen at once (-1 with c->eof, not printed). */
+int conn_watch_event(struct conn *c, int64_t deadline_mono, conn_done_fn done, void *arg,
                      struct ctrl_event *ev);
 
 /* Whether the control connection can still carry messages. */
@@ -106,6 +116,11 @@ int ping_passphrase(const struct opts *o, uint8_t *out, size_t cap);
  * device. 0 or -1 (printed). */
 int ping_open_test_socket(const struct opts *o, const struct sock_addr *local,
                           struct sock_udp *out);
+
+/* Start time of sessions requested now over a control connection with round-trip time rtt_ns:
+ * three round trips (the requests and Start-Sessions still to come) plus PING_START_SLACK_NS,
+ * or -z when longer. */
+struct clk_ntp ping_start_time(const struct opts *o, int64_t rtt_ns);
 
 /* Schedule slots of -i in wire form; returns the count. */
 uint32_t ping_slots(const struct opts *o, struct wire_slot *slots);

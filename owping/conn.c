@@ -119,8 +119,8 @@ static const char *ev_name(enum ctrl_ev t)
     }
 }
 
-/* conn_poll_event, returning 0 also once *done (NULL: never) is set. */
-static int poll_event(struct conn *c, int64_t deadline_mono, const bool *done,
+/* conn_poll_event, returning 0 also once done(arg) holds (done NULL: never). */
+static int poll_event(struct conn *c, int64_t deadline_mono, conn_done_fn done, void *arg,
                       struct ctrl_event *ev)
 {
     for (;;) {
@@ -138,7 +138,7 @@ static int poll_event(struct conn *c, int64_t deadline_mono, const bool *done,
         if (rc < 0 || c->eof) {
             return -1;
         }
-        if (done && *done) {
+        if (done && done(arg)) {
             return 0;
         }
         conn_interest(c, true, false);
@@ -152,12 +152,13 @@ static int poll_event(struct conn *c, int64_t deadline_mono, const bool *done,
 
 int conn_poll_event(struct conn *c, int64_t deadline_mono, struct ctrl_event *ev)
 {
-    return poll_event(c, deadline_mono, NULL, ev);
+    return poll_event(c, deadline_mono, NULL, NULL, ev);
 }
 
-int conn_watch_event(struct conn *c, int64_t deadline_mono, const bool *done, struct ctrl_event *ev)
+int conn_watch_event(struct conn *c, int64_t deadline_mono, conn_done_fn done, void *arg,
+                     struct ctrl_event *ev)
 {
-    return poll_event(c, deadline_mono, done, ev);
+    return poll_event(c, deadline_mono, done, arg, ev);
 }
 
 bool conn_alive(const struct conn *c)

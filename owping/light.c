@@ -15,7 +15,7 @@
 #include "client.h"
 #include "out.h"
 
-#define LIGHT_START_NS 10000000 /* first packet 10 ms after the socket is ready */
+#define LIGHT_START_NS 1000000 /* schedule start 1 ms after the socket is ready (or -z) */
 
 struct light_run {
     struct app *a;
@@ -138,7 +138,8 @@ static int create_session(struct light_run *r)
     cfg.tos = o->dscp >= 0 ? o->dscp << 2 : -1;
     cfg.slots = r->slots;
     cfg.nslots = ping_slots(o, r->slots);
-    cfg.start = clk_to_ntp((struct clk_time){clk_now().ns + LIGHT_START_NS});
+    int64_t delay = o->start_delay_ns > LIGHT_START_NS ? o->start_delay_ns : LIGHT_START_NS;
+    cfg.start = clk_to_ntp((struct clk_time){clk_now().ns + delay});
     cfg.spin_ns = ping_spin_ns(r->a);
     if (!(r->sess = sess_create(r->a->loop, &sock, &cfg))) {
         fprintf(stderr, "%s: cannot create the test session\n", o->prog);
@@ -156,8 +157,10 @@ static int create_session(struct light_run *r)
     return 0;
 }
 
-/* Wait until the last packet left, then until the end fixed at start (the loss timeout after
- * the last scheduled packet), and at least the loss timeout after the actual last one. */
+/* Wait until the last packet left, then until every packet has its reply: at most until the
+ * end fixed at start (the loss timeout after the last scheduled packet), and the loss timeout
+ * after the actual last one; then -E. Replies already queued are read before anything
+ * counts lost. */
 static int wait_end(struct light_run *r)
 {
     int64_t hard = r->end_mono + PING_CTRL_WAIT_NS;
@@ -172,7 +175,14 @@ static int wait_end(struct light_run *r)
         return -1;
     }
     int64_t after_last = loop_mono_ns() + r->loss_ns;
-    return app_sleep_until(r->a, after_last > r->end_mono ? after_last : r->end_mono) ? 0 : -1;
+    int64_t end = after_last > r->end_mono ? after_last : r->end_mono;
+    while (!sess_all_in(r->sess) && (rc = app_step(r->a, end)) > 0) {
+    }
+    if (rc < 0 || !app_sleep_until(r->a, loop_mono_ns() + r->o->enddelay_ns)) {
+        return -1;
+    }
+    app_drain(r->a);
+    return 0;
 }
 
 static int run(struct light_run *r, const char *target)

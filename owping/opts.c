@@ -96,10 +96,13 @@ static void usage(const struct opts *o, FILE *f)
           "  -c, --count N          packets per session (default 100)\n"
           "  -i, --interval LIST    schedule: comma list of <sec>e (exponential) or <sec>f\n"
           "                         (fixed), cycled (default 0.1e)\n"
-          "  -L, --loss-timeout S   seconds before a packet counts as lost (default 2 + RTT)\n"
-          "  -E, --end-delay S      extra wait after the loss timeout before Stop-Sessions\n"
-          "                         (default 0.1)\n"
-          "  -z, --start-delay S    delay before the session starts (default: from RTT)\n"
+          "  -L, --loss-timeout S   seconds before a packet counts as lost (default 2 + RTT)\n",
+          f);
+    fprintf(f,
+            "  -E, --end-delay S      extra wait before Stop-Sessions once %s\n"
+            "                         (default %s)\n",
+            tw ? "every reply is in" : "the loss timeout passed", tw ? "0" : "0.02");
+    fputs("  -z, --start-delay S    delay before the session starts (default: 3 RTT + 10 ms)\n"
           "  -s, --padding N        octets of padding per packet (default 0)\n"
           "  -P, --ports LO-HI      local test port range (default 0: any)\n"
           "  -D, --dscp DSCP        DSCP of test packets (number or name: EF, AF41, CS1...)\n",
@@ -314,7 +317,9 @@ static void defaults(struct opts *o, const char *argv0)
     o->slots[0].exponential = true;
     o->slots[0].interval_ns = 100000000;
     o->loss_timeout_ns = -1;
-    o->enddelay_ns = 100000000; /* reference: 1 s; 0.1 s is ample after the loss timeout */
+    /* owping: room for a server clock behind ours, which drops the packets sent less than the
+     * loss timeout before our Stop-Sessions (reference: 1 s); twping: an extra wait, none */
+    o->enddelay_ns = o->proto == OPTS_TWAMP ? 0 : 20000000;
     o->start_delay_ns = -1;
     o->dscp = -1;
     o->units = 'm';

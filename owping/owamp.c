@@ -1,8 +1,8 @@
 /* owamp.c - one owping run: request the session toward the server (we send, it receives)
- * and the one from it (it sends, we receive), start both, wait for the schedule plus the
- * loss timeout, exchange Stop-Sessions, fetch the server's records, report. When the run is
- * cut short (SIGINT, the server stopping the sessions early or going away), what was
- * measured so far is still collected, within a bound, and reported as partial. */
+ * and the one from it (it sends, we receive), start both, wait until both directions are
+ * accounted for (see wait_end), exchange Stop-Sessions, fetch the server's records, report.
+ * When the run is cut short (SIGINT, the server stopping the sessions early or going away),
+ * what was measured so far is still collected, within a bound, and reported as partial. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -43,6 +43,10 @@ struct ow_run {
     bool stopped;      /* our Stop-Sessions was queued */
     bool peer_stopped; /* the server's Stop-Sessions arrived */
     uint8_t peer_accept;
+    bool from_described; /* ... and gave from_next as the Next Seqno of the session from it */
+    uint32_t from_next;
+    /* the end of each direction's wait (CLOCK_MONOTONIC): -L and -E after its last packet */
+    int64_t to_end, from_end;
     bool fetch_sent, fetch_acked, fetch_refused, fetched;
 };
 
@@ -50,6 +54,11 @@ static void on_sent(struct sess *s, void *arg)
 {
     (void)s;
     *(bool *)arg = true;
+}
+
+static bool to_sent(void *arg)
+{
+    return ((const struct ow_run *)arg)->to.sent;
 }
 
 /* Request fields both directions share. */
@@ -225,8 +234,10 @@ static int start_sessions(struct ow_run *r)
         r->to.started = true;
         r->to.last = sess_last_send_time(r->to.sess);
     }
-    struct clk_time last = r->to.last.ns > r->from.last.ns ? r->to.last : r->from.last;
-    r->end_mono = app_mono_at((struct clk_time){last.ns + r->loss_ns + r->o->enddelay_ns});
+    int64_t wait = r->loss_ns + r->o->enddelay_ns;
+    r->to_end = r->to.sess ? app_mono_at((struct clk_time){r->to.last.ns + wait}) : 0;
+    r->from_end = r->from.sess ? app_mono_at((struct clk_time){r->from.last.ns + wait}) : 0;
+    r->end_mono = r->to_end > r->from_end ? r->to_end : r->from_end;
     return 0;
 }
 
@@ -240,31 +251,72 @@ static void finalize_dir(struct ow_dir *d, uint32_t n)
     }
 }
 
-/* The server's Stop-Sessions: stop our receiving session with its Next Seqno. */
+/* The server's Stop-Sessions: its Accept and the Next Seqno of the session it sends us. */
 static void peer_stop(struct ow_run *r, const struct wire_stop_sessions *st)
 {
     r->peer_stopped = true;
     r->peer_accept = st->accept;
-    if (!r->from.sess) {
-        return;
-    }
-    sess_stop(r->from.sess);
-    for (uint32_t i = 0; i < st->nsessions; i++) {
+    for (uint32_t i = 0; i < st->nsessions && r->from.sess; i++) {
         if (memcmp(st->desc[i].sid, r->from.sid, WIRE_SID_LEN) == 0 || st->nsessions == 1) {
-            finalize_dir(&r->from, st->desc[i].next_seqno);
+            r->from_described = true;
+            r->from_next = st->desc[i].next_seqno;
             break;
         }
     }
 }
 
-/* Run the loop until deadline_mono (or *done), watching the control connection: the server
- * may stop the sessions early or go away. 0, or -1 (printed unless interrupted). */
-static int watch(struct ow_run *r, int64_t deadline_mono, const bool *done)
+/* Stop our receiving session, closed with the server's Next Seqno when it gave one. */
+static void close_from(struct ow_run *r)
+{
+    if (r->from.sess) {
+        sess_stop(r->from.sess);
+        if (r->from_described) {
+            finalize_dir(&r->from, r->from_next);
+        }
+    }
+}
+
+/* Whether the server's Stop-Sessions ends the sessions normally: a server stops them once
+ * its receiving sessions have every packet (RFC 4656 §3.8 lets either side send it first),
+ * after we sent all ours and it sent all it was asked for. */
+static bool peer_done(const struct ow_run *r)
+{
+    return r->peer_stopped && r->peer_accept == WIRE_ACCEPT_OK && (!r->to.sess || r->to.sent) &&
+           (!r->from_described || r->from_next >= r->o->count);
+}
+
+/* The packets toward the server are accounted for: the server said so, or our wait is over.
+ * Our own Stop-Sessions may not come sooner: a receiver drops the packets sent less than the
+ * loss timeout before a Stop-Sessions it gets (RFC 4656 §3.8, as the reference does). */
+static bool to_done(const struct ow_run *r)
+{
+    return !r->to.sess || peer_done(r) || loop_mono_ns() >= r->to_end;
+}
+
+/* The packets from the server are accounted for: all of them arrived, or our wait is over. */
+static bool from_done(const struct ow_run *r)
+{
+    return !r->from.sess || sess_all_in(r->from.sess) || loop_mono_ns() >= r->from_end;
+}
+
+static bool all_done(void *arg)
+{
+    return to_done(arg) && from_done(arg);
+}
+
+/* Run the loop until deadline_mono (or done(r)), watching the control connection: the server
+ * may stop the sessions, normally (0: the caller goes on waiting for the packets from it) or
+ * early, or go away. 0, or -1 (printed unless interrupted). */
+static int watch(struct ow_run *r, int64_t deadline_mono, conn_done_fn done)
 {
     struct ctrl_event ev;
-    int rc = conn_watch_event(&r->c, deadline_mono, done, &ev);
+    int rc = conn_watch_event(&r->c, deadline_mono, done, r, &ev);
     if (rc > 0 && ev.type == CTRL_EV_STOP) {
         peer_stop(r, &ev.u.stop);
+        if (peer_done(r)) {
+            return 0;
+        }
+        close_from(r);
         r->cut_short = true;
         fprintf(stderr, "%s: the server stopped the sessions early%s%s\n", r->o->prog,
                 ev.u.stop.accept ? ": " : "",
@@ -283,14 +335,22 @@ static int watch(struct ow_run *r, int64_t deadline_mono, const bool *done)
     return rc;
 }
 
-/* Wait for our last packet to leave, then until the end fixed at Start: the loss timeout
- * (plus -E) after the later of the two schedules' last packets, and at least after our
- * actual last packet (a slow host, a wall clock stepped back). */
+/* The next time a direction still waited for is over by the clock. */
+static int64_t next_end(const struct ow_run *r)
+{
+    int64_t until = to_done(r) ? INT64_MAX : r->to_end;
+    return !from_done(r) && r->from_end < until ? r->from_end : until;
+}
+
+/* Wait for our last packet to leave, then until both directions are accounted for (to_done,
+ * from_done): each waits at most the loss timeout plus -E after its last scheduled packet,
+ * ours also after its actual last one (a slow host, a wall clock stepped back). Packets
+ * already queued on our socket are read before anything counts lost. */
 static int wait_end(struct ow_run *r)
 {
     out_eta(r->o, (double)(r->end_mono - loop_mono_ns()) / 1e9);
     if (r->to.sess) {
-        if (watch(r, r->end_mono + PING_CTRL_WAIT_NS, &r->to.sent) < 0) {
+        if (watch(r, r->end_mono + PING_CTRL_WAIT_NS, to_sent) < 0) {
             return -1;
         }
         if (!r->to.sent) {
@@ -299,9 +359,15 @@ static int wait_end(struct ow_run *r)
             return -1;
         }
         int64_t after_last = loop_mono_ns() + r->loss_ns + r->o->enddelay_ns;
-        r->end_mono = after_last > r->end_mono ? after_last : r->end_mono;
+        r->to_end = after_last > r->to_end ? after_last : r->to_end;
     }
-    return watch(r, r->end_mono, NULL);
+    while (!all_done(r)) {
+        if (watch(r, next_end(r), all_done) < 0) {
+            return -1;
+        }
+    }
+    app_drain(r->a);
+    return 0;
 }
 
 /* Our Stop-Sessions, describing what we sent. 0 or -1 (printed). */
@@ -339,6 +405,7 @@ static int stop_sessions(struct ow_run *r, int64_t deadline_mono)
         }
         peer_stop(r, &ev.u.stop);
     }
+    close_from(r);
     return 0;
 }
 
@@ -436,11 +503,8 @@ static int run(struct ow_run *r, const char *target)
     if (ping_setup(r->a, &r->c, target, WIRE_OWAMP, r->host, sizeof(r->host), &r->mode) < 0) {
         return -1;
     }
-    int64_t rtt = r->c.rtt_ns;
-    int64_t delay = 3 * rtt + 20000000;
-    r->loss_ns = o->loss_timeout_ns >= 0 ? o->loss_timeout_ns : 2000000000 + rtt;
-    r->start = clk_to_ntp(
-        (struct clk_time){clk_now().ns + (o->start_delay_ns > delay ? o->start_delay_ns : delay)});
+    r->loss_ns = o->loss_timeout_ns >= 0 ? o->loss_timeout_ns : 2000000000 + r->c.rtt_ns;
+    r->start = ping_start_time(o, r->c.rtt_ns);
     r->nslots = ping_slots(o, r->slots);
     r->typep = o->dscp >= 0 ? wire_typep_dscp((uint8_t)o->dscp) : 0;
     if ((o->to && request_to(r) < 0) || (o->from && request_from(r) < 0) || start_sessions(r) < 0 ||

@@ -1,10 +1,11 @@
 /* twamp.c - one twping run over TWAMP-Control: Request-TW-Session, Start-Sessions (or RFC 5938
- * Start-N-Sessions), send the schedule, wait the loss timeout after the last packet,
- * Stop-Sessions (or Stop-N-Sessions), report. The server says nothing from Start-Ack to
- * Stop-Sessions: if it closes the connection (or sends anything) meanwhile, the run fails and
- * what was measured so far is reported as partial. The negotiated Mode carries the extensions:
- * RFC 6038 reflected octets, RFC 7750 DSCP/ECN reports and RFC 8186 PTP timestamps are
- * handled by the test session, this file asks for them and reports them. */
+ * Start-N-Sessions), send the schedule, wait until every packet has its reply (at most the
+ * loss timeout after the last one), Stop-Sessions (or Stop-N-Sessions), report. The server
+ * says nothing from Start-Ack to Stop-Sessions: if it closes the connection (or sends
+ * anything) meanwhile, the run fails and what was measured so far is reported as partial.
+ * The negotiated Mode carries the extensions: RFC 6038 reflected octets, RFC 7750 DSCP/ECN
+ * reports and RFC 8186 PTP timestamps are handled by the test session, this file asks for
+ * them and reports them. */
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,16 @@ static void on_sent(struct sess *s, void *arg)
 {
     (void)s;
     *(bool *)arg = true;
+}
+
+static bool all_sent(void *arg)
+{
+    return ((const struct tw_run *)arg)->sent;
+}
+
+static bool all_replied(void *arg)
+{
+    return sess_all_in(((const struct tw_run *)arg)->sess);
 }
 
 /* Request-TW-Session as the reference writes it: the receiver gets our own port number (the
@@ -188,12 +199,12 @@ static int start_session(struct tw_run *r)
     return 0;
 }
 
-/* Run the loop until deadline_mono (or *done), watching the control connection. 0, or -1
+/* Run the loop until deadline_mono (or done(r)), watching the control connection. 0, or -1
  * (printed unless interrupted). */
-static int watch(struct tw_run *r, int64_t deadline_mono, const bool *done)
+static int watch(struct tw_run *r, int64_t deadline_mono, conn_done_fn done)
 {
     struct ctrl_event ev;
-    int rc = conn_watch_event(&r->c, deadline_mono, done, &ev);
+    int rc = conn_watch_event(&r->c, deadline_mono, done, r, &ev);
     if (rc > 0) {
         fprintf(stderr, "%s: unexpected message on the control connection during the session\n",
                 r->o->prog);
@@ -206,12 +217,14 @@ static int watch(struct tw_run *r, int64_t deadline_mono, const bool *done)
     return rc;
 }
 
-/* Wait until the last packet left, then until the end fixed at Start (the loss timeout after
- * the last scheduled packet), and at least the loss timeout after the actual last one. */
+/* Wait until the last packet left, then until every packet has its reply: at most until the
+ * end fixed at Start (the loss timeout after the last scheduled packet), and the loss timeout
+ * after the actual last one; then -E. Replies already queued are read before anything
+ * counts lost. */
 static int wait_end(struct tw_run *r)
 {
     out_eta(r->o, (double)(r->end_mono - loop_mono_ns()) / 1e9);
-    if (watch(r, r->end_mono + PING_CTRL_WAIT_NS, &r->sent) < 0) {
+    if (watch(r, r->end_mono + PING_CTRL_WAIT_NS, all_sent) < 0) {
         return -1;
     }
     if (!r->sent) {
@@ -219,7 +232,12 @@ static int wait_end(struct tw_run *r)
         return -1;
     }
     int64_t after_last = loop_mono_ns() + r->loss_ns;
-    return watch(r, after_last > r->end_mono ? after_last : r->end_mono, NULL);
+    if (watch(r, after_last > r->end_mono ? after_last : r->end_mono, all_replied) < 0 ||
+        (r->o->enddelay_ns > 0 && watch(r, loop_mono_ns() + r->o->enddelay_ns, NULL) < 0)) {
+        return -1;
+    }
+    app_drain(r->a);
+    return 0;
 }
 
 static int stop_session(struct tw_run *r)
@@ -249,11 +267,8 @@ static int run(struct tw_run *r, const char *target)
     if (ping_setup(r->a, &r->c, target, WIRE_TWAMP, r->host, sizeof(r->host), &r->mode) < 0) {
         return -1;
     }
-    int64_t rtt = r->c.rtt_ns;
-    int64_t delay = 3 * rtt + 20000000;
-    r->loss_ns = o->loss_timeout_ns >= 0 ? o->loss_timeout_ns : 2000000000 + rtt;
-    r->start = clk_to_ntp(
-        (struct clk_time){clk_now().ns + (o->start_delay_ns > delay ? o->start_delay_ns : delay)});
+    r->loss_ns = o->loss_timeout_ns >= 0 ? o->loss_timeout_ns : 2000000000 + r->c.rtt_ns;
+    r->start = ping_start_time(o, r->c.rtt_ns);
     r->nslots = ping_slots(o, r->slots);
     r->typep = o->dscp >= 0 ? wire_typep_dscp((uint8_t)o->dscp) : 0;
     /* the reflector's reply is as long as our packet: its padding (where RFC 6038 octets

@@ -2,10 +2,12 @@
 # 20-owamp.sh - owping against owampd on loopback: every mode over IPv4 and IPv6 with both
 # directions at once (exact SENT/LOST in the -M summaries), one direction only, a wrong
 # pass-phrase and a refused mode (non-zero exit with a reason), JSON output, the start delay
-# derived from the RTT, and 2 and 20 clients at once. TAP output.
+# derived from the RTT, a one-way test that ends as soon as every packet is in (not after the
+# loss timeout; a lost packet is waited for in 60-netsim-owamp), and 2 and 20 clients at once.
+# TAP output.
 . "$(dirname "${BASH_SOURCE[0]}")/lib/ping.sh"
 
-echo "1..16"
+echo "1..18"
 P4=$(free_port tcp 4)
 P6=$(free_port tcp 6)
 PA=$(free_port tcp 4)
@@ -71,6 +73,15 @@ tap $? "--json: one document, a session per direction, 20 sent, 0 lost" "$out"
 out=$TMP/fast.out
 "$OWPING" -M -c 1 -i 0f -L 0.1 -E 0 "127.0.0.1:$P4" >"$out" 2>&1 && summaries_ok "$out" 1 2
 tap $? "owping -c 1 -i 0f -L 0.1 -E 0: one packet each way" "$out"
+
+# -L 5, one packet: each direction alone ends once the packet is in, well before the loss
+# timeout: -t on owampd's own Stop-Sessions (it has every packet), -f on ours (we have it)
+for dir in t f; do
+    out=$TMP/early$dir.out
+    timed "$out" "$OWPING" -$dir -M -c 1 -L 5 "127.0.0.1:$P4" && summaries_ok "$out" 1 1 &&
+        [ "$WALL_MS" -lt 2000 ]
+    tap $? "owping -$dir -c 1 -L 5: 1 sent, 0 lost, done in $WALL_MS ms (< 2000: no loss timeout)" "$out"
+done
 
 # several clients at once against one owampd
 for clients in 2 20; do

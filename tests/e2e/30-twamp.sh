@@ -1,10 +1,12 @@
 #!/bin/bash
 # 30-twamp.sh - twping against twampd on loopback: every mode (O/A/E/M) over IPv4 and IPv6
 # (exact SENT/LOST in the -M summary), a wrong pass-phrase and a refused mode, TWAMP Light
-# and STAMP (open and authenticated) against twampd --light, JSON output. TAP output.
+# and STAMP (open and authenticated) against twampd --light, JSON output; runs end as soon as
+# every reply is in (-L 5, well under 2 s), and a packet whose reply never comes (a reflector
+# that drops it) is waited for until the loss timeout and counted lost. TAP output.
 . "$(dirname "${BASH_SOURCE[0]}")/lib/ping.sh"
 
-echo "1..16"
+echo "1..19"
 P4=$(free_port tcp 4)
 P6=$(free_port tcp 6)
 PA=$(free_port tcp 4)
@@ -74,3 +76,41 @@ assert len(objs) == 1, objs
 assert objs[0]["loss"]["sent"] == 20 and objs[0]["loss"]["lost"] == 0, objs[0]
 PY
 tap $? "--json: one document with one session, 20 sent, 0 lost" "$out"
+
+# -L 5, one packet: the run ends once its reply is in, well before the loss timeout
+out=$TMP/early.out
+timed "$out" "$TWPING" -M -c 1 -L 5 "127.0.0.1:$P4" && summaries_ok "$out" 1 1 &&
+    [ "$WALL_MS" -lt 2000 ]
+tap $? "twping -c 1 -L 5: 1 sent, 0 lost, done in $WALL_MS ms (< 2000: no loss timeout)" "$out"
+out=$TMP/earlyl.out
+timed "$out" "$TWPING" --light -M -c 1 -L 5 "127.0.0.1:$PL" && summaries_ok "$out" 1 1 &&
+    [ "$WALL_MS" -lt 2000 ]
+tap $? "twping --light -c 1 -L 5: 1 sent, 0 lost, done in $WALL_MS ms (< 2000)" "$out"
+
+# A TWAMP Light reflector (RFC 5357 Appendix I, open mode) that never answers sequence
+# number 1: the run waits the loss timeout for it and counts it lost.
+python3 - "$TMP/drop.port" <<'PY' &
+import os, socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+n = 0
+while True:
+    d, peer = s.recvfrom(9000)
+    seq, ts, err = struct.unpack("!IQH", d[:14])
+    if seq == 1:
+        continue
+    t = time.time() + 2208988800
+    now = int(t) << 32 | int(t % 1 * 2**32)
+    r = struct.pack("!IQHHQIQHHB", n, now, 1, 0, now, seq, ts, err, 0, 255)
+    s.sendto(r + bytes(max(len(d) - len(r), 0)), peer)
+    n += 1
+PY
+PIDS+=($!)
+for i in $(seq 50); do [ -s "$TMP/drop.port" ] && break; sleep 0.1; done
+out=$TMP/drop.out
+timed "$out" "$TWPING" --light -M -c 3 -i 0.01f -L 1 "127.0.0.1:$(cat "$TMP/drop.port")" &&
+    grep -qx "SENT	3" "$out" && lost_is "$out" 1 && [ "$WALL_MS" -ge 1000 ]
+tap $? "reflector drops seq 1 of 3, -L 1: 1 lost, waited the loss timeout ($WALL_MS ms >= 1000)" "$out"

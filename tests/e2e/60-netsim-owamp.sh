@@ -1,8 +1,10 @@
 #!/bin/bash
 # 60-netsim-owamp.sh - owampd in namespace B, owping in namespace A, joined by the netsim relay
 # (tests/netsim). Deterministic patterns give exact loss, duplicate and reordering counts in both
-# directions (-M over IPv4, the human summary over IPv4, --json over IPv6), and a 5 ms link gives
-# a 5 ms one-way delay. TAP output; skips loudly when not root or without TUN/netns.
+# directions (-M over IPv4, the human summary over IPv4, --json over IPv6), a 5 ms link gives
+# a 5 ms one-way delay, and a one-way test with a packet dropped waits the loss timeout for it
+# (with every packet in it would end at once). TAP output; skips loudly when not root or
+# without TUN/netns.
 #
 # Each direction carries exactly one UDP stream (a2b: the to-session, b2a: the from-session) and
 # the relay is restarted before every session, so netsim's per-direction packet index is the
@@ -13,7 +15,7 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/tests/netsim/ns.sh"
 
-PLAN=10
+PLAN=12
 if ! netsim_check; then
     echo "# SKIP: 60-netsim-owamp needs root, /dev/net/tun and ip netns ($NETSIM_SKIP)" >&2
     netsim_skip_all "$PLAN"
@@ -331,7 +333,23 @@ else
     timing_tap "$from_diag" "IPv4 from-session through 5 ms: one-way min/median/max = $from_fig ms"
 fi
 
-# ---- 10: both daemons stop cleanly on SIGTERM ----
+# ---- 10-11: -t, then -f, with packet 1 of 3 dropped: owampd (-t) and owping (-f) do not end
+# the test early, the loss timeout (-L 2) is waited for and the packet counted lost ----
+for dir in t f; do
+    diag=""
+    from=$NETSIM_A4 pat="--drop a2b=1"
+    [ $dir = f ] && from=$NETSIM_B4 pat="--drop b2a=1"
+    netsim_restart --match "$MATCH" $pat
+    t0=$(date +%s%N)
+    COUNT=3 ping w$dir "$V4" -M -$dir -L 2
+    wall=$((($(date +%s%N) - t0) / 1000000))
+    netsim_stop
+    chk "SENT LOST" "$(mget "$NETSIM_TMP/w$dir.out" "$from" SENT LOST)" "3 1"
+    [ "$wall" -ge 2000 ] || diag="$diag ended after $wall ms, within the 2 s loss timeout;"
+    tap "$diag" "-$dir, packet 1 of 3 dropped ($pat), -L 2: LOST 1, waited the loss timeout ($wall ms)"
+done
+
+# ---- 12: both daemons stop cleanly on SIGTERM ----
 diag=""
 names=(v4 v6)
 for i in 0 1; do

@@ -2,8 +2,9 @@
 # 61-netsim-twamp.sh - twampd in namespace B, twping in namespace A, joined by the netsim relay
 # (tests/netsim). Deterministic patterns give exact loss counts split by direction (forward =
 # a2b, reverse = b2a), exact send and reflect duplicates and reordering (human summary and -M
-# over IPv4, --json and -R over IPv6), and 5 ms each way gives a 10 ms round trip. TAP output;
-# skips loudly when not root or without TUN/netns.
+# over IPv4, --json and -R over IPv6), 5 ms each way gives a 10 ms round trip, and a reply that
+# never comes is waited for until the loss timeout (with every reply in, twping ends at once).
+# TAP output; skips loudly when not root or without TUN/netns.
 #
 # a2b carries only the test packets and b2a only the replies, and the relay is restarted before
 # every session, so netsim's a2b index is the sender's sequence number and its b2a index is the
@@ -15,7 +16,7 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/tests/netsim/ns.sh"
 
-PLAN=10
+PLAN=11
 if ! netsim_check; then
     echo "# SKIP: 61-netsim-twamp needs root, /dev/net/tun and ip netns ($NETSIM_SKIP)" >&2
     netsim_skip_all "$PLAN"
@@ -318,7 +319,16 @@ else
     fi
 fi
 
-# ---- 10: both daemons stop cleanly on SIGTERM ----
+# ---- 10: reply 1 of 3 dropped: twping does not end early, it waits the loss timeout (-L 2) ----
+PAT="--drop b2a=1"
+t0=$(date +%s%N)
+COUNT=3 session w4 "$V4" "$PAT" -M -L 2
+wall=$((($(date +%s%N) - t0) / 1000000))
+chk "SENT LOST" "$(mget "$out" "$NETSIM_A4" SENT LOST)" "3 1"
+[ "$wall" -ge 2000 ] || diag="$diag ended after $wall ms, within the 2 s loss timeout;"
+tap "$diag" "IPv4 -M ($PAT), -L 2: LOST 1, waited the loss timeout ($wall ms)"
+
+# ---- 11: both daemons stop cleanly on SIGTERM ----
 diag=""
 names=(v4 v6)
 for i in 0 1; do

@@ -91,4 +91,22 @@ summaries_ok() {
         END { exit !(n == want && s == want && !bad) }' "$1"
 }
 
+# timed OUT CMD...: run CMD with stdout and stderr in OUT; its exit status, and its wall time
+# in ms in $WALL_MS.
+timed() {
+    local out=$1 t0 rc
+    shift
+    t0=$(date +%s%N)
+    "$@" >"$out" 2>&1
+    rc=$?
+    WALL_MS=$((($(date +%s%N) - t0) / 1000000))
+    return $rc
+}
+
+# lost_is FILE N: the -M output has one summary, with LOST N.
+lost_is() {
+    awk -v want="$2" '$1 == "SUMMARY" { n++ } $1 == "LOST" { l = $2 }
+        END { exit !(n == 1 && l == want) }' "$1"
+}
+
 AUTH=(-u alice -k "$DATA/alice.pfs")
