@@ -14,6 +14,12 @@
 #define SESS_DRAIN_NS 20000      /* a TWAMP sender waiting this long reads replies */
 #define SESS_BIAS_RING (1u << 16) /* TWAMP: per-seq TX bias until the reply comes */
 #define SESS_HIST_BINS 640
+/* Most packets a sender stamps, builds and sends with one sendmmsg. Eight take the cost per
+ * packet from about 12 us (sendto and one error-queue recvmsg each) to about 2.4 us on the
+ * 2-core VM, 64 only to 1.7 us; but a packet waits in the batch for the ones before it,
+ * and the kernel may reschedule between datagrams, which the stamp-to-wire bias shows. */
+#define SESS_BATCH_MAX 8
+_Static_assert(SESS_BATCH_MAX <= SOCK_BATCH_MAX, "a batch is built in the scratch's send slots");
 
 /* Non-negative ns values, 16 sub-bins per power of two. */
 struct sess_hist {
@@ -61,6 +67,7 @@ struct sess {
     struct sess_hist late_user, late_kernel, bias;
     uint64_t stamped;
     enum clk_source tx_src;
+    uint32_t unread; /* sent since the sender last drained the error queue itself */
     /* records */
     struct rst *recs; /* receivers: met_owrec, TWAMP senders: met_twrec */
     uint8_t *seen; /* receivers and TWAMP senders: one bit per seq below npackets */
@@ -230,16 +237,15 @@ static void on_tx_stamp(void *arg, const struct sock_txts *ts)
     }
 }
 
-/* Remember a successful send until its TX timestamp comes back. */
-static void note_send(struct sess *s, int64_t t1_ns)
+/* Remember a successful send (seq, scheduled at sched_ns, written time t1_ns) until its TX
+ * timestamp comes back; call before counting it in cnt.sent. */
+static void note_send(struct sess *s, uint32_t seq, int64_t sched_ns, int64_t t1_ns)
 {
-    hist_add(&s->late_user, t1_ns - s->next_time.ns);
+    hist_add(&s->late_user, t1_ns - sched_ns);
     if (s->tx_stamps) {
         uint32_t id = (uint32_t)s->cnt.sent;
-        s->txq[id % SESS_TX_RING] = (struct sess_txslot){.id = id, .seq = s->next_seq,
-                                                         .t1_ns = t1_ns,
-                                                         .sched_ns = s->next_time.ns,
-                                                         .used = true};
+        s->txq[id % SESS_TX_RING] = (struct sess_txslot){
+            .id = id, .seq = seq, .t1_ns = t1_ns, .sched_ns = sched_ns, .used = true};
     }
 }
 
@@ -271,48 +277,143 @@ struct sess_tx_stats sess_tx_stats(const struct sess *s)
 
 /* ------------------------------------------------------------------- sender */
 
-/* Encode, protect and send packet seq, stamped now. */
-static void send_one(struct sess *s)
-{
-    uint8_t *b = s->x->txmem[0];
-    struct clk_time now = clk_now();
-    uint16_t err = sess_errest_get(&s->x->errest, now);
-    uint64_t ts = sess_wire_stamp(now, s->ptp, &s->x->errest, &err);
-    int n;
-    if (s->cfg.fmt == SESS_FMT_STAMP) {
-        struct wire_stamp_sender p = {.seq = s->next_seq, .ts = ts, .errest = err,
-                                      .ssid = s->cfg.ssid, .tlvs = s->pad,
-                                      .tlvs_len = s->cfg.padding};
-        n = wire_stamp_sender_encode(&p, s->layout_mode, b, SESS_PKT_MAX);
-        if (n > 0 && s->layout_mode == WIRE_MODE_AUTH) {
-            cry_stamp_hmac(s->cfg.stamp_key, s->cfg.stamp_key_len, b, WIRE_STAMP_AUTH_HMAC_OFF,
-                           b + WIRE_STAMP_AUTH_HMAC_OFF);
-        }
-    } else {
-        struct wire_sender_pkt p = {.seq = s->next_seq, .ts = ts, .errest = err, .pad = s->pad,
-                                    .pad_len = s->cfg.padding};
-        n = wire_sender_encode(&p, s->layout_mode, b, SESS_PKT_MAX);
-        if (n > 0 && cry_test_seal(&s->tkeys, s->cmode, CRY_PKT_SENDER, b, (size_t)n) < 0) {
-            n = -1;
-        }
-    }
-    if (n <= 0 || sock_send_to(s->sock.fd, b, (size_t)n, &s->cfg.peer) < 0) {
-        s->cnt.tx_errors++;
-        return;
-    }
-    note_send(s, now.ns);
-    s->cnt.sent++;
-    if (s->pkt_hook) {
-        struct sess_pkt p = {.sent = true, .data = b, .len = (size_t)n, .src = &s->local,
-                             .dst = &s->cfg.peer, .ts = now, .ttl = -1, .tos = -1};
-        s->pkt_hook(s->pkt_arg, &p);
-    }
-}
-
+/* Move to the next packet of the schedule. */
 static void advance(struct sess *s)
 {
     s->next_seq++;
     s->next_time = sched_send_time(s->cfg.start, sched_next_offset(s->sched));
+}
+
+/* One packet of a batch being sent. */
+struct sess_out {
+    uint32_t seq;
+    int64_t sched_ns;   /* its scheduled send time */
+    struct clk_time t1; /* the time written in it */
+    int len;            /* encoded length, -1 when it could not be built */
+};
+
+/* Encode and protect packet seq, stamped t, into buf. Its length, or -1. */
+static int build_packet(struct sess *s, uint8_t *buf, uint32_t seq, struct clk_time t)
+{
+    uint16_t err = sess_errest_get(&s->x->errest, t);
+    uint64_t ts = sess_wire_stamp(t, s->ptp, &s->x->errest, &err);
+    int n;
+    if (s->cfg.fmt == SESS_FMT_STAMP) {
+        struct wire_stamp_sender p = {.seq = seq,
+                                      .ts = ts,
+                                      .errest = err,
+                                      .ssid = s->cfg.ssid,
+                                      .tlvs = s->pad,
+                                      .tlvs_len = s->cfg.padding};
+        n = wire_stamp_sender_encode(&p, s->layout_mode, buf, SESS_PKT_MAX);
+        if (n > 0 && s->layout_mode == WIRE_MODE_AUTH) {
+            cry_stamp_hmac(s->cfg.stamp_key, s->cfg.stamp_key_len, buf, WIRE_STAMP_AUTH_HMAC_OFF,
+                           buf + WIRE_STAMP_AUTH_HMAC_OFF);
+        }
+    } else {
+        struct wire_sender_pkt p = {
+            .seq = seq, .ts = ts, .errest = err, .pad = s->pad, .pad_len = s->cfg.padding};
+        n = wire_sender_encode(&p, s->layout_mode, buf, SESS_PKT_MAX);
+        if (n > 0 && cry_test_seal(&s->tkeys, s->cmode, CRY_PKT_SENDER, buf, (size_t)n) < 0) {
+            n = -1;
+        }
+    }
+    return n > 0 ? n : -1;
+}
+
+/* Take the packets due at now off the schedule: the next one (wait_next made it due) and
+ * every following one whose send time has passed as well, at most SESS_BATCH_MAX. None
+ * whose time is still to come: a packet may leave late, never early. */
+static unsigned take_due(struct sess *s, struct clk_time now, struct sess_out *out)
+{
+    unsigned n = 0;
+    do {
+        out[n++] = (struct sess_out){.seq = s->next_seq, .sched_ns = s->next_time.ns};
+        advance(s);
+    } while (n < SESS_BATCH_MAX && s->next_seq < s->cfg.npackets && s->next_time.ns <= now.ns);
+    return n;
+}
+
+/* Stamp and build the batch into the scratch's send slots, each packet with the clock read
+ * just before it is encoded: the batch leaves right after, so what is written is the time
+ * the packet was stamped, and its kernel TX timestamp tells when it really left. */
+static void build_batch(struct sess *s, struct sess_out *out, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        out[i].t1 = clk_now();
+        out[i].len = build_packet(s, s->x->txmem[i], out[i].seq, out[i].t1);
+        s->x->tx[i] = (struct sock_txbuf){.data = s->x->txmem[i],
+                                          .len = out[i].len > 0 ? (size_t)out[i].len : 0,
+                                          .dst = &s->cfg.peer,
+                                          .tos = -1};
+    }
+}
+
+/* A packet of the batch left: keep it for its TX timestamp, count it, show it to the hook. */
+static void note_sent(struct sess *s, const struct sess_out *o, const struct sock_txbuf *b)
+{
+    note_send(s, o->seq, o->sched_ns, o->t1.ns);
+    s->cnt.sent++;
+    s->unread++;
+    if (s->pkt_hook) {
+        struct sess_pkt p = {.sent = true,
+                             .data = b->data,
+                             .len = b->len,
+                             .src = &s->local,
+                             .dst = &s->cfg.peer,
+                             .ts = o->t1,
+                             .ttl = -1,
+                             .tos = -1};
+        s->pkt_hook(s->pkt_arg, &p);
+    }
+}
+
+/* How many packets from i on were built, without a gap. */
+static unsigned built_run(const struct sess_out *out, unsigned i, unsigned n)
+{
+    unsigned k = i;
+    while (k < n && out[k].len > 0) {
+        k++;
+    }
+    return k - i;
+}
+
+/* Send the built batch in seq order with as few sendmmsg as the socket allows. A packet
+ * that could not be built or that the kernel refuses (buffer full, error) is a send error
+ * and the ones after it still go, as each would alone. */
+static void transmit(struct sess *s, const struct sess_out *out, unsigned n)
+{
+    const struct sock_txbuf *tx = s->x->tx;
+    unsigned i = 0;
+    while (i < n) {
+        unsigned run = built_run(out, i, n);
+        int k = run > 0 ? sock_send_batch(s->sock.fd, tx + i, run) : 0;
+        if (k <= 0) {
+            s->cnt.tx_errors++;
+            i++;
+            continue;
+        }
+        for (unsigned j = i; j < i + (unsigned)k; j++) {
+            note_sent(s, &out[j], &tx[j]);
+        }
+        i += (unsigned)k;
+    }
+}
+
+/* Send the packets due at now, stamped and built just before they leave with one sendmmsg.
+ * After each SOCK_BATCH_MAX packets sent, read the TX timestamps queued by then: one
+ * recvmmsg for many of them, and the sends awaiting theirs (SESS_TX_RING) do not pile up
+ * while the sender keeps the loop. */
+static void send_batch(struct sess *s, struct clk_time now)
+{
+    struct sess_out out[SESS_BATCH_MAX];
+    unsigned n = take_due(s, now, out);
+    build_batch(s, out, n);
+    transmit(s, out, n);
+    if (s->tx_stamps && s->unread >= SOCK_BATCH_MAX) {
+        s->unread = 0;
+        sock_read_tx_timestamps(s->sock.fd, on_tx_stamp, s);
+    }
 }
 
 static void send_due(struct loop *loop, loop_timer_id id, void *arg);
@@ -358,8 +459,7 @@ static void send_due(struct loop *loop, loop_timer_id id, void *arg)
             return;
         }
         struct clk_time now = wait_next(s);
-        send_one(s);
-        advance(s);
+        send_batch(s, now);
         if (now.ns > end) {
             arm_sender(s);
             return;
