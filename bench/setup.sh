@@ -46,9 +46,13 @@ row() { # label target cmd...
 row "owping -c 1 -L 0.1 127.0.0.1:PORT" "< 300 ms" "$OWPING" -c 1 -L 0.1 "127.0.0.1:$OW_PORT"
 row "twping -c 1 -L 0.1 127.0.0.1:PORT" "< 300 ms" "$TWPING" -c 1 -L 0.1 "127.0.0.1:$TW_PORT"
 # diagnostics: the default schedule (-i 0.1e) draws the first send time from an exponential
-# of mean 0.1 s; owping also waits its end delay (-E 0.1) after the loss timeout
+# of mean 0.1 s (owping waits for the later of its two directions' draws); owping's -t half
+# ends when owampd stops the session once it has every packet, or after the loss timeout
+# plus the end delay (-E, 0.02 s)
 row "owping -c 1 -L 0.1 -i 0.001f 127.0.0.1:PORT" "(diagnostic)" "$OWPING" -c 1 -L 0.1 -i 0.001f "127.0.0.1:$OW_PORT"
 row "owping -c 1 -L 0.1 -i 0.001f -E 0 127.0.0.1:PORT" "(diagnostic)" "$OWPING" -c 1 -L 0.1 -i 0.001f -E 0 "127.0.0.1:$OW_PORT"
+row "owping -t -c 1 -L 0.1 -i 0.001f 127.0.0.1:PORT" "(diagnostic)" "$OWPING" -t -c 1 -L 0.1 -i 0.001f "127.0.0.1:$OW_PORT"
+row "owping -f -c 1 -L 0.1 -i 0.001f 127.0.0.1:PORT" "(diagnostic)" "$OWPING" -f -c 1 -L 0.1 -i 0.001f "127.0.0.1:$OW_PORT"
 row "twping -c 1 -L 0.1 -i 0.001f 127.0.0.1:PORT" "(diagnostic)" "$TWPING" -c 1 -L 0.1 -i 0.001f "127.0.0.1:$TW_PORT"
 row "twping -c 1 -L 0 -i 0.001f 127.0.0.1:PORT" "(diagnostic)" "$TWPING" -c 1 -L 0 -i 0.001f "127.0.0.1:$TW_PORT"
 row "owping --help (process start-up and exit only)" "(diagnostic)" "$OWPING" --help
