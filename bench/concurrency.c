@@ -48,6 +48,7 @@ struct csess {
     unsigned idx;
     enum cc_state state;
     enum cc_state failed_in; /* where a failed session stopped */
+    bool peer_stopped;       /* owamp-t: owampd stopped first, once it had every packet */
     const char *why;         /* and why */
     int fd;
     struct ctrl *ctrl;
@@ -251,9 +252,12 @@ static void on_event(struct csess *c, const struct ctrl_event *ev)
             c->state = CS_RUNNING;
         }
         break;
-    case CTRL_EV_STOP: /* owamp: the daemon answers our Stop-Sessions with its own */
+    case CTRL_EV_STOP: /* owamp: the daemon answers our Stop-Sessions with its own, or sends
+                        * it first when it receives and has every packet */
         if (c->state == CS_STOPPING) {
             on_server_stop(c, &ev->u.stop);
+        } else if (c->state == CS_RUNNING) {
+            c->peer_stopped = true;
         }
         break;
     case CTRL_EV_FETCH_ACK:
@@ -356,6 +360,10 @@ static void stop_one(struct csess *c)
         flush(c);
         finish(c);
         return;
+    }
+    if (c->state == CS_STOPPING && c->peer_stopped) {
+        struct wire_stop_sessions none = {.accept = WIRE_ACCEPT_OK};
+        on_server_stop(c, &none); /* its Stop-Sessions came already */
     }
     if (c->state == CS_FAILED) {
         close_ctl(c);

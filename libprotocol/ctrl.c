@@ -29,7 +29,7 @@ static int out_reserve(struct ctrl *c, size_t n)
 
 uint8_t *ctrl_out_append(struct ctrl *c, size_t n)
 {
-    if (out_reserve(c, n) < 0) {
+    if ((c->src_fn && !c->refilling) || out_reserve(c, n) < 0) {
         return NULL;
     }
     uint8_t *p = c->out + c->out_len;
@@ -133,9 +133,8 @@ void ctrl_output_done(struct ctrl *c, size_t n)
     n = n < ready ? n : ready;
     memmove(c->out, c->out + n, c->out_len - n);
     c->out_len -= n;
-    if (c->src_fn && ctrl_fetch_refill(c) < 0) {
-        c->src_fn = NULL;
-        c->state = ST_CLOSED; /* the reply cannot be completed */
+    if (c->src_fn) {
+        ctrl_fetch_refill(c); /* a failure closes the channel */
     }
 }
 

@@ -126,8 +126,9 @@ int ctrl_send_fetch_reply(struct ctrl *c, const struct wire_fetch_ack *a,
                           const struct wire_skip_range *skips, const struct wire_record *rec);
 
 /* A source of records for a streamed Fetch reply: up to max records into out, in order;
- * returns how many (0 only when it has none left). */
-typedef size_t (*ctrl_record_fn)(void *arg, struct wire_record *out, size_t max);
+ * returns how many, 0 when it has none ready yet (it was given a bounded amount of work:
+ * ctrl_fetch_refill asks again), or -1 when it has none left or cannot read them. */
+typedef long (*ctrl_record_fn)(void *arg, struct wire_record *out, size_t max);
 
 /* Server: an accepted Fetch reply whose records (a->nrecords of them, which fn must produce)
  * are pulled from fn as the output drains (ctrl_output_done), so only about 64 KiB of them is
@@ -139,5 +140,10 @@ int ctrl_send_fetch_stream(struct ctrl *c, const struct wire_fetch_ack *a,
 
 /* Whether records of a streamed Fetch reply are still to be queued. */
 bool ctrl_fetch_pending(const struct ctrl *c);
+
+/* Pull more records into the output while it holds less than about 64 KiB (done by
+ * ctrl_output_done too): for a caller whose output is empty but whose reply is pending,
+ * e.g. because the source had nothing ready. 0, or LP_E_* (the channel is then closed). */
+int ctrl_fetch_refill(struct ctrl *c);
 
 #endif

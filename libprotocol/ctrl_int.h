@@ -46,9 +46,10 @@ struct ctrl {
     uint8_t *out;
     size_t out_len, out_cap, out_unsealed;
     /* server: the records of a streamed Fetch reply still to come */
-    ctrl_record_fn src_fn;
+    ctrl_record_fn src_fn; /* while set, nothing else may be queued */
     void *src_arg;
     uint32_t src_left;
+    bool refilling;
     /* client: replies expected, in order */
     enum wire_msg expect[CTRL_EXPECT_MAX];
     unsigned nexpect;
@@ -67,7 +68,8 @@ struct ctrl_scratch {
     uint8_t sids[CTRL_MAX_DESCS * WIRE_SID_LEN];
 };
 
-/* Space for n zeroed octets at the end of the output; NULL when the bound is hit. */
+/* Space for n zeroed octets at the end of the output; NULL when the bound is hit, or while
+ * a streamed Fetch reply is pending (a message must not cut into it). */
 uint8_t *ctrl_out_append(struct ctrl *c, size_t n);
 
 /* Drop n consumed octets from the head of the input. */
@@ -79,10 +81,6 @@ long ctrl_complete_len(struct ctrl *c, enum wire_msg kind);
 
 /* Verify the HMAC closing [off, off + len) of the plaintext head. 0 or LP_E_HMAC. */
 int ctrl_verify_part(struct ctrl *c, size_t off, size_t len);
-
-/* A streamed Fetch reply: pull more records while the output is below CTRL_FETCH_LOW. 0 or
- * LP_E_* (the source ran dry before the count announced: the channel is closed). */
-int ctrl_fetch_refill(struct ctrl *c);
 
 /* Seal (HMAC + encrypt) the last len octets of the output, which end with an HMAC block. */
 int ctrl_seal_tail(struct ctrl *c, size_t len);

@@ -452,25 +452,27 @@ static int finish_records(struct ctrl *c)
     return 0;
 }
 
-int ctrl_fetch_refill(struct ctrl *c)
+/* One refill; the caller has set c->refilling. */
+static int refill(struct ctrl *c)
 {
     struct wire_record rec[CTRL_FETCH_BATCH];
     while (c->src_fn && c->out_len < CTRL_FETCH_LOW) {
         uint32_t want = c->src_left < CTRL_FETCH_BATCH ? c->src_left : CTRL_FETCH_BATCH;
-        size_t k = want ? c->src_fn(c->src_arg, rec, want) : 0;
-        if (want && (k == 0 || k > want)) {
-            c->src_fn = NULL;
-            c->state = ST_CLOSED; /* the records announced cannot be produced */
-            return LP_E_IO;
+        long k = want ? c->src_fn(c->src_arg, rec, want) : 0;
+        if (k < 0 || k > (long)want) {
+            return LP_E_IO; /* the records announced cannot be produced */
         }
-        uint8_t *p = ctrl_out_append(c, k * WIRE_RECORD_LEN);
+        if (want && k == 0) {
+            return 0; /* none ready: asked again later */
+        }
+        uint8_t *p = ctrl_out_append(c, (size_t)k * WIRE_RECORD_LEN);
         if (!p) {
             return LP_E_NOMEM;
         }
-        for (size_t i = 0; i < k; i++) {
+        for (long i = 0; i < k; i++) {
             wire_record_encode(&rec[i], p + i * WIRE_RECORD_LEN, WIRE_RECORD_LEN);
         }
-        c->out_unsealed += k * WIRE_RECORD_LEN;
+        c->out_unsealed += (size_t)k * WIRE_RECORD_LEN;
         c->src_left -= (uint32_t)k;
         seal_blocks(c);
         if (c->src_left == 0) {
@@ -478,6 +480,18 @@ int ctrl_fetch_refill(struct ctrl *c)
         }
     }
     return 0;
+}
+
+int ctrl_fetch_refill(struct ctrl *c)
+{
+    c->refilling = true;
+    int rc = refill(c);
+    c->refilling = false;
+    if (rc < 0) {
+        c->src_fn = NULL;
+        c->state = ST_CLOSED; /* the reply cannot be completed */
+    }
+    return rc;
 }
 
 int ctrl_send_fetch_stream(struct ctrl *c, const struct wire_fetch_ack *a,

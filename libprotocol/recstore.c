@@ -17,6 +17,7 @@ struct rst {
     size_t chunk;      /* records per file chunk */
     char *dir;
     int fd;            /* -1 until the first chunk is written */
+    int werr;          /* errno of a failed file creation or write: later records refused */
     uint64_t nfile;    /* records in the file: [nmem, nmem + nfile) */
     uint8_t *wbuf;     /* records [nmem + nfile, nmem + nfile + nw) */
     size_t nw;
@@ -86,7 +87,12 @@ static int open_spill(const struct rst *st)
 /* Write the full write chunk at the end of the file. */
 static int flush_chunk(struct rst *st)
 {
+    if (st->werr) { /* once the file failed, do not retry it for every record */
+        errno = st->werr;
+        return LP_E_IO;
+    }
     if (st->fd < 0 && (st->fd = open_spill(st)) < 0) {
+        st->werr = errno;
         return LP_E_IO;
     }
     size_t len = st->nw * st->elem;
@@ -97,6 +103,7 @@ static int flush_chunk(struct rst *st)
             continue;
         }
         if (w <= 0) {
+            st->werr = w < 0 ? errno : ENOSPC;
             return LP_E_IO;
         }
         done += (size_t)w;
@@ -161,6 +168,7 @@ static int load_chunk(struct rst *st, uint64_t j)
             continue;
         }
         if (r <= 0) {
+            errno = r < 0 ? errno : EIO;
             st->rcount = 0;
             return LP_E_IO;
         }

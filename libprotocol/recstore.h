@@ -29,7 +29,8 @@ struct rst *rst_create(size_t elem, size_t mem_bytes, const char *dir);
 void rst_destroy(struct rst *st);
 
 /* Append one record (elem octets copied). 0, LP_E_NOMEM, or LP_E_IO when the file could not
- * be created or written (errno kept); the record is then not stored. */
+ * be created or written (errno kept; the file is not tried again, so every later record that
+ * needs it is refused at once); the record is then not stored. */
 int rst_append(struct rst *st, const void *rec);
 
 /* Records stored. */

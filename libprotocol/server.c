@@ -178,7 +178,8 @@ static bool within(const struct srv_conn *c, uint64_t v, size_t field)
 }
 
 /* Octets of records the connection's receiving sessions hold, plus npackets more (the
- * reference's "disk": here records live in memory until fetched). */
+ * reference's "disk": here a record store, the first 64 KiB of each in memory, the rest in
+ * datadir): one stored record per packet. */
 static uint64_t record_octets(const struct srv_conn *c, uint32_t npackets)
 {
     uint64_t n = npackets;
@@ -187,7 +188,7 @@ static uint64_t record_octets(const struct srv_conn *c, uint32_t npackets)
             n += c->sess[i].req.npackets;
         }
     }
-    return n * WIRE_RECORD_LEN;
+    return n * sizeof(struct met_owrec);
 }
 
 uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r, const uint8_t *addr,
@@ -272,7 +273,13 @@ static int conn_flush(struct srv_conn *c)
         ctrl_output_done(c->ctrl, (size_t)w);
         ctrl_output(c->ctrl, &p, &n);
     }
-    bool want = n > 0;
+    if (n == 0 && ctrl_fetch_pending(c->ctrl)) {
+        ctrl_fetch_refill(c->ctrl); /* the source had nothing ready: its next share */
+        ctrl_output(c->ctrl, &p, &n);
+    }
+    /* a pending Fetch reply keeps write interest: the loop comes back once the other
+     * connections and sessions have had their turn */
+    bool want = n > 0 || ctrl_fetch_pending(c->ctrl);
     if (want != c->want_write) {
         loop_mod_fd(c->srv->loop, c->fd, LOOP_READ | (want ? LOOP_WRITE : 0));
         c->want_write = want;
@@ -329,6 +336,19 @@ static int handle_event(struct srv_conn *c, const struct ctrl_event *ev)
     }
 }
 
+/* Once a streamed Fetch reply is all queued: delete_on_fetch. */
+static void fetch_done(struct srv_conn *c)
+{
+    if (!c->fetch.st || ctrl_fetch_pending(c->ctrl)) {
+        return;
+    }
+    struct srv_session *ss = c->fetch.remove ? srv_find(c, c->fetch.sid) : NULL;
+    c->fetch = (struct srv_fetch){0};
+    if (ss) {
+        srv_remove(c, ss); /* limits: delete_on_fetch */
+    }
+}
+
 /* Handle the events of the input received so far; none while a Fetch reply is streamed
  * (they wait in the input until it is out). 0 or LP_E_*. */
 static int conn_events(struct srv_conn *c)
@@ -339,22 +359,9 @@ static int conn_events(struct srv_conn *c)
     while (rc == 0 && !ctrl_closed(c->ctrl) && !ctrl_fetch_pending(c->ctrl) &&
            (rc = ctrl_next(c->ctrl, &ev)) == 1) {
         rc = handle_event(c, &ev);
+        fetch_done(c); /* a reply that went out whole at once */
     }
     return rc < 0 ? rc : 0;
-}
-
-/* Once a streamed Fetch reply is all queued: delete_on_fetch, then the events that waited. */
-static int fetch_done(struct srv_conn *c)
-{
-    if (!c->fetch.st || ctrl_fetch_pending(c->ctrl)) {
-        return 0;
-    }
-    struct srv_session *ss = c->fetch.remove ? srv_find(c, c->fetch.sid) : NULL;
-    c->fetch = (struct srv_fetch){0};
-    if (ss) {
-        srv_remove(c, ss); /* limits: delete_on_fetch */
-    }
-    return conn_events(c);
 }
 
 /* Read what arrived, run the protocol, write the answers. */
@@ -383,7 +390,8 @@ static void conn_io(struct loop *loop, int fd, unsigned events, void *arg)
     }
     int rc = conn_flush(c);
     if (rc == 0 && c->fetch.st && !ctrl_fetch_pending(c->ctrl)) {
-        rc = fetch_done(c) < 0 ? -1 : conn_flush(c);
+        fetch_done(c);
+        rc = conn_events(c) < 0 ? -1 : conn_flush(c); /* the events that waited */
     }
     if (rc < 0) {
         conn_close(c);

@@ -12,6 +12,8 @@
 #define SRV_MAX_PACKETS (1u << 24)
 #define SRV_MAX_PADDING 9000u
 #define SRV_SPIN_NS 10000   /* daemon senders busy-wait at most 10 us per packet */
+#define SRV_END_RETRY_NS 10000000 /* early Stop-Sessions held back by a Fetch reply: retry */
+#define SRV_FETCH_SCAN 65536 /* records a streamed Fetch reply looks at per loop round */
 #define SRV_STORE_MEM 65536 /* a receiving session keeps this much of its records in memory,
                              * the rest in an unnamed file in datadir (or $TMPDIR) */
 

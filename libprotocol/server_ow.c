@@ -96,7 +96,14 @@ static void end_check(struct loop *loop, loop_timer_id id, void *arg)
     struct wire_stop_sessions mine = {.accept = WIRE_ACCEPT_OK, .nsessions = 0};
     (void)id;
     c->end_check = 0;
-    if (c->stop_sent || !all_received(c) || ctrl_send_stop(c->ctrl, &mine) < 0) {
+    if (c->stop_sent || !all_received(c)) {
+        return;
+    }
+    if (ctrl_fetch_pending(c->ctrl)) { /* nothing may cut into a Fetch reply: later */
+        c->end_check = loop_timer_after(loop, SRV_END_RETRY_NS, end_check, c);
+        return;
+    }
+    if (ctrl_send_stop(c->ctrl, &mine) < 0) {
         return;
     }
     c->stop_sent = true;
@@ -181,28 +188,33 @@ static struct wire_record wire_of(const struct met_owrec *r)
                                 .recv_ts = r->lost ? 0 : clk_to_ntp(r->recv).raw, .ttl = r->ttl};
 }
 
-/* The next records of a streamed Fetch reply (ctrl_record_fn). */
-static size_t fetch_records(void *arg, struct wire_record *out, size_t max)
+/* The next records of a streamed Fetch reply (ctrl_record_fn): at most SRV_FETCH_SCAN
+ * records looked at per call, so a narrow range in a long session does not hold the loop. */
+static long fetch_records(void *arg, struct wire_record *out, size_t max)
 {
     struct srv_fetch *f = arg;
-    size_t k = 0, m;
+    size_t k = 0, m, scanned = 0;
     const void *run;
-    while (k < max && (m = rst_get(f->st, f->next, &run, NULL)) > 0) {
+    while (k < max && scanned < SRV_FETCH_SCAN && (m = rst_get(f->st, f->next, &run, NULL)) > 0) {
         const struct met_owrec *r = run;
         size_t j = 0;
-        for (; j < m && k < max; j++) {
+        for (; j < m && k < max && scanned < SRV_FETCH_SCAN; j++, scanned++) {
             if (r[j].seq >= f->begin && r[j].seq <= f->end) {
                 out[k++] = wire_of(&r[j]);
             }
         }
         f->next += j;
     }
-    return k;
+    return k > 0 || scanned > 0 ? (long)k : -1;
 }
 
-/* Records of st with a seq in [begin, end], or -1 when the store could not be read. */
-static int64_t count_records(struct rst *st, uint32_t begin, uint32_t end)
+/* Records of st with a seq in [begin, end], or -1 when the store could not be read. Every
+ * record has a seq below npackets, so the usual whole-session fetch needs no pass. */
+static int64_t count_records(struct rst *st, uint32_t begin, uint32_t end, uint32_t npackets)
 {
+    if (begin == 0 && (npackets == 0 || end >= npackets - 1)) {
+        return (int64_t)rst_count(st);
+    }
     int64_t n = 0;
     int err = 0;
     size_t m;
@@ -234,7 +246,7 @@ static int ow_fetch(struct srv_conn *c, const struct ctrl_event *ev)
                 "session of %s: %" PRIu64 " records could not be stored in %s (missing, full "
                 "or not writable?)", c->peer_text, refused, dir);
     }
-    int64_t n = count_records(st, f->begin_seq, f->end_seq);
+    int64_t n = count_records(st, f->begin_seq, f->end_seq, ss->req.npackets);
     if (n < 0 || n > UINT32_MAX) {
         srv_log(c->srv, LOG_ERR, "fetch from %s: cannot read the records back", c->peer_text);
         ack.accept = WIRE_ACCEPT_INTERNAL;

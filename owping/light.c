@@ -220,10 +220,10 @@ static int report(struct light_run *r, bool ok)
     s.save_file = r->o->to_file;
     s.rs.loss_timeout_ns = r->loss_ns;
     s.rs.padding = r->padding;
-    s.rs.npackets = ok ? r->o->count : 0;
+    s.rs.npackets = ok ? r->o->count : sess_next_seqno(r->sess); /* partial: those sent */
     s.rs.finished = ok;
     s.mp.loss_timeout_ns = r->loss_ns;
-    s.mp.npackets = ok ? r->o->count : 0;
+    s.mp.npackets = s.rs.npackets;
     if (!ok) {
         fprintf(stderr, "%s: partial results\n", r->o->prog);
     }

@@ -289,7 +289,7 @@ static int finish_part(const struct opts *o, const struct out_sess *s, const str
 static int subsessions(const struct opts *o, const struct out_sess *s, const struct rep_session *rs,
                        const struct rep_opts *ro)
 {
-    uint32_t w = o->subsession, nparts = (s->mp.npackets + w - 1) / w;
+    uint32_t w = o->subsession, nparts = (uint32_t)(((uint64_t)s->mp.npackets + w - 1) / w);
     struct part_acc acc[OUT_PARTS_PER_PASS];
     int rc = 0;
     for (uint32_t p0 = 0; rc == 0 && p0 < nparts; p0 += OUT_PARTS_PER_PASS) {

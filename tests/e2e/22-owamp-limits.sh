@@ -22,7 +22,7 @@ before=$(count "disk limit")
 "$OWPING" -t -c 100 -i 0.01f -L 0.5 "127.0.0.1:$port" >"$TMP/disk.out" 2>&1
 rc=$?
 [ $rc -ne 0 ] && grep -q "Accept=4" "$TMP/disk.out" && [ "$(count "disk limit")" -eq $((before + 1)) ]
-tap $? "100 records (2500 octets) above disk=1000: refused, logged once (exit $rc)" "$TMP/disk.out"
+tap $? "100 records (3200 octets) above disk=1000: refused, logged once (exit $rc)" "$TMP/disk.out"
 
 before=$(count "too many test sessions")
 "$OWPING" -c 10 -i 0.01f -L 0.5 "127.0.0.1:$port" >"$TMP/sess.out" 2>&1

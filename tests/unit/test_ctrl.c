@@ -151,6 +151,135 @@ static void owamp_session(uint32_t mode)
     done(&pr);
 }
 
+/* ---- a Fetch reply streamed from a record source ---- */
+
+#define STREAM_N 10000 /* 250,000 octets of records: several refills */
+
+struct src {
+    uint32_t next, calls, fail_at;
+};
+
+/* Records seq 0, 1, ...; every third call has none ready; -1 once fail_at is reached. */
+static long stream_src(void *arg, struct wire_record *out, size_t max)
+{
+    struct src *s = arg;
+    if (++s->calls % 3 == 0) {
+        return 0;
+    }
+    if (s->fail_at && s->next >= s->fail_at) {
+        return -1;
+    }
+    size_t k = 0;
+    for (; k < max && s->next < STREAM_N; k++, s->next++) {
+        out[k] = (struct wire_record){.seq = s->next, .send_errest = 1, .recv_errest = 2,
+                                      .send_ts = 1000 + (uint64_t)s->next,
+                                      .recv_ts = 5000 + 3 * (uint64_t)s->next, .ttl = 64};
+    }
+    return (long)k;
+}
+
+/* Move up to chunk octets from the server to the client, asking for more records when the
+ * server's output is empty as a daemon does. */
+static void trickle(struct pair *pr, size_t chunk)
+{
+    const uint8_t *p;
+    size_t n;
+    ctrl_output(pr->srv, &p, &n);
+    if (n == 0 && ctrl_fetch_pending(pr->srv)) {
+        ctrl_fetch_refill(pr->srv);
+        ctrl_output(pr->srv, &p, &n);
+    }
+    n = n < chunk ? n : chunk;
+    if (n > 0) {
+        assert_int_equal(ctrl_input(pr->cli, p, n), 0);
+        ctrl_output_done(pr->srv, n);
+    }
+}
+
+/* Set up mode, ask for a fetch, answer with a stream from src; the request it describes. */
+static void stream_begin(struct pair *pr, uint32_t mode, struct src *src)
+{
+    struct ctrl_event ev;
+    assert_int_equal(handshake(pr, WIRE_OWAMP, mode, PASS), 0);
+    static const struct wire_slot slots[1] = {{WIRE_SLOT_EXP, 0x19999999}};
+    struct wire_request r = {.ipvn = 4, .conf_receiver = 1, .nslots = 1, .npackets = STREAM_N,
+                             .timeout = 2ull << 32};
+    struct wire_fetch_session f = {.begin_seq = 0, .end_seq = 0xffffffff};
+    memset(f.sid, 0x5a, sizeof(f.sid));
+    memcpy(r.sid, f.sid, sizeof(r.sid));
+    assert_int_equal(ctrl_send_fetch(pr->cli, &f), 0);
+    expect_ev(pr, pr->srv, CTRL_EV_FETCH, &ev);
+    struct wire_fetch_ack fa = {.accept = 0, .finished = 1, .next_seqno = STREAM_N,
+                                .nrecords = STREAM_N};
+    assert_int_equal(ctrl_send_fetch_stream(pr->srv, &fa, &r, slots, NULL, stream_src, src), 0);
+    assert_true(ctrl_fetch_pending(pr->srv));
+    /* nothing may cut into the reply */
+    struct wire_stop_sessions st = {.accept = 0, .nsessions = 0};
+    assert_true(ctrl_send_stop(pr->srv, &st) < 0);
+}
+
+/* The streamed reply reads back record by record, HMACs verified, in every mode, however
+ * the octets are cut. */
+static void stream_mode(uint32_t mode)
+{
+    struct pair pr;
+    struct ctrl_event ev;
+    struct src src = {0};
+    stream_begin(&pr, mode, &src);
+    uint32_t got = 0;
+    bool ack = false, finished = false;
+    for (int guard = 0; guard < 100000 && !finished; guard++) {
+        trickle(&pr, 1000 + (size_t)guard % 37); /* never on a block boundary for long */
+        int rc;
+        while ((rc = ctrl_next(pr.cli, &ev)) == 1) {
+            if (ev.type == CTRL_EV_FETCH_ACK) {
+                assert_int_equal(ev.u.fetch_ack.nrecords, STREAM_N);
+                ack = true;
+            } else if (ev.type == CTRL_EV_FETCH_RECORD) {
+                assert_int_equal(ev.u.record.seq, got);
+                assert_int_equal(ev.u.record.recv_ts, 5000 + 3 * (uint64_t)got);
+                assert_int_equal(ev.u.record.ttl, 64);
+                got++;
+            } else {
+                assert_int_equal(ev.type, CTRL_EV_FETCH_DONE);
+                finished = true;
+            }
+        }
+        assert_int_equal(rc, 0);
+    }
+    assert_true(ack && finished);
+    assert_int_equal(got, STREAM_N);
+    assert_false(ctrl_fetch_pending(pr.srv));
+    /* the stream keeps its place: the next message still verifies */
+    struct wire_stop_sessions st = {.accept = 0, .nsessions = 0};
+    assert_int_equal(ctrl_send_stop(pr.srv, &st), 0);
+    expect_ev(&pr, pr.cli, CTRL_EV_STOP, &ev);
+    done(&pr);
+}
+
+static void test_fetch_stream(void **state)
+{
+    (void)state;
+    stream_mode(WIRE_MODE_OPEN);
+    stream_mode(WIRE_MODE_AUTH);
+    stream_mode(WIRE_MODE_ENC);
+}
+
+/* A source that cannot produce the records announced closes the channel. */
+static void test_fetch_stream_fails(void **state)
+{
+    (void)state;
+    struct pair pr;
+    struct src src = {.fail_at = 3000};
+    stream_begin(&pr, WIRE_MODE_ENC, &src);
+    for (int guard = 0; guard < 10000 && !ctrl_closed(pr.srv); guard++) {
+        trickle(&pr, 4096);
+    }
+    assert_true(ctrl_closed(pr.srv));
+    assert_false(ctrl_fetch_pending(pr.srv));
+    done(&pr);
+}
+
 static void test_owamp_open(void **state)
 {
     (void)state;
@@ -321,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_wrong_pass),     cmocka_unit_test(test_unknown_identity),
         cmocka_unit_test(test_tamper),         cmocka_unit_test(test_byte_at_a_time),
         cmocka_unit_test(test_mode_not_offered), cmocka_unit_test(test_input_bound),
+        cmocka_unit_test(test_fetch_stream),   cmocka_unit_test(test_fetch_stream_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
