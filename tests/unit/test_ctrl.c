@@ -272,9 +272,16 @@ static void test_fetch_stream_fails(void **state)
     struct pair pr;
     struct src src = {.fail_at = 3000};
     stream_begin(&pr, WIRE_MODE_ENC, &src);
+    struct ctrl_event ev;
+    uint32_t got = 0;
     for (int guard = 0; guard < 10000 && !ctrl_closed(pr.srv); guard++) {
         trickle(&pr, 4096);
+        while (ctrl_next(pr.cli, &ev) == 1) {
+            assert_int_not_equal(ev.type, CTRL_EV_FETCH_DONE);
+            got += ev.type == CTRL_EV_FETCH_RECORD;
+        }
     }
+    assert_true(got <= src.fail_at); /* what was produced, and never the end of the reply */
     assert_true(ctrl_closed(pr.srv));
     assert_false(ctrl_fetch_pending(pr.srv));
     done(&pr);
