@@ -86,6 +86,30 @@ struct srv_session *srv_find(struct srv_conn *c, const uint8_t *sid)
     return NULL;
 }
 
+unsigned srv_active(const struct srv_conn *c)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < c->nsess; i++) {
+        n += !c->sess[i].stopped;
+    }
+    return n;
+}
+
+/* A full session table: drop one finished session whose records the client has fetched
+ * (not one being fetched now). A client that runs round after round on one connection, as
+ * powstream does, keeps going; what it has not fetched is kept. */
+static bool make_room(struct srv_conn *c)
+{
+    for (unsigned i = 0; i < c->nsess; i++) {
+        struct srv_session *ss = &c->sess[i];
+        if (ss->stopped && ss->fetched && (!c->fetch.st || c->fetch.st != sess_records(ss->s))) {
+            srv_remove(c, ss);
+            return true;
+        }
+    }
+    return false;
+}
+
 struct srv_session *srv_add(struct srv_conn *c, struct sess *s, const uint8_t *sid,
                             const struct wire_request *r, const struct wire_slot *slots)
 {
@@ -205,9 +229,9 @@ uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r, cons
     } else if (memcmp(addr, peer, n) != 0 &&
                !conf_third_party_allowed(&s->conf, (const struct sockaddr *)&c->peer.ss, id)) {
         why = "test endpoint is not the control peer (third party)", accept = WIRE_ACCEPT_FAILURE;
-    } else if (c->cls.test_sessions && c->nsess >= c->cls.test_sessions) {
+    } else if (c->cls.test_sessions && srv_active(c) >= c->cls.test_sessions) {
         why = "too many test sessions for its limit class", accept = WIRE_ACCEPT_PERM_LIMIT;
-    } else if (c->nsess >= SRV_MAX_SESS) {
+    } else if (c->nsess >= SRV_MAX_SESS && !make_room(c)) {
         why = "too many test sessions on one connection", accept = WIRE_ACCEPT_PERM_LIMIT;
     } else if (r->npackets > SRV_MAX_PACKETS) {
         why = "too many packets", accept = WIRE_ACCEPT_PERM_LIMIT;

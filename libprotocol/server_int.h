@@ -28,7 +28,9 @@ struct srv_session {
     uint32_t next_seqno;     /* receiver: from the peer's Stop-Sessions */
     struct wire_skip_range *skips; /* receiver: ranges the peer never sent */
     uint32_t nskips;
+    bool started;            /* by a Start-Sessions (a connection may run several rounds) */
     bool stopped;
+    bool fetched;            /* stopped and fetched once: may make room for new sessions */
     uint64_t seen_rx;        /* packets received at the last tick (REFWAIT) */
     int64_t seen_ns;         /* when that count last changed */
 };
@@ -109,6 +111,9 @@ int srv_open_test_socket(struct srv_conn *c, struct sock_udp *out);
 struct sess_scratch *srv_scratch(struct srv *s);
 
 struct srv_session *srv_find(struct srv_conn *c, const uint8_t *sid);
+
+/* Sessions of the connection not stopped yet. */
+unsigned srv_active(const struct srv_conn *c);
 
 /* Add a session (takes s); returns the slot or NULL when full. */
 struct srv_session *srv_add(struct srv_conn *c, struct sess *s, const uint8_t *sid,

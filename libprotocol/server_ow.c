@@ -81,13 +81,18 @@ static int ow_request(struct srv_conn *c, const struct ctrl_event *ev)
 /* Every session of the connection receives and has every packet of its schedule. */
 static bool all_received(const struct srv_conn *c)
 {
+    unsigned n = 0;
     for (unsigned i = 0; i < c->nsess; i++) {
         const struct srv_session *ss = &c->sess[i];
-        if (ss->req.conf_receiver != 1 || ss->stopped || !sess_all_in(ss->s)) {
+        if (ss->stopped) {
+            continue; /* an earlier round */
+        }
+        if (ss->req.conf_receiver != 1 || !sess_all_in(ss->s)) {
             return false;
         }
+        n++;
     }
-    return c->nsess > 0;
+    return n > 0;
 }
 
 static void end_check(struct loop *loop, loop_timer_id id, void *arg)
@@ -128,13 +133,20 @@ static int ow_start(struct srv_conn *c)
     bool receive_only = true;
     c->stop_sent = false; /* a connection may run several rounds of sessions */
     for (unsigned i = 0; i < c->nsess; i++) {
-        if (sess_start(c->sess[i].s) < 0) {
+        struct srv_session *ss = &c->sess[i];
+        if (ss->started || ss->stopped) {
+            continue; /* an earlier round */
+        }
+        if (sess_start(ss->s) < 0) {
             accept = WIRE_ACCEPT_INTERNAL;
         }
-        receive_only = receive_only && c->sess[i].req.conf_receiver == 1;
+        ss->started = true;
+        receive_only = receive_only && ss->req.conf_receiver == 1;
     }
     for (unsigned i = 0; i < c->nsess && receive_only && accept == WIRE_ACCEPT_OK; i++) {
-        sess_set_packet_hook(c->sess[i].s, on_arrival, c);
+        if (!c->sess[i].stopped) {
+            sess_set_packet_hook(c->sess[i].s, on_arrival, c);
+        }
     }
     return ctrl_send_start_ack(c->ctrl, accept);
 }
@@ -156,7 +168,7 @@ static int ow_stop(struct srv_conn *c, const struct ctrl_event *ev)
                 sess_ow_skip(ss->s, ss->skips, ss->nskips);
             }
             sess_ow_finalize(ss->s, ss->next_seqno);
-            sess_stop(ss->s);
+            sess_release(ss->s);
             ss->stopped = true;
         }
     }
@@ -164,10 +176,14 @@ static int ow_stop(struct srv_conn *c, const struct ctrl_event *ev)
     struct wire_stop_sessions mine = {.accept = WIRE_ACCEPT_OK, .desc = d};
     for (unsigned i = 0; i < c->nsess; i++) {
         struct srv_session *ss = &c->sess[i];
-        if (ss->req.conf_sender != 1) {
+        if (ss->req.conf_receiver == 1 && ss->started && !ss->stopped) {
+            sess_release(ss->s); /* not described by the peer: stopped all the same */
+            ss->stopped = true;
+        }
+        if (ss->req.conf_sender != 1 || ss->stopped) {
             continue;
         }
-        sess_stop(ss->s);
+        sess_release(ss->s);
         ss->stopped = true;
         d[mine.nsessions] = (struct wire_session_desc){.next_seqno = sess_next_seqno(ss->s)};
         memcpy(d[mine.nsessions++].sid, ss->sid, WIRE_SID_LEN);
@@ -257,6 +273,7 @@ static int ow_fetch(struct srv_conn *c, const struct ctrl_event *ev)
                                   .nskips = ss->nskips, .nrecords = (uint32_t)n};
     c->fetch = (struct srv_fetch){.st = st, .begin = f->begin_seq, .end = f->end_seq,
                                   .remove = ss->stopped && c->cls.delete_on_fetch};
+    ss->fetched = ss->stopped;
     memcpy(c->fetch.sid, ss->sid, WIRE_SID_LEN);
     return ctrl_send_fetch_stream(c->ctrl, &ack, &ss->req, ss->slots, ss->skips, fetch_records,
                                   &c->fetch);

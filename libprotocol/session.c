@@ -852,6 +852,15 @@ void sess_stop(struct sess *s)
     }
 }
 
+void sess_release(struct sess *s)
+{
+    sess_stop(s);
+    if (s->sock.fd >= 0) {
+        loop_del_fd(s->loop, s->sock.fd);
+        sock_close_udp(&s->sock);
+    }
+}
+
 void sess_set_packet_hook(struct sess *s, sess_pkt_hook hook, void *arg)
 {
     s->local.len = sizeof(s->local.ss);

@@ -93,6 +93,10 @@ int sess_start(struct sess *s);
 /* Stop sending and receiving; records are kept. */
 void sess_stop(struct sess *s);
 
+/* Stop, and close the socket too (its port goes back to the range; TX timestamps still
+ * queued are dropped): for a finished session kept only for its records and counters. */
+void sess_release(struct sess *s);
+
 /* Called once when a sender has sent its last packet. */
 void sess_on_sent(struct sess *s, sess_cb cb, void *arg);
 

@@ -1,8 +1,9 @@
 #!/bin/bash
 # 40-hostile.sh - owampd and twampd against hostile control traffic. One daemon of each runs
-# with a short SERVWAIT (controltimeout 2) and a limits file with two restricted identities
-# (bob: test_sessions=1, carol: bandwidth=1000). tests/helpers/hostile does a real handshake
-# (open, authenticated, encrypted, mixed) and then sends one crafted message per case. For
+# with a short SERVWAIT (controltimeout 2) and a limits file with restricted identities (bob:
+# test_sessions=1, carol: bandwidth=1000; dave: test_sessions=1, delete_on_fetch off).
+# tests/helpers/hostile does a real handshake (open, authenticated, encrypted, mixed) and
+# then sends one crafted message per case (or runs rounds of sessions on one connection). For
 # every case the script checks:
 #   - what the daemon answered (connection closed, Server-Start or Accept-Session value);
 #   - that the daemon logged exactly one line naming the peer when it refused or closed (0 when
@@ -53,7 +54,8 @@ free_port() {
 
 hexof() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 
-# confdir DIR owamp|twamp MODES TESTPORTS: config, limits and pass-phrases (alice, bob, carol).
+# confdir DIR owamp|twamp MODES TESTPORTS: config, limits and pass-phrases (alice, bob, carol,
+# dave).
 confdir() {
     mkdir -p "$1/var"
     cat >"$1/$2-server.conf" <<CONF
@@ -67,10 +69,12 @@ CONF
 limit root with disk=0, bandwidth=0, delete_on_fetch=on, allow_open_mode=on
 limit one with parent=root, test_sessions=1
 limit slow with parent=root, bandwidth=1000
+limit keep with parent=root, test_sessions=1, delete_on_fetch=off
 assign default root
 assign user alice root
 assign user bob one
 assign user carol slow
+assign user dave keep
 LIM
     cp "$PFS" "$1/$2-server.pfs"
 }
@@ -200,6 +204,8 @@ owamp_cases() {
     hc ow "IPv6 session requested on an IPv4 control connection" '^accept [1-5] open$' auto req-set:1:1:6
     hc ow "limits: test_sessions=1, second request: Accept 4" '^accept 0 accept 4 open$' auto -m A -u bob -k "$PFS" req:2
     hc ow "limits: bandwidth=1000 bit/s, 100 packets/s asked: Accept 4" '^accept 4 open$' auto -m A -u carol -k "$PFS" req:1
+    hc ow "70 rounds of request, start, stop, fetch on one connection (as powstream)" '^rounds 70$' 0 "${E[@]}" rounds:70
+    hc ow "70 rounds with test_sessions=1 and records kept: finished sessions do not count" '^rounds 70$' 0 -m E -u dave -k "$PFS" rounds:70
 }
 
 twamp_cases() {
@@ -286,7 +292,8 @@ if [ -f "$ROOT/tests/e2e/data/alice.pfs" ]; then
 else
     printf 'alice\t%s\n' "$(hexof 'correct horse battery staple')" >"$PFS"
 fi
-printf 'bob\t%s\ncarol\t%s\n' "$(hexof 'bob pass phrase')" "$(hexof 'carol pass phrase')" >>"$PFS"
+printf 'bob\t%s\ncarol\t%s\ndave\t%s\n' "$(hexof 'bob pass phrase')" "$(hexof 'carol pass phrase')" \
+    "$(hexof 'dave pass phrase')" >>"$PFS"
 printf 'alice\t%s\n' "$(hexof 'wrong passphrase')" >"$WRONG"
 OW_PORT=$(free_port)
 TW_PORT=$(free_port)

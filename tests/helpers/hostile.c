@@ -517,6 +517,88 @@ static int case_startn(struct hc *h, long arg)
     return 0;
 }
 
+/* Read one sealed message (or section) of len octets into buf (MAX_MSG); -1 when it did not
+ * come whole or its HMAC is wrong (said in the result). */
+static int read_msg(struct hc *h, uint8_t *buf, size_t len, const char *what)
+{
+    long n = len <= MAX_MSG ? recv_all(h, buf, len, h->wait_ms) : -1;
+    if (n != (long)len) {
+        say(h, what);
+        say(h, n == 0 ? "closed" : "open");
+        return -1;
+    }
+    if (cry_stream_open_msg(&h->rx, buf, len) < 0) {
+        say(h, what);
+        say(h, "reply-bad-hmac");
+        return -1;
+    }
+    return 0;
+}
+
+/* One OWAMP round on the connection, as powstream runs them: Request-Session (the daemon
+ * receives), Start-Sessions, Stop-Sessions, the daemon's Stop-Sessions, Fetch-Session and its
+ * whole reply. 0, or -1 with the failing step said. */
+static int one_round(struct hc *h)
+{
+    static uint8_t buf[MAX_MSG];
+    struct wire_accept_session acc = {.accept = WIRE_ACCEPT_FAILURE};
+    struct wire_fetch_ack fa = {.accept = WIRE_ACCEPT_FAILURE};
+    send_all(h, buf, build_request(h, 1, -1, 0, 0, buf));
+    if (read_msg(h, buf, WIRE_ACCEPT_SESSION_LEN, "accept") < 0) {
+        return -1;
+    }
+    if (wire_accept_session_decode(buf, WIRE_ACCEPT_SESSION_LEN, h->proto, &acc) < 0 ||
+        acc.accept != WIRE_ACCEPT_OK) {
+        say_num(h, "accept", acc.accept);
+        return -1;
+    }
+    send_all(h, buf, build_cmd(h, WIRE_CMD_START_SESSIONS, -1, 0, 32, buf));
+    if (read_msg(h, buf, WIRE_START_ACK_LEN, "start-ack") < 0) {
+        return -1;
+    }
+    if (buf[0] != WIRE_ACCEPT_OK) {
+        say_num(h, "start-ack", buf[0]);
+        return -1;
+    }
+    send_all(h, buf, build_cmd(h, WIRE_CMD_STOP_SESSIONS, 4, 0, 32, buf));
+    if (read_msg(h, buf, 32, "stop") < 0 || buf[0] != WIRE_CMD_STOP_SESSIONS) {
+        return -1;
+    }
+    struct wire_fetch_session f = {.begin_seq = 0, .end_seq = 0xFFFFFFFFu};
+    memcpy(f.sid, acc.sid, WIRE_SID_LEN);
+    wire_fetch_session_encode(&f, buf, WIRE_FETCH_SESSION_LEN);
+    seal(h, buf, WIRE_FETCH_SESSION_LEN);
+    send_all(h, buf, WIRE_FETCH_SESSION_LEN);
+    if (read_msg(h, buf, WIRE_FETCH_ACK_LEN, "fetch-ack") < 0) {
+        return -1;
+    }
+    if (wire_fetch_ack_decode(buf, WIRE_FETCH_ACK_LEN, &fa) < 0 || fa.accept != WIRE_ACCEPT_OK) {
+        say_num(h, "fetch-ack", fa.accept);
+        return -1;
+    }
+    if (read_msg(h, buf, WIRE_REQUEST_LEN, "fetch-request") < 0 ||
+        read_msg(h, buf, wire_slots_len(1), "fetch-slots") < 0 ||
+        read_msg(h, buf, wire_fetch_skips_len(fa.nskips), "fetch-skips") < 0 ||
+        read_msg(h, buf, wire_fetch_records_len(fa.nrecords), "fetch-records") < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* rounds:N: N rounds on one connection; "rounds N" when all went through. */
+static int case_rounds(struct hc *h, long arg)
+{
+    if (handshake(h) < 0) {
+        return 0;
+    }
+    long i = 0;
+    while (i < arg && one_round(h) == 0) {
+        i++;
+    }
+    say_num(h, "rounds", (unsigned long)i);
+    return 0;
+}
+
 struct hcase {
     const char *name;
     int (*run)(struct hc *h, long arg);
@@ -539,6 +621,7 @@ static const struct hcase cases[] = {
     {"start-mbz", case_start_mbz, "N: Start-Sessions with MBZ octet N set"},
     {"stop-count", case_stop_count, "N: Stop-Sessions claiming N sessions"},
     {"startn", case_startn, "N: Start-N-Sessions claiming N SIDs"},
+    {"rounds", case_rounds, "N: N rounds of request, start, stop, fetch on one connection"},
 };
 
 static void usage(void) __attribute__((noreturn));
