@@ -234,10 +234,6 @@ void met_dist_iter_init(struct met_dist_iter *it, const struct met_dist *d);
  * non-empty bucket as its lowest value clamped into [min, max]. false at the end. */
 bool met_dist_iter_next(struct met_dist_iter *it, int64_t *value_ns, uint64_t *n);
 
-/* Call fn(value, how many, arg) for each pair met_dist_iter_next gives, in ascending order. */
-void met_dist_walk(const struct met_dist *d, void (*fn)(int64_t value_ns, uint64_t n, void *arg),
-                   void *arg);
-
 /* Number of distinct TTL values seen, and the smallest and largest (0 values: min 255, max 0). */
 unsigned met_ttl_summary(const struct met_ttl *t, uint8_t *min_ttl, uint8_t *max_ttl);
 

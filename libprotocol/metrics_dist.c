@@ -269,18 +269,6 @@ bool met_dist_iter_next(struct met_dist_iter *it, int64_t *value_ns, uint64_t *n
     return it->d->hist ? iter_hist(it, value_ns, n) : iter_exact(it, value_ns, n);
 }
 
-void met_dist_walk(const struct met_dist *d, void (*fn)(int64_t value_ns, uint64_t n, void *arg),
-                   void *arg)
-{
-    struct met_dist_iter it;
-    int64_t v;
-    uint64_t n;
-    met_dist_iter_init(&it, d);
-    while (met_dist_iter_next(&it, &v, &n)) {
-        fn(v, n, arg);
-    }
-}
-
 /* ---- ranks ---- */
 
 int64_t met_dist_min(const struct met_dist *d)

@@ -86,7 +86,8 @@ struct srv_session *srv_find(struct srv_conn *c, const uint8_t *sid)
     return NULL;
 }
 
-unsigned srv_active(const struct srv_conn *c)
+/* Sessions of the connection not stopped yet. */
+static unsigned srv_active(const struct srv_conn *c)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < c->nsess; i++) {

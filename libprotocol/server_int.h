@@ -112,8 +112,6 @@ struct sess_scratch *srv_scratch(struct srv *s);
 
 struct srv_session *srv_find(struct srv_conn *c, const uint8_t *sid);
 
-/* Sessions of the connection not stopped yet. */
-unsigned srv_active(const struct srv_conn *c);
 
 /* Add a session (takes s); returns the slot or NULL when full. */
 struct srv_session *srv_add(struct srv_conn *c, struct sess *s, const uint8_t *sid,

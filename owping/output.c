@@ -331,11 +331,13 @@ static int whole(const struct opts *o, const struct out_sess *s, const struct re
 {
     struct met_ow_acc *ow = s->two_way ? NULL : met_ow_acc_create(&s->mp);
     struct met_tw_acc *tw = s->two_way ? met_tw_acc_create(&s->mp) : NULL;
-    int rc = ow || tw ? 0 : -1;
+    struct met_ow_stats ost;
+    struct met_tw_stats tst;
+    struct run_it it = {.st = s->recs};
     const void *p;
     size_t n;
-    struct run_it it = {.st = s->recs};
-    while (rc == 0 && (n = next_run(&it, &p)) > 0) {
+    int rc = 0;
+    while ((ow || tw) && (n = next_run(&it, &p)) > 0) {
         if (o->verbose) {
             s->two_way ? verbose_tw(p, n) : verbose_ow(p, n);
         }
@@ -343,10 +345,9 @@ static int whole(const struct opts *o, const struct out_sess *s, const struct re
         s->two_way ? met_tw_acc_add(tw, p, n) : met_ow_acc_add(ow, p, n);
     }
     rc |= split ? subsessions(o, s, rs, ro) : 0;
-    struct met_ow_stats ost;
-    struct met_tw_stats tst;
-    if (it.err || (ow && met_ow_acc_finish(ow, &ost) < 0) || (tw && met_tw_acc_finish(tw, &tst) < 0) ||
-        (!ow && !tw)) {
+    bool stats = !it.err && (ow ? met_ow_acc_finish(ow, &ost) == 0
+                                : tw && met_tw_acc_finish(tw, &tst) == 0);
+    if (!stats) {
         fprintf(stderr, "%s: cannot compute the statistics\n", o->prog);
         rc = -1;
     } else {

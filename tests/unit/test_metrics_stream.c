@@ -520,14 +520,21 @@ struct walk_log {
     size_t len;
 };
 
-static void log_pair(int64_t v, uint64_t n, void *arg)
+/* The (value, count) pairs of d in the order met_dist_iter_next gives them. */
+static void walk(const struct met_dist *d, struct walk_log *w)
 {
-    struct walk_log *w = arg;
-    if (w->len < 8) {
-        w->v[w->len] = v;
-        w->n[w->len] = n;
+    struct met_dist_iter it;
+    int64_t v;
+    uint64_t n;
+    w->len = 0;
+    met_dist_iter_init(&it, d);
+    while (met_dist_iter_next(&it, &v, &n)) {
+        if (w->len < 8) {
+            w->v[w->len] = v;
+            w->n[w->len] = n;
+        }
+        w->len++;
     }
-    w->len++;
 }
 
 static void test_walk(void **state)
@@ -535,8 +542,8 @@ static void test_walk(void **state)
     (void)state;
     int64_t v[] = {-5, 10, 10, 10, 20};
     struct met_dist d = {.sorted_ns = v, .count = 5, .total = 6};
-    struct walk_log w = {.len = 0};
-    met_dist_walk(&d, log_pair, &w);
+    struct walk_log w;
+    walk(&d, &w);
     assert_int_equal(w.len, 3);
     assert_int_equal(w.v[0], -5);
     assert_int_equal(w.n[0], 1);
@@ -548,8 +555,7 @@ static void test_walk(void **state)
     int64_t big[] = {20, -5, 10, 10, 10, (1LL << 40) + 12345};
     struct met_ow_stats s;
     dist_of_delays(big, LP_ARRAY_LEN(big), 2, &s);
-    w.len = 0;
-    met_dist_walk(&s.delay, log_pair, &w);
+    walk(&s.delay, &w);
     assert_int_equal(w.len, 4);
     assert_int_equal(w.v[0], -5);
     assert_int_equal(w.n[1], 3);
