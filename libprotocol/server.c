@@ -493,14 +493,33 @@ static void unmap_v4(struct sock_addr *a)
     a->len = sizeof(s4);
 }
 
-/* Open control connections from the address of peer. */
-static unsigned conns_from(const struct srv *s, const struct sock_addr *peer)
+/* Whether the peer of c has closed its end with nothing left unread: its end of file may
+ * still wait in the loop's queue behind the connection being accepted. */
+static bool conn_peer_gone(const struct srv_conn *c)
+{
+    uint8_t b;
+    ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Open control connections from the address of peer. Those whose peer has gone already are
+ * closed first, so a client that just disconnected (a readiness probe, the previous run of a
+ * cron job) does not hold a slot of maxcontrolsessionsperaddr for one more loop round. */
+static unsigned conns_from(struct srv *s, const struct sock_addr *peer)
 {
     struct sock_addr p = *peer;
     unsigned n = 0;
     unmap_v4(&p);
-    for (const struct srv_conn *c = s->conns; c; c = c->next) {
-        n += addr_same_host((const struct sockaddr *)&c->peer.ss, (const struct sockaddr *)&p.ss);
+    for (struct srv_conn *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        if (!addr_same_host((const struct sockaddr *)&c->peer.ss, (const struct sockaddr *)&p.ss)) {
+            continue;
+        }
+        if (conn_peer_gone(c)) {
+            conn_close(c);
+        } else {
+            n++;
+        }
     }
     return n;
 }

@@ -2,7 +2,7 @@
 # owampd enforces its limits file: the disk limit (octets of stored records), test sessions
 # per connection and bandwidth, each refusal answered with Accept 4 and logged once.
 . "$(dirname "$0")/lib/ping.sh"
-echo "1..7"
+echo "1..8"
 confdir "$TMP/ow" owamp AEO
 cat >"$TMP/ow/owamp-server.limits" <<'LIM'
 limit root with allow_open_mode=on
@@ -54,6 +54,25 @@ rc=$?
 kill $idle 2>/dev/null; wait $idle 2>/dev/null
 [ $rc -ne 0 ] && [ "$(count "from that address")" -eq $((before + 1)) ]
 tap $? "a second connection from one address with maxcontrolsessionsperaddr 1: refused (exit $rc)" "$TMP/per.out"
+
+# a connection whose client has just closed it holds no slot, even while its end of file
+# still waits in the daemon's queue: 200 rounds of connect-close, then connect and greet
+python3 - "$port" >"$TMP/reuse.out" 2>&1 <<'PY'
+import socket, sys
+port, refused = int(sys.argv[1]), 0
+for _ in range(200):
+    socket.create_connection(("127.0.0.1", port), 2).close()
+    s = socket.create_connection(("127.0.0.1", port), 2)
+    s.settimeout(5)
+    try:
+        refused += len(s.recv(64)) == 0
+    except OSError:
+        refused += 1
+    s.close()
+print("refused", refused)
+sys.exit(refused != 0)
+PY
+tap $? "a just-closed connection does not hold the per-address slot (200 rounds)" "$TMP/reuse.out"
 
 kill -0 "${PIDS[0]}"
 tap $? "owampd still running"
