@@ -32,6 +32,7 @@ enum ctrl_ev {
     CTRL_EV_STOP,           /* either: Stop-Sessions (OWAMP descriptions in ev.stop) */
     CTRL_EV_FETCH,          /* server: Fetch-Session */
     CTRL_EV_FETCH_ACK,      /* client: Fetch-Ack; records follow when accepted */
+    CTRL_EV_FETCH_HEAD,     /* client: the fetched session's stored request and skip ranges */
     CTRL_EV_FETCH_RECORD,   /* client: one data record of the fetched session */
     CTRL_EV_FETCH_DONE,     /* client: the record section ended and its HMAC verified */
     CTRL_EV_NSESSIONS,      /* RFC 5938 Start-N/Stop-N (server) or their Acks (client) */
@@ -55,6 +56,12 @@ struct ctrl_event {
         struct wire_stop_sessions stop; /* desc valid until the next ctrl_next */
         struct wire_fetch_session fetch;
         struct wire_fetch_ack fetch_ack;
+        struct {
+            struct wire_request req;
+            const struct wire_slot *slots;      /* req.nslots; valid until the next call */
+            const struct wire_skip_range *skips; /* nskips; valid until the next call */
+            uint32_t nskips;
+        } fetch_head;
         struct wire_record record;
         struct wire_nsessions nsessions; /* sids copied, valid until the next ctrl_next */
     } u;

@@ -55,6 +55,7 @@ struct ctrl {
     unsigned nexpect;
     /* fetch streaming (client) */
     uint32_t fetch_slots, fetch_skips, fetch_left, fetch_total;
+    struct wire_request fetch_req; /* client: the stored request of the fetch in progress */
     struct ctrl_scratch *x; /* allocated when a message first needs it */
     struct wire_slot *slots; /* sized by the largest request seen */
     uint32_t cap_slots;

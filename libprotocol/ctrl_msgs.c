@@ -331,8 +331,9 @@ static int parse_reply(struct ctrl *c, enum wire_msg kind, long n, struct ctrl_e
     return rc < 0 ? rc : 1;
 }
 
-/* The stored request and skip ranges after a Fetch-Ack: verified, then skipped. */
-static int parse_fetch_head(struct ctrl *c)
+/* The stored request and skip ranges after a Fetch-Ack: one CTRL_EV_FETCH_HEAD event once
+ * both are in and verified (1), 0 while they are not, or LP_E_*. */
+static int parse_fetch_head(struct ctrl *c, struct ctrl_event *ev)
 {
     long n;
     int rc;
@@ -347,22 +348,32 @@ static int parse_fetch_head(struct ctrl *c)
         if ((rc = parse_request(c, n, &tmp)) < 0) {
             return rc;
         }
+        c->fetch_req = tmp.u.request.req; /* its slots stay in c->slots */
         ctrl_consume(c, (size_t)n);
         c->state = ST_FETCH_SKIPS;
     }
     size_t len = wire_fetch_skips_len(c->fetch_skips);
-    if (len > CTRL_IN_MAX) {
+    struct ctrl_scratch *x = c->fetch_skips ? ctrl_scratch(c) : NULL;
+    if (len > CTRL_IN_MAX || c->fetch_skips > CTRL_MAX_SKIPS) {
         return LP_E_LEN;
     }
     if (c->in_plain < len) {
         return 0;
     }
-    struct wire_skip_section s = {.n = c->fetch_skips};
+    if (c->fetch_skips && !x) {
+        return LP_E_NOMEM;
+    }
+    struct wire_skip_section s = {.n = c->fetch_skips, .skip = x ? x->skips : NULL};
     if ((rc = ctrl_verify_part(c, 0, len)) < 0 || (rc = wire_skip_section_decode(c->in, len, &s)) < 0) {
         return rc;
     }
     ctrl_consume(c, len);
     c->state = ST_FETCH_RECORDS;
+    ev->type = CTRL_EV_FETCH_HEAD;
+    ev->u.fetch_head.req = c->fetch_req;
+    ev->u.fetch_head.slots = c->slots;
+    ev->u.fetch_head.skips = s.skip;
+    ev->u.fetch_head.nskips = s.n;
     return 1;
 }
 
@@ -399,9 +410,7 @@ int ctrl_next_active(struct ctrl *c, struct ctrl_event *ev)
 {
     int rc;
     if (c->state == ST_FETCH_REQ || c->state == ST_FETCH_SKIPS) {
-        if ((rc = parse_fetch_head(c)) <= 0) {
-            return rc;
-        }
+        return parse_fetch_head(c, ev);
     }
     if (c->state == ST_FETCH_RECORDS) {
         return parse_fetch_record(c, ev);

@@ -39,6 +39,25 @@ int64_t met_owrec_delay_ns(const struct met_owrec *r)
     return r->recv.ns - r->send.ns;
 }
 
+/* A timestamp as NTP: the carried value when it is in NTP format, else t converted. */
+static uint64_t ntp_stamp(uint64_t wire, uint16_t errest, struct clk_time t)
+{
+    if (wire && !clk_errest_decode(errest).ptp) {
+        return wire;
+    }
+    return t.ns ? clk_to_ntp(t).raw : 0;
+}
+
+uint64_t met_owrec_send_ntp(const struct met_owrec *r)
+{
+    return ntp_stamp(r->send_wire, r->send_err, r->send);
+}
+
+uint64_t met_owrec_recv_ntp(const struct met_owrec *r)
+{
+    return r->lost ? 0 : ntp_stamp(r->recv_wire, r->recv_err, r->recv);
+}
+
 static uint64_t magnitude_of(int64_t v)
 {
     return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;

@@ -44,6 +44,9 @@
 struct met_owrec {
     uint32_t seq;
     struct clk_time send, recv;
+    uint64_t send_wire, recv_wire; /* the same as carried by the packet or a data record (NTP,
+                                    * or PTP when the Error Estimate says so), kept so that
+                                    * records and files repeat them exactly; 0: not known */
     uint16_t send_err, recv_err; /* raw Error Estimate fields */
     uint8_t ttl;                 /* IP TTL / hop limit seen by the receiver */
     uint8_t recv_src;            /* enum clk_source of recv */
@@ -247,5 +250,10 @@ uint64_t met_ntp_to_ns(uint64_t v);
 
 /* One-way delay recv - send in ns (meaningless for lost records). */
 int64_t met_owrec_delay_ns(const struct met_owrec *r);
+
+/* The send / receive time of a record as an NTP timestamp: as carried when it was carried in
+ * NTP format, else converted; 0 for none (a lost packet's receive time). */
+uint64_t met_owrec_send_ntp(const struct met_owrec *r);
+uint64_t met_owrec_recv_ntp(const struct met_owrec *r);
 
 #endif

@@ -10,6 +10,7 @@
 #include "recstore.h"
 
 struct rst {
+    unsigned refs;     /* owners: rst_create gives one, rst_retain adds one */
     size_t elem;
     size_t mem_cap;    /* records the memory part may hold */
     uint8_t *mem;      /* records [0, nmem) */
@@ -35,6 +36,7 @@ struct rst *rst_create(size_t elem, size_t mem_bytes, const char *dir)
     if (!st) {
         return NULL;
     }
+    st->refs = 1;
     st->elem = elem;
     st->mem_cap = (mem_bytes ? mem_bytes : RST_MEM_DEFAULT) / elem;
     st->mem_cap = st->mem_cap ? st->mem_cap : 1;
@@ -47,9 +49,15 @@ struct rst *rst_create(size_t elem, size_t mem_bytes, const char *dir)
     return st;
 }
 
+struct rst *rst_retain(struct rst *st)
+{
+    st->refs++;
+    return st;
+}
+
 void rst_destroy(struct rst *st)
 {
-    if (!st) {
+    if (!st || --st->refs > 0) {
         return;
     }
     if (st->fd >= 0) {

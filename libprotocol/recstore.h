@@ -25,7 +25,10 @@ struct rst;
  * allocation failure. */
 struct rst *rst_create(size_t elem, size_t mem_bytes, const char *dir);
 
-/* Close the file and free everything; NULL is fine. */
+/* One more owner of st (e.g. a reader that may outlive the writer); returns st. */
+struct rst *rst_retain(struct rst *st);
+
+/* Drop one owner: the last one closes the file and frees everything; NULL is fine. */
 void rst_destroy(struct rst *st);
 
 /* Append one record (elem octets copied). 0, LP_E_NOMEM, or LP_E_IO when the file could not

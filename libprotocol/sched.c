@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "common.h"
+#include "wire.h"
 
 /* Q[k] = ln2/1! + ln2^2/2! + ... + ln2^k/k!, times 2^32, rounded to nearest; Q[11] would round
  * to 2^32 and is held at 2^32 - 1 (every U is below it). Q[1] is ln 2. */
@@ -150,4 +151,35 @@ void sched_destroy(struct sched *s)
 struct clk_time sched_send_time(struct clk_ntp start, uint64_t offset)
 {
     return clk_from_ntp((struct clk_ntp){start.raw + offset});
+}
+
+int sched_create_wire(const struct wire_slot *slots, size_t nslots,
+                      const uint8_t sid[SCHED_SID_LEN], struct sched **out)
+{
+    struct sched_slot *ss = calloc(nslots ? nslots : 1, sizeof(*ss));
+    if (!ss) {
+        return LP_E_NOMEM;
+    }
+    for (size_t i = 0; i < nslots; i++) {
+        ss[i] = (struct sched_slot){.type = slots[i].type, .value = slots[i].param};
+    }
+    int rc = sched_create(ss, nslots, sid, out);
+    free(ss);
+    return rc;
+}
+
+int sched_span(const struct wire_slot *slots, size_t nslots, const uint8_t sid[SCHED_SID_LEN],
+               uint32_t npackets, uint64_t *first, uint64_t *last)
+{
+    struct sched *g;
+    int rc = sched_create_wire(slots, nslots, sid, &g);
+    if (rc < 0) {
+        return rc;
+    }
+    *first = *last = npackets ? sched_next_offset(g) : 0;
+    for (uint32_t i = 1; i < npackets; i++) {
+        *last = sched_next_offset(g);
+    }
+    sched_destroy(g);
+    return 0;
 }

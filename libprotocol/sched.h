@@ -32,6 +32,17 @@ struct sched;
 int sched_create(const struct sched_slot *slots, size_t nslots, const uint8_t sid[SCHED_SID_LEN],
                  struct sched **out);
 
+struct wire_slot;
+
+/* The same from the slots of a Request-Session (wire.h). */
+int sched_create_wire(const struct wire_slot *slots, size_t nslots,
+                      const uint8_t sid[SCHED_SID_LEN], struct sched **out);
+
+/* Send offsets of the first and the last of npackets packets (NTP 32.32 durations from the
+ * start time) of the schedule of slots and sid. 0, or sched_create's error. */
+int sched_span(const struct wire_slot *slots, size_t nslots, const uint8_t sid[SCHED_SID_LEN],
+               uint32_t npackets, uint64_t *first, uint64_t *last);
+
 /* Free a schedule (NULL is fine). */
 void sched_destroy(struct sched *s);
 

@@ -40,10 +40,26 @@ void srv_log(const struct srv *s, int prio, const char *fmt, ...)
 
 /* ------------------------------------------------------------ sessions */
 
-void srv_req_addr(uint8_t ipvn, const uint8_t *addr, uint16_t port, struct sock_addr *out)
+/* Whether the first n octets of an address field are all zero. */
+static bool addr_is_zero(const uint8_t *addr, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (addr[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void srv_req_peer(const struct srv_conn *c, const struct wire_request *r, const uint8_t *addr,
+                  uint16_t port, struct sock_addr *out)
 {
     memset(out, 0, sizeof(*out));
-    if (ipvn == 6) {
+    if (addr_is_zero(addr, r->ipvn == 6 ? 16 : 4) &&
+        c->peer.ss.ss_family == (r->ipvn == 6 ? AF_INET6 : AF_INET)) {
+        *out = c->peer; /* RFC 4656/5357 §3.5: zero means the control connection's */
+        sock_addr_set_port(out, port);
+    } else if (r->ipvn == 6) {
         struct sockaddr_in6 *a = (struct sockaddr_in6 *)&out->ss;
         a->sin6_family = AF_INET6;
         a->sin6_port = htons(port);
@@ -81,6 +97,18 @@ struct srv_session *srv_find(struct srv_conn *c, const uint8_t *sid)
     for (unsigned i = 0; i < c->nsess; i++) {
         if (memcmp(c->sess[i].sid, sid, WIRE_SID_LEN) == 0) {
             return &c->sess[i];
+        }
+    }
+    return NULL;
+}
+
+struct srv_session *srv_find_any(struct srv *s, const uint8_t *sid, struct srv_conn **owner)
+{
+    for (struct srv_conn *c = s->conns; c; c = c->next) {
+        struct srv_session *ss = srv_find(c, sid);
+        if (ss) {
+            *owner = c;
+            return ss;
         }
     }
     return NULL;
@@ -216,18 +244,17 @@ static uint64_t record_octets(const struct srv_conn *c, uint32_t npackets)
     return n * sizeof(struct met_owrec);
 }
 
-uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r, const uint8_t *addr,
-                          uint64_t bandwidth_bps, int64_t duration_ns)
+uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r,
+                          const struct sock_addr *ep, uint64_t bandwidth_bps, int64_t duration_ns)
 {
     struct srv *s = c->srv;
-    uint8_t peer[16] = {0};
-    size_t n = addr_sockaddr_octets((const struct sockaddr *)&c->peer.ss, peer);
     const char *why = NULL;
     uint8_t accept = WIRE_ACCEPT_OK;
     const char *id = c->authenticated ? c->identity : NULL;
-    if ((r->ipvn == 4) != (n == 4)) {
+    if ((r->ipvn == 6) != (c->peer.ss.ss_family == AF_INET6)) {
         why = "address family differs from the control connection", accept = WIRE_ACCEPT_UNSUPPORTED;
-    } else if (memcmp(addr, peer, n) != 0 &&
+    } else if (!addr_same_host((const struct sockaddr *)&ep->ss,
+                               (const struct sockaddr *)&c->peer.ss) &&
                !conf_third_party_allowed(&s->conf, (const struct sockaddr *)&c->peer.ss, id)) {
         why = "test endpoint is not the control peer (third party)", accept = WIRE_ACCEPT_FAILURE;
     } else if (c->cls.test_sessions && srv_active(c) >= c->cls.test_sessions) {
@@ -272,6 +299,10 @@ static void conn_close(struct srv_conn *c)
     if (c->end_check) {
         loop_timer_cancel(s->loop, c->end_check);
     }
+    if (c->fetch_wait.timer) {
+        loop_timer_cancel(s->loop, c->fetch_wait.timer);
+    }
+    rst_destroy(c->fetch.st); /* the reference a streamed reply held */
     srv_drop_sessions(c);
     free(c->sess);
     loop_del_fd(s->loop, c->fd);
@@ -361,27 +392,36 @@ static int handle_event(struct srv_conn *c, const struct ctrl_event *ev)
     }
 }
 
-/* Once a streamed Fetch reply is all queued: delete_on_fetch. */
+/* Once a streamed Fetch reply is all queued: release the records, delete_on_fetch. */
 static void fetch_done(struct srv_conn *c)
 {
+    struct srv_conn *owner;
     if (!c->fetch.st || ctrl_fetch_pending(c->ctrl)) {
         return;
     }
-    struct srv_session *ss = c->fetch.remove ? srv_find(c, c->fetch.sid) : NULL;
+    struct srv_session *ss = c->fetch.remove ? srv_find_any(c->srv, c->fetch.sid, &owner) : NULL;
+    rst_destroy(c->fetch.st);
     c->fetch = (struct srv_fetch){0};
     if (ss) {
-        srv_remove(c, ss); /* limits: delete_on_fetch */
+        srv_remove(owner, ss); /* limits: delete_on_fetch */
     }
 }
 
-/* Handle the events of the input received so far; none while a Fetch reply is streamed
- * (they wait in the input until it is out). 0 or LP_E_*. */
+/* Whether the connection's input waits: a Fetch reply is streamed, or a Fetch-Session waits
+ * for its session to end (what follows is handled once it is answered). */
+static bool conn_busy(const struct srv_conn *c)
+{
+    return ctrl_fetch_pending(c->ctrl) || c->fetch_wait.active;
+}
+
+/* Handle the events of the input received so far; none while the connection is busy
+ * (they wait in the input). 0 or LP_E_*. */
 static int conn_events(struct srv_conn *c)
 {
     struct ctrl_event ev;
     int rc = 0;
     /* a refused set-up closes the channel: stop parsing, let the answer drain */
-    while (rc == 0 && !ctrl_closed(c->ctrl) && !ctrl_fetch_pending(c->ctrl) &&
+    while (rc == 0 && !ctrl_closed(c->ctrl) && !conn_busy(c) &&
            (rc = ctrl_next(c->ctrl, &ev)) == 1) {
         rc = handle_event(c, &ev);
         fetch_done(c); /* a reply that went out whole at once */
@@ -419,6 +459,18 @@ static void conn_io(struct loop *loop, int fd, unsigned events, void *arg)
         rc = conn_events(c) < 0 ? -1 : conn_flush(c); /* the events that waited */
     }
     if (rc < 0) {
+        conn_close(c);
+    }
+}
+
+void srv_conn_resume(struct srv_conn *c, int rc)
+{
+    rc = rc < 0 ? rc : conn_events(c);
+    if (rc < 0) {
+        srv_log(c->srv, LOG_WARNING, "closing control connection from %s: %s", c->peer_text,
+                lp_strerror(rc));
+    }
+    if (rc < 0 || conn_flush(c) < 0) {
         conn_close(c);
     }
 }

@@ -16,6 +16,10 @@
 #define SRV_FETCH_SCAN 65536 /* records a streamed Fetch reply looks at per loop round */
 #define SRV_STORE_MEM 65536 /* a receiving session keeps this much of its records in memory,
                              * the rest in an unnamed file in datadir (or $TMPDIR) */
+/* Fetch-Session of the whole of a session still running: answered when it ends, polled
+ * this often, refused after this long (the reference retries for 1+2+4+8+16 s) */
+#define SRV_FETCH_POLL_NS 100000000LL
+#define SRV_FETCH_WAIT_NS 31000000000LL
 
 struct srv;
 
@@ -35,9 +39,18 @@ struct srv_session {
     int64_t seen_ns;         /* when that count last changed */
 };
 
-/* Where a streamed Fetch reply is in a session's records: the next record to look at and
- * the sequence numbers asked for; the session is removed once the reply is out when remove
- * is set (delete_on_fetch). */
+/* A Fetch-Session waiting for its session to end (see SRV_FETCH_WAIT_NS); the messages
+ * after it wait in the input meanwhile. */
+struct srv_fetch_wait {
+    bool active;
+    struct wire_fetch_session req;
+    int64_t deadline_ns; /* CLOCK_MONOTONIC */
+    loop_timer_id timer;
+};
+
+/* Where a streamed Fetch reply is in a session's records (st: one reference held, so the
+ * session may end meanwhile): the next record to look at and the sequence numbers asked
+ * for; the session is removed once the reply is out when remove is set (delete_on_fetch). */
 struct srv_fetch {
     struct rst *st;
     uint64_t next;
@@ -64,6 +77,7 @@ struct srv_conn {
     loop_timer_id end_check; /* OWAMP: see whether every packet is in (server_ow.c) */
     bool stop_sent;          /* OWAMP: our Stop-Sessions went out */
     struct srv_fetch fetch; /* the Fetch reply being streamed (OWAMP) */
+    struct srv_fetch_wait fetch_wait; /* a Fetch-Session waiting for its session (OWAMP) */
     struct srv_conn *next;
 };
 
@@ -92,25 +106,38 @@ struct srv {
 void srv_log(const struct srv *s, int prio, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Accept value for a request whose peer-side endpoint is addr (16 octets, ipvn 4 or 6),
+/* Accept value for a request whose test endpoint on the client's side is ep (srv_req_peer),
  * bandwidth and schedule duration (0 when unknown): 0, or the refusal (third party, limits),
- * logged once. */
-uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r, const uint8_t *addr,
-                          uint64_t bandwidth_bps, int64_t duration_ns);
+ * logged once. The daemon's own address field is not looked at: a client behind NAT or a
+ * port forward saw another address for us, and our test socket is bound to the address the
+ * control connection came in on. */
+uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r,
+                          const struct sock_addr *ep, uint64_t bandwidth_bps, int64_t duration_ns);
 
-/* sock_addr from request fields. */
-void srv_req_addr(uint8_t ipvn, const uint8_t *addr, uint16_t port, struct sock_addr *out);
+/* The test endpoint on the client's side of a request: addr (a Sender or Receiver Address
+ * field) and port, or the control peer's address with port when the field is zero (RFC 4656
+ * and RFC 5357 §3.5: zero means the control connection's addresses). */
+void srv_req_peer(const struct srv_conn *c, const struct wire_request *r, const uint8_t *addr,
+                  uint16_t port, struct sock_addr *out);
 
 /* Open a test socket on the daemon's local control address within the configured test
  * ports. 0 or LP_E_*. */
 int srv_open_test_socket(struct srv_conn *c, struct sock_udp *out);
 
-/* The connection's session with this SID, or NULL. */
 /* The test sessions' shared I/O buffers, made on first use (an idle daemon does not carry
  * them); NULL when out of memory, and a session then makes its own. */
 struct sess_scratch *srv_scratch(struct srv *s);
 
+/* The connection's session with this SID, or NULL. */
 struct srv_session *srv_find(struct srv_conn *c, const uint8_t *sid);
+
+/* The session with this SID on any connection of the daemon (its connection in *owner), or
+ * NULL. */
+struct srv_session *srv_find_any(struct srv *s, const uint8_t *sid, struct srv_conn **owner);
+
+/* Go on with a connection whose input waited (a Fetch-Session answered late): flush, handle
+ * the messages that arrived meanwhile; rc < 0 (the answer failed) closes it instead. */
+void srv_conn_resume(struct srv_conn *c, int rc);
 
 
 /* Add a session (takes s); returns the slot or NULL when full. */

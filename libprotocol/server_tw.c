@@ -9,7 +9,9 @@
 static int tw_request(struct srv_conn *c, const struct ctrl_event *ev)
 {
     const struct wire_request *r = &ev->u.request.req;
-    struct wire_accept_session a = {.accept = srv_check_request(c, r, r->sender_addr, 0, 0)};
+    struct sock_addr peer; /* replies go where each test packet came from (NAT) */
+    srv_req_peer(c, r, r->sender_addr, r->sender_port, &peer);
+    struct wire_accept_session a = {.accept = srv_check_request(c, r, &peer, 0, 0)};
     struct sock_udp u;
     if (a.accept == WIRE_ACCEPT_OK && srv_open_test_socket(c, &u) < 0) {
         a.accept = WIRE_ACCEPT_TEMP_LIMIT;
@@ -22,7 +24,7 @@ static int tw_request(struct srv_conn *c, const struct ctrl_event *ev)
         uint8_t local[16];
         size_t n = addr_sockaddr_octets((const struct sockaddr *)&c->local.ss, local);
         sess_make_sid(local, n, cfg.sid);
-        srv_req_addr(r->ipvn, r->sender_addr, r->sender_port, &cfg.peer);
+        cfg.peer = peer;
         if (cfg.mode & WIRE_MODE_REFLECT_OCTETS) {
             /* RFC 6038: reflect "Length of padding to reflect" octets of the sender's
              * padding; "Octets to be reflected" are echoed in Accept-Session */

@@ -72,6 +72,8 @@ struct sess {
     struct rst *recs; /* receivers: met_owrec, TWAMP senders: met_twrec */
     uint8_t *seen; /* receivers and TWAMP senders: one bit per seq below npackets */
     bool finalized;
+    uint32_t lost_seq;        /* OWAMP receiver: the next packet whose loss timeout is due */
+    struct clk_time lost_time; /* ... and its scheduled send time */
     uint32_t refl_seq;
     struct sess_scratch *x;
     bool own_scratch;
@@ -426,6 +428,7 @@ static void arm_sender(struct sess *s)
 
 static void on_readable(struct loop *loop, int fd, unsigned events, void *arg);
 static struct sched *sched_probe(const struct sess *s);
+static int start_loss_timer(struct sess *s);
 
 /* Wait for the next send time: sleep to within the spin margin, then spin; a TWAMP sender
  * reads the replies that arrive meanwhile, so none is lost while it is busy sending. */
@@ -515,6 +518,7 @@ static void log_ow(struct sess *s, const struct sock_rxbuf *b)
         return;
     }
     struct met_owrec r = {.seq = p.seq, .send = sess_wire_time(p.ts, p.errest, s->x->errest.tai_ns),
+                          .send_wire = p.ts,
                           .recv = b->info.ts, .send_err = p.errest,
                           .recv_err = sess_errest_get(&s->x->errest, b->info.ts),
                           .ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
@@ -654,12 +658,7 @@ static void hook_received(struct sess *s, const struct sock_rxbuf *b)
     struct sock_addr dst = s->local;
     if (b->info.dst.len > 0 && b->info.dst.ss.ss_family == s->local.ss.ss_family) {
         dst = b->info.dst;
-        uint16_t port = sock_addr_port(&s->local);
-        if (dst.ss.ss_family == AF_INET) {
-            ((struct sockaddr_in *)&dst.ss)->sin_port = htons(port);
-        } else {
-            ((struct sockaddr_in6 *)&dst.ss)->sin6_port = htons(port);
-        }
+        sock_addr_set_port(&dst, sock_addr_port(&s->local));
     }
     struct sess_pkt p = {.sent = false, .data = b->data, .len = b->len, .src = &b->peer,
                          .dst = &dst, .ts = b->info.ts, .ttl = b->info.ttl, .tos = b->info.tos};
@@ -840,7 +839,7 @@ int sess_start(struct sess *s)
         arm_sender(s);
         return s->timer ? 0 : LP_E_NOMEM;
     }
-    return 0;
+    return s->cfg.kind == SESS_OW_RECEIVER ? start_loss_timer(s) : 0;
 }
 
 void sess_stop(struct sess *s)
@@ -885,13 +884,12 @@ uint32_t sess_next_seqno(const struct sess *s)
 
 struct clk_time sess_last_send_time(const struct sess *s)
 {
-    struct sched *g = sched_probe(s); /* computed on demand: daemons never ask */
-    uint64_t off = 0;
-    for (uint32_t i = 0; g && i < s->cfg.npackets; i++) {
-        off = sched_next_offset(g);
+    uint64_t first, last; /* computed on demand: daemons never ask */
+    if (s->cfg.nslots == 0 ||
+        sched_span(s->cfg.slots, s->cfg.nslots, s->cfg.sid, s->cfg.npackets, &first, &last) < 0) {
+        return (struct clk_time){0};
     }
-    sched_destroy(g);
-    return g ? sched_send_time(s->cfg.start, off) : (struct clk_time){0};
+    return sched_send_time(s->cfg.start, last);
 }
 
 uint16_t sess_port(const struct sess *s)
@@ -908,16 +906,27 @@ const struct sock_tstamp *sess_tstamp(const struct sess *s)
 static struct sched *sched_probe(const struct sess *s)
 {
     struct sched *g = NULL;
-    struct sched_slot *ss = calloc(s->cfg.nslots ? s->cfg.nslots : 1, sizeof(*ss));
-    for (uint32_t i = 0; ss && i < s->cfg.nslots; i++) {
-        ss[i].type = s->cfg.slots[i].type;
-        ss[i].value = s->cfg.slots[i].param;
+    if (s->cfg.nslots == 0 || sched_create_wire(s->cfg.slots, s->cfg.nslots, s->cfg.sid, &g) < 0) {
+        return NULL;
     }
-    if (!ss || s->cfg.nslots == 0 || sched_create(ss, s->cfg.nslots, s->cfg.sid, &g) < 0) {
-        g = NULL;
-    }
-    free(ss);
     return g;
+}
+
+#define SESS_ERREST_UNKNOWN 0x0001 /* unsynchronised, 2^-32 s: a send time never seen */
+
+/* Log seq q, scheduled at sent, as lost (once: it is marked seen). */
+static void log_one_lost(struct sess *s, uint32_t q, struct clk_time sent)
+{
+    s->seen[q / 8] |= (uint8_t)(1u << (q % 8));
+    if (s->cfg.kind == SESS_OW_RECEIVER) {
+        struct met_owrec ow = {.seq = q, .send = sent, .lost = true, .ttl = 255,
+                               .send_err = SESS_ERREST_UNKNOWN,
+                               .recv_err = sess_errest_get(&s->x->errest, clk_now())};
+        rec_log(s, &ow);
+    } else {
+        struct met_twrec tw = {.seq = q, .t1 = sent, .sender_tos = -1, .flags = MET_TW_LOST};
+        rec_log(s, &tw);
+    }
 }
 
 /* Log a record for every seq below end that never arrived, with its scheduled send time. */
@@ -927,14 +936,45 @@ static void log_lost(struct sess *s, uint32_t end)
     for (uint32_t q = 0; q < end; q++) {
         struct clk_time sent = g ? sched_send_time(s->cfg.start, sched_next_offset(g))
                                  : (struct clk_time){0};
-        if (s->seen[q / 8] & (1u << (q % 8))) {
-            continue;
+        if (!(s->seen[q / 8] & (1u << (q % 8)))) {
+            log_one_lost(s, q, sent);
         }
-        struct met_owrec ow = {.seq = q, .send = sent, .lost = true};
-        struct met_twrec tw = {.seq = q, .t1 = sent, .sender_tos = -1, .flags = MET_TW_LOST};
-        rec_log(s, s->cfg.kind == SESS_OW_RECEIVER ? (const void *)&ow : (const void *)&tw);
     }
     sched_destroy(g);
+}
+
+/* OWAMP receiver timer: log as lost every packet whose loss timeout, counted from its
+ * scheduled send time, has passed without it; then wait for the next one's. */
+static void declare_lost(struct loop *loop, loop_timer_id id, void *arg)
+{
+    struct sess *s = arg;
+    (void)loop;
+    (void)id;
+    s->timer = 0;
+    int64_t now = clk_now().ns;
+    while (s->lost_seq < s->cfg.npackets && s->lost_time.ns + s->cfg.loss_timeout_ns <= now) {
+        if (!(s->seen[s->lost_seq / 8] & (1u << (s->lost_seq % 8)))) {
+            log_one_lost(s, s->lost_seq, s->lost_time);
+        }
+        s->lost_seq++;
+        s->lost_time = sched_send_time(s->cfg.start, sched_next_offset(s->sched));
+    }
+    if (s->lost_seq < s->cfg.npackets && !s->stopped) {
+        struct clk_time at = {s->lost_time.ns + s->cfg.loss_timeout_ns};
+        s->timer = loop_timer_at_realtime(s->loop, at, declare_lost, s);
+    }
+}
+
+/* Start declaring losses as they time out (receivers with a loss timeout and a schedule). */
+static int start_loss_timer(struct sess *s)
+{
+    if (s->cfg.loss_timeout_ns <= 0 || s->cfg.npackets == 0 || !(s->sched = sched_probe(s))) {
+        return 0;
+    }
+    s->lost_time = sched_send_time(s->cfg.start, sched_next_offset(s->sched));
+    struct clk_time at = {s->lost_time.ns + s->cfg.loss_timeout_ns};
+    s->timer = loop_timer_at_realtime(s->loop, at, declare_lost, s);
+    return s->timer ? 0 : LP_E_NOMEM;
 }
 
 void sess_ow_finalize(struct sess *s, uint32_t next_seqno)

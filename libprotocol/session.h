@@ -61,6 +61,10 @@ struct sess_config {
     const char *store_dir;        /* where that file is made (NULL: $TMPDIR or /tmp) */
     uint16_t reflect_octets;      /* RFC 6038 octets of padding to reflect (reflector), or
                                    * expected back (sender) */
+    int64_t loss_timeout_ns;      /* OWAMP receivers: a packet still missing this long after
+                                   * its scheduled send time is logged lost at once (as the
+                                   * reference's receiver does), so what is fetched from a
+                                   * running session counts it; 0: only at sess_ow_finalize */
 };
 
 struct sess;
@@ -113,8 +117,10 @@ uint16_t sess_port(const struct sess *s);
 const struct sock_tstamp *sess_tstamp(const struct sess *s);
 
 /* Receiver: log a lost record, with its scheduled send time, for every seq below
- * next_seqno never received (once, after Stop-Sessions told next_seqno; later calls do
- * nothing). */
+ * next_seqno never received nor logged lost already (once, after Stop-Sessions told
+ * next_seqno; later calls do nothing). A lost record carries the Error Estimates the
+ * reference writes: unsynchronised minimal for the send time, the receiver's clock for the
+ * receive time; TTL 255. */
 void sess_ow_finalize(struct sess *s, uint32_t next_seqno);
 
 /* Receiver: sequence numbers the sender never sent (Stop-Sessions skip ranges): call

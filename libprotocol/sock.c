@@ -57,11 +57,11 @@ uint16_t sock_addr_port(const struct sock_addr *a)
     return 0;
 }
 
-static void addr_set_port(struct sock_addr *a, uint16_t port)
+void sock_addr_set_port(struct sock_addr *a, uint16_t port)
 {
     if (a->ss.ss_family == AF_INET) {
         ((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
-    } else {
+    } else if (a->ss.ss_family == AF_INET6) {
         ((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
     }
 }
@@ -120,7 +120,7 @@ static void set_buffers(int fd)
 static int bind_range(int fd, struct sock_addr *a, uint16_t lo, uint16_t hi)
 {
     for (uint32_t port = lo; port <= hi; port++) {
-        addr_set_port(a, (uint16_t)port);
+        sock_addr_set_port(a, (uint16_t)port);
         if (bind(fd, (struct sockaddr *)&a->ss, a->len) == 0) {
             return 0;
         }

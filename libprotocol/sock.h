@@ -33,6 +33,9 @@ int sock_addr_parse(const char *text, uint16_t port, struct sock_addr *out);
 /* The port of an IPv4/IPv6 address (host order); 0 for other families. */
 uint16_t sock_addr_port(const struct sock_addr *a);
 
+/* Set the port of an IPv4 or IPv6 address (others are left alone). */
+void sock_addr_set_port(struct sock_addr *a, uint16_t port);
+
 /* Flags for sock_open_udp() and the timestamp set-up. */
 enum {
     SOCK_F_TX_TSTAMP = 1u << 0, /* loop TX timestamps to the error queue; the owner MUST drain

@@ -141,6 +141,14 @@ static void owamp_session(uint32_t mode)
     assert_int_equal(ctrl_send_fetch_reply(pr.srv, &fa, &r, slots, &skip, rec), 0);
     expect_ev(&pr, pr.cli, CTRL_EV_FETCH_ACK, &ev);
     assert_int_equal(ev.u.fetch_ack.nrecords, 7);
+    expect_ev(&pr, pr.cli, CTRL_EV_FETCH_HEAD, &ev); /* the stored request, the skip range */
+    assert_memory_equal(ev.u.fetch_head.req.sid, a.sid, 16);
+    assert_int_equal(ev.u.fetch_head.req.npackets, r.npackets);
+    assert_int_equal(ev.u.fetch_head.req.nslots, r.nslots);
+    assert_int_equal(ev.u.fetch_head.slots[0].param, slots[0].param);
+    assert_int_equal(ev.u.fetch_head.nskips, 1);
+    assert_int_equal(ev.u.fetch_head.skips[0].first, skip.first);
+    assert_int_equal(ev.u.fetch_head.skips[0].last, skip.last);
     for (int i = 0; i < 7; i++) {
         expect_ev(&pr, pr.cli, CTRL_EV_FETCH_RECORD, &ev);
         assert_int_equal(ev.u.record.seq, i);
@@ -235,6 +243,8 @@ static void stream_mode(uint32_t mode)
             if (ev.type == CTRL_EV_FETCH_ACK) {
                 assert_int_equal(ev.u.fetch_ack.nrecords, STREAM_N);
                 ack = true;
+            } else if (ev.type == CTRL_EV_FETCH_HEAD) {
+                assert_true(ack && got == 0);
             } else if (ev.type == CTRL_EV_FETCH_RECORD) {
                 assert_int_equal(ev.u.record.seq, got);
                 assert_int_equal(ev.u.record.recv_ts, 5000 + 3 * (uint64_t)got);
