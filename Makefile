@@ -37,7 +37,7 @@ LIB_SRC  := $(sort $(wildcard libprotocol/*.c))
 LIB_OBJ  := $(LIB_SRC:.c=.o)
 LIB      := libprotocol/libprotocol.a
 
-PROGS    := owampd/owampd twampd/twampd owping/owping owping/twping
+PROGS    := owampd/owampd twampd/twampd owping/owping owping/twping owping/owstats owping/powstream
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:.c=)
 TEST_BIN := $(UNIT_BIN) tests/interop/test_interop
@@ -66,7 +66,7 @@ owping/owping: $(wildcard owping/*.c owping/*.h) $(LIB)
 	$(CC) $(CFLAGS) $(PROG_LDFLAGS) -iquote owping -o $@ $(wildcard owping/*.c) $(LIB) $(PCAP_LIBS) \
 	    $(PROG_LIBS)
 
-owping/twping: owping/owping
+owping/twping owping/owstats owping/powstream: owping/owping
 	ln -f $< $@
 
 tests/unit/test_%: tests/unit/test_%.c $(LIB)
@@ -108,7 +108,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 owping/owping $(DESTDIR)$(PREFIX)/bin/owping
-	ln -f $(DESTDIR)$(PREFIX)/bin/owping $(DESTDIR)$(PREFIX)/bin/twping
+	for p in twping owstats powstream; do ln -f $(DESTDIR)$(PREFIX)/bin/owping $(DESTDIR)$(PREFIX)/bin/$$p; done
 	install -m 755 owampd/owampd twampd/twampd $(DESTDIR)$(PREFIX)/sbin/
 	for f in $(wildcard man/*.1); do install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man1/; done
 	for f in $(wildcard man/*.5); do install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man5/; done
@@ -124,6 +124,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/owping $(DESTDIR)$(PREFIX)/bin/twping \
+	    $(DESTDIR)$(PREFIX)/bin/owstats $(DESTDIR)$(PREFIX)/bin/powstream \
 	    $(DESTDIR)$(PREFIX)/sbin/owampd $(DESTDIR)$(PREFIX)/sbin/twampd
 	for f in $(notdir $(wildcard man/*.1)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man1/$$f; done
 	for f in $(notdir $(wildcard man/*.5)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man5/$$f; done

@@ -45,6 +45,9 @@ struct rep_session {
     uint32_t npackets;          /* packets in the session; 0 = use the count sent */
     bool finished;              /* session ended normally */
     struct clk_time start, end; /* first/last scheduled send; ns 0 = the stats' send times */
+    uint64_t start_ntp, end_ntp; /* the same in NTP format as a file holds them (-M prints
+                                  * these when not 0) */
+    uint64_t loss_timeout_ntp;   /* the loss timeout as requested on the wire, 0: from ns */
     const char *direction;      /* "to" / "from" the server (OWAMP, seen from the client),
                                  * "round_trip" (TWAMP), or NULL: not said */
     const struct rep_tx *tx;    /* what the sender measured, NULL: not ours (JSON "send") */
@@ -164,7 +167,10 @@ struct rep_saved {
     char direction[32];
 };
 
-/* Read a saved file: two_way selects the -R layout when the file has no header saying it.
+/* Read a saved file: an .owp session file (owpfile.h; owping -T/-F, powstream, the
+ * reference's tools), or a records file of twping -F (and of older owping versions): two_way
+ * selects the -R layout when the file has no header saying it. An .owp file that cannot be
+ * read answers its owpf_reader_open error (LP_E_VALUE never: that means not .owp).
  * 0, LP_E_SYNTAX (out->line tells where), LP_E_SHORT (cut short or empty: out->line = lines
  * read, 0 for no records and no count; out->n = records read), LP_E_NOMEM or LP_E_IO. out
  * is always safe to free. */

@@ -112,14 +112,17 @@ static void put_session(FILE *f, const struct rep_session *s, const struct rep_o
             rep_int_str(s->from_addr), rep_int_str(s->from_port));
     fprintf(f, "TO_HOST\t%s\nTO_ADDR\t%s\nTO_PORT\t%s\n", rep_int_str(s->to_host),
             rep_int_str(s->to_addr), rep_int_str(s->to_port));
-    fprintf(f, "START_TIME\t%020" PRIu64 "\nEND_TIME\t%020" PRIu64 "\n", ntp_of(t0), ntp_of(t1));
+    fprintf(f, "START_TIME\t%020" PRIu64 "\nEND_TIME\t%020" PRIu64 "\n",
+            s->start_ntp ? s->start_ntp : ntp_of(t0), s->end_ntp ? s->end_ntp : ntp_of(t1));
     if (o && o->unix_times) {
         fprintf(f, "UNIX_START_TIME\t%f\nUNIX_END_TIME\t%f\n", ns_to_s(t0.ns), ns_to_s(t1.ns));
     }
     if (!(s->type_p & ~UINT32_C(0x3F000000))) {
         fprintf(f, "DSCP\t0x%2.2x\n", (unsigned)(s->type_p >> 24));
     }
-    fprintf(f, "LOSS_TIMEOUT\t%" PRIu64 "\n", clk_ns_to_ntp_duration(s->loss_timeout_ns));
+    fprintf(f, "LOSS_TIMEOUT\t%" PRIu64 "\n", s->loss_timeout_ntp
+                                                  ? s->loss_timeout_ntp
+                                                  : clk_ns_to_ntp_duration(s->loss_timeout_ns));
     fprintf(f, "PACKET_PADDING\t%u\nSESSION_PACKET_COUNT\t%" PRIu64 "\n", s->padding, count);
     fprintf(f, "SAMPLE_PACKET_COUNT\t%" PRIu64 "\nBUCKET_WIDTH\t%g\n", count, ns_to_s(width_of(o)));
     fprintf(f, "SESSION_FINISHED\t%d\n", s->finished ? 1 : 0);
@@ -228,10 +231,10 @@ int rep_tw_machine(FILE *f, const struct rep_session *s, const struct rep_opts *
 int rep_ow_raw(FILE *f, const struct met_owrec *r, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        uint64_t recv = r[i].lost ? 0 : ntp_of(r[i].recv);
         fprintf(f, "%lu %020" PRIu64 " %u %g %020" PRIu64 " %u %g %u\n", (unsigned long)r[i].seq,
-                ntp_of(r[i].send), (unsigned)met_errest_synced(r[i].send_err),
-                rep_int_errest_s(r[i].send_err), recv, (unsigned)met_errest_synced(r[i].recv_err),
+                met_owrec_send_ntp(&r[i]), (unsigned)met_errest_synced(r[i].send_err),
+                rep_int_errest_s(r[i].send_err), met_owrec_recv_ntp(&r[i]),
+                (unsigned)met_errest_synced(r[i].recv_err),
                 rep_int_errest_s(r[i].recv_err), (unsigned)r[i].ttl);
     }
     return rep_int_status(f);

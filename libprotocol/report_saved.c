@@ -16,8 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "common.h"
+#include "owpfile.h"
 #include "report.h"
+#include "sched.h"
 #include "report_int.h"
 
 #define SAVED_MAGIC "owamp-tools-records"
@@ -290,6 +294,8 @@ static bool record_line(const struct rep_saved *o, const char *line, bool refl_s
         *ow = (struct met_owrec){.seq = (uint32_t)h.seq,
                                            .send = time_of(h.a),
                                            .recv = time_of(h.b),
+                                           .send_wire = h.a,
+                                           .recv_wire = h.b,
                                            .send_err = rep_errest_from_seconds(h.ea, h.sa),
                                            .recv_err = rep_errest_from_seconds(h.eb, h.sb),
                                            .ttl = (uint8_t)h.ttl,
@@ -357,12 +363,97 @@ static int read_line(struct rep_saved *o, char *line, struct saved_rd *rd)
     return keep(o, o->two_way ? (const void *)&tw : (const void *)&ow) ? 0 : LP_E_NOMEM;
 }
 
+/* ---- .owp session files ---- */
+
+/* Numeric text of a request's address field and port. */
+static void describe_end(uint8_t ipvn, const uint8_t *addr, uint16_t port, char *host, char *portbuf)
+{
+    if (!inet_ntop(ipvn == 6 ? AF_INET6 : AF_INET, addr, host, REP_SAVED_STR)) {
+        snprintf(host, REP_SAVED_STR, "***");
+    }
+    snprintf(portbuf, REP_SAVED_STR, "%u", (unsigned)port);
+}
+
+/* The scheduled send times of the first and last packet, in NTP format as the reference
+ * prints them (START_TIME, END_TIME). */
+static void scheduled_span(const struct owpf_header *h, struct rep_session *s)
+{
+    uint64_t first, last;
+    if (h->req.npackets > 0 &&
+        sched_span(h->slots, h->req.nslots, h->req.sid, h->req.npackets, &first, &last) == 0) {
+        s->start_ntp = h->req.start_time.raw + first;
+        s->end_ntp = h->req.start_time.raw + last;
+        s->start = clk_from_ntp((struct clk_ntp){s->start_ntp});
+        s->end = clk_from_ntp((struct clk_ntp){s->end_ntp});
+    }
+}
+
+/* What the stored request of an .owp file says about the session. */
+static void describe_owp(struct rep_saved *o, const struct owpf_reader *rd)
+{
+    const struct wire_request *q = &rd->h.req;
+    struct rep_session *s = &o->rs;
+    describe_end(q->ipvn, q->sender_addr, q->sender_port, o->from_addr, o->from_port);
+    describe_end(q->ipvn, q->receiver_addr, q->receiver_port, o->to_addr, o->to_port);
+    s->from_host = s->from_addr = o->from_addr;
+    s->from_port = o->from_port;
+    s->to_host = s->to_addr = o->to_addr;
+    s->to_port = o->to_port;
+    memcpy(s->sid, q->sid, sizeof(s->sid));
+    s->type_p = q->typep;
+    s->padding = q->padding_len;
+    s->npackets = q->npackets;
+    s->finished = rd->h.finished == OWPF_NORMAL;
+    /* the server's part in the request: it received (a test toward it) or sent */
+    s->direction = q->conf_receiver ? "to" : q->conf_sender ? "from" : NULL;
+    if (s->direction) {
+        snprintf(o->direction, sizeof(o->direction), "%s", s->direction);
+        s->direction = o->direction;
+    }
+    s->loss_timeout_ntp = q->timeout;
+    s->loss_timeout_ns = o->mp.loss_timeout_ns = clk_ntp_duration_to_ns(q->timeout);
+    scheduled_span(&rd->h, s);
+}
+
+/* An .owp file: its session and records. Statistics count what the records show (a file
+ * fetched from a running session, or with skip ranges, names no more packets than that). */
+static int read_owp(FILE *f, struct rep_saved *o)
+{
+    struct owpf_reader rd;
+    struct wire_record w;
+    int rc = owpf_reader_open(f, &rd);
+    if (rc == 0 && rd.has_request) {
+        describe_owp(o, &rd);
+    }
+    while (rc == 0 && (rc = owpf_reader_next(&rd, &w)) == 1) {
+        struct met_owrec m = owpf_owrec_of(&w);
+        rc = keep(o, &m) ? 0 : LP_E_NOMEM;
+    }
+    owpf_reader_free(&rd);
+    if (rc == LP_E_SHORT) {
+        o->line = 1; /* cut short, not empty */
+    }
+    return rc < 0 ? rc : 0;
+}
+
+/* Whether f starts with the .owp magic (f is rewound). */
+static bool starts_owp(FILE *f)
+{
+    uint8_t b[4];
+    size_t n = fread(b, 1, sizeof(b), f);
+    rewind(f);
+    return owpf_is_owp(b, n);
+}
+
 int rep_saved_read(FILE *f, bool two_way, struct rep_saved *o)
 {
     char line[SAVED_LINE_MAX];
     struct saved_rd rd = {.records = -1};
     bool cut = false;
     memset(o, 0, sizeof(*o));
+    if (starts_owp(f)) {
+        return read_owp(f, o);
+    }
     o->two_way = two_way;
     while (fgets(line, sizeof(line), f)) {
         o->line++;

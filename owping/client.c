@@ -70,15 +70,6 @@ void ping_addr_str(const struct sock_addr *a, char host[PING_ADDR_STRLEN],
     snprintf(port, PING_PORT_STRLEN, "%u", (unsigned)sock_addr_port(a));
 }
 
-void ping_set_port(struct sock_addr *a, uint16_t port)
-{
-    if (a->ss.ss_family == AF_INET) {
-        ((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
-    } else if (a->ss.ss_family == AF_INET6) {
-        ((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
-    }
-}
-
 const char *ping_accept_str(uint8_t accept)
 {
     switch (accept) {
@@ -179,20 +170,11 @@ struct clk_time ping_last_send(const struct wire_slot *slots, uint32_t nslots,
                                const uint8_t sid[WIRE_SID_LEN], uint32_t npackets,
                                struct clk_ntp start)
 {
-    struct sched_slot ss[OPTS_MAX_SLOTS];
-    struct sched *s = NULL;
-    uint64_t off = 0;
-    for (uint32_t i = 0; i < nslots && i < OPTS_MAX_SLOTS; i++) {
-        ss[i] = (struct sched_slot){.type = slots[i].type, .value = slots[i].param};
-    }
-    if (sched_create(ss, nslots, sid, &s) < 0) {
+    uint64_t first, last;
+    if (sched_span(slots, nslots, sid, npackets, &first, &last) < 0) {
         return clk_from_ntp(start);
     }
-    for (uint32_t i = 0; i < npackets; i++) {
-        off = sched_next_offset(s);
-    }
-    sched_destroy(s);
-    return sched_send_time(start, off);
+    return sched_send_time(start, last);
 }
 
 /* TWAMP feature bits (Mode of the Set-Up-Response) and how the refusal names them. */

@@ -130,9 +130,6 @@ struct clk_time ping_last_send(const struct wire_slot *slots, uint32_t nslots,
                                const uint8_t sid[WIRE_SID_LEN], uint32_t npackets,
                                struct clk_ntp start);
 
-/* Set the port of an IPv4/IPv6 address. */
-void ping_set_port(struct sock_addr *a, uint16_t port);
-
 /* Text for a non-zero Accept value. */
 const char *ping_accept_str(uint8_t accept);
 

@@ -112,6 +112,7 @@ static const char *ev_name(enum ctrl_ev t)
     case CTRL_EV_START_ACK: return "Start-Ack";
     case CTRL_EV_STOP: return "Stop-Sessions";
     case CTRL_EV_FETCH_ACK: return "Fetch-Ack";
+    case CTRL_EV_FETCH_HEAD: return "stored request";
     case CTRL_EV_FETCH_RECORD: return "data record";
     case CTRL_EV_FETCH_DONE: return "end of records";
     case CTRL_EV_NSESSIONS: return "Start-N/Stop-N message";

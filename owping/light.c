@@ -119,7 +119,7 @@ static int create_session(struct light_run *r)
     if (ping_open_test_socket(o, &r->local, &sock) < 0) {
         return -1;
     }
-    ping_set_port(&r->local, sock.port);
+    sock_addr_set_port(&r->local, sock.port);
     cry_random(r->sid, sizeof(r->sid));
     memset(&cfg, 0, sizeof(cfg));
     cfg.kind = SESS_TW_SENDER;

@@ -33,6 +33,8 @@ enum {
     OPT_OUT_DIR,
     OPT_RETRY_MAX,
     OPT_CHECK,
+    OPT_ZERO_PADDING,
+    OPT_ZERO_ADDRESSES,
 };
 
 static const struct option long_opts[] = {
@@ -77,6 +79,8 @@ static const struct option long_opts[] = {
     {"out-dir", required_argument, NULL, OPT_OUT_DIR},
     {"retry-max", required_argument, NULL, OPT_RETRY_MAX},
     {"check", no_argument, NULL, OPT_CHECK},
+    {"zero-padding", no_argument, NULL, OPT_ZERO_PADDING},
+    {"zero-addresses", no_argument, NULL, OPT_ZERO_ADDRESSES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -96,7 +100,8 @@ static void usage(const struct opts *o, FILE *f)
           "  -c, --count N          packets per session (default 100)\n"
           "  -i, --interval LIST    schedule: comma list of <sec>e (exponential) or <sec>f\n"
           "                         (fixed), cycled (default 0.1e)\n"
-          "  -L, --loss-timeout S   seconds before a packet counts as lost (default 2 + RTT)\n",
+          "  -L, --loss-timeout S   seconds before a packet counts as lost (default, also for\n"
+          "                         0 or less: 2 + the round trip of the control handshake)\n",
           f);
     fprintf(f,
             "  -E, --end-delay S      extra wait before Stop-Sessions once %s\n"
@@ -108,7 +113,9 @@ static void usage(const struct opts *o, FILE *f)
           "  -D, --dscp DSCP        DSCP of test packets (number or name: EF, AF41, CS1...)\n",
           f);
     if (tw) {
-        fputs("  -Z                     fill padding with zeros (default random)\n"
+        fputs("  -Z, --zero-addresses   NAT traversal: send the request with zero test addresses;\n"
+              "                         the server then uses those of the control connection\n"
+              "      --zero-padding     fill padding with zeros (default random)\n"
               "  -F FILE                save the records to FILE (read back with --read)\n"
               "      --light            TWAMP Light: no control connection (RFC 5357 App. I)\n"
               "      --stamp            STAMP (RFC 8762) session-sender, no control connection\n"
@@ -118,9 +125,11 @@ static void usage(const struct opts *o, FILE *f)
               "      --ptp              PTPv2 timestamps in test packets (RFC 8186)\n",
               f);
     } else {
-        fputs("  -t / -T FILE           test toward the host only [save records to FILE]\n"
-              "  -f / -F FILE           test from the host only [save records to FILE]\n"
-              "                         (saved records read back with --read)\n",
+        fputs("  -t / -T FILE           test toward the host only [save the session to FILE]\n"
+              "  -f / -F FILE           test from the host only [save the session to FILE]\n"
+              "                         (.owp session files, read back with owstats or --read)\n"
+              "      --zero-addresses   NAT traversal: send the requests with zero test addresses;\n"
+              "                         the server then uses those of the control connection\n",
               f);
     }
     fputs("Connection:\n"
@@ -135,7 +144,8 @@ static void usage(const struct opts *o, FILE *f)
           "      --rt               real-time scheduling when permitted (no busy-wait)\n"
           "Output:\n"
           "  -a, --percentile LIST  extra delay percentiles to report (comma list)\n"
-          "  -b WIDTH               accepted for compatibility (percentiles are exact)\n"
+          "  -b WIDTH               -M histogram bin width in seconds (default 0.0001;\n"
+          "                         percentiles are exact, not read from the bins)\n"
           "  -n, --units u|m|s|n    units for the human summary\n"
           "  -M, --machine          machine-readable summary (reference format)\n"
           "  -R, --raw              raw per-packet records (reference format)\n"
@@ -184,6 +194,20 @@ int opts_parse_seconds(const char *s, int64_t *ns)
     }
     *ns = (int64_t)llround(v * 1e9);
     return 0;
+}
+
+int opts_parse_loss_timeout(const char *s, int64_t *ns)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !isfinite(v)) {
+        return -1;
+    }
+    if (v <= 0) {
+        *ns = -1;
+        return 0;
+    }
+    return opts_parse_seconds(s, ns);
 }
 
 int opts_parse_schedule(struct opts *o, const char *s)
@@ -306,12 +330,23 @@ static int parse_pcts(struct opts *o, const char *s)
     return 0;
 }
 
+enum opts_prog opts_prog_of(const char *argv0)
+{
+    const char *base = strrchr(argv0, '/');
+    base = base ? base + 1 : argv0;
+    return strstr(base, "twping")      ? OPTS_TWPING
+           : strstr(base, "owstats")   ? OPTS_OWSTATS
+           : strstr(base, "powstream") ? OPTS_POWSTREAM
+                                       : OPTS_OWPING;
+}
+
 static void defaults(struct opts *o, const char *argv0)
 {
     const char *base = strrchr(argv0, '/');
     memset(o, 0, sizeof(*o));
     o->prog = base ? base + 1 : argv0;
-    o->proto = strstr(o->prog, "twping") ? OPTS_TWAMP : OPTS_OWAMP;
+    o->kind = opts_prog_of(argv0);
+    o->proto = o->kind == OPTS_TWPING ? OPTS_TWAMP : OPTS_OWAMP;
     o->count = 100;
     o->nslots = 1;
     o->slots[0].exponential = true;
@@ -362,7 +397,7 @@ static int apply(struct opts *o, int c, const char *arg)
     switch (c) {
     case 'c': return parse_u32(arg, &o->count) < 0 || o->count == 0 ? bad(o, c, arg) : 0;
     case 'i': return opts_parse_schedule(o, arg) < 0 ? bad(o, c, arg) : 0;
-    case 'L': if (opts_parse_seconds(arg, &ns) < 0) return bad(o, c, arg); o->loss_timeout_ns = ns; return 0;
+    case 'L': return opts_parse_loss_timeout(arg, &o->loss_timeout_ns) < 0 ? bad(o, c, arg) : 0;
     case 'E': if (opts_parse_seconds(arg, &ns) < 0) return bad(o, c, arg); o->enddelay_ns = ns; return 0;
     case 'z': if (opts_parse_seconds(arg, &ns) < 0) return bad(o, c, arg); o->start_delay_ns = ns; return 0;
     case 's': return parse_u32(arg, &o->padding) < 0 || o->padding > 65000 ? bad(o, c, arg) : 0;
@@ -379,7 +414,7 @@ static int apply(struct opts *o, int c, const char *arg)
             o->from_file = arg;
         }
         return 0;
-    case 'Z': o->zero_padding = true; return 0;
+    case 'Z': o->zero_addresses = true; return 0;
     case 'A': return parse_modes(arg, o->proto == OPTS_TWAMP, &o->modes) < 0 ? bad(o, c, arg) : 0;
     case 'u': o->identity = arg; return strlen(arg) > 80 ? bad(o, c, arg) : 0;
     case 'k': o->keyfile = arg; return 0;
@@ -388,7 +423,7 @@ static int apply(struct opts *o, int c, const char *arg)
     case '4': o->family = AF_INET; return 0;
     case '6': o->family = AF_INET6; return 0;
     case 'a': return parse_pcts(o, arg) < 0 ? bad(o, c, arg) : 0;
-    case 'b': return 0;
+    case 'b': return opts_parse_seconds(arg, &o->bucket_ns) < 0 || o->bucket_ns <= 0 ? bad(o, c, arg) : 0;
     case 'n':
         if (strlen(arg) != 1 || !strchr("nums", arg[0])) {
             return bad(o, c, arg);
@@ -455,9 +490,84 @@ static int apply_output(struct opts *o, int c, const char *arg)
     case OPT_RETRY_MAX:
         return opts_parse_seconds(arg, &o->retry_max_ns) < 0 ? bad_long(o, "--retry-max", arg) : 0;
     case OPT_CHECK: o->check = true; return 0;
+    case OPT_ZERO_PADDING: o->zero_padding = true; return twamp_only(o, "--zero-padding");
+    case OPT_ZERO_ADDRESSES: o->zero_addresses = true; return 0;
     case 'h': usage(o, stdout); return 1;
     default: usage(o, stderr); return -1;
     }
+}
+
+/* owstats: the output options only. */
+static const struct option owstats_long_opts[] = {
+    {"percentile", required_argument, NULL, 'a'},
+    {"units", required_argument, NULL, 'n'},
+    {"machine", no_argument, NULL, 'M'},
+    {"raw", no_argument, NULL, 'R'},
+    {"quiet", no_argument, NULL, 'Q'},
+    {"verbose", optional_argument, NULL, 'v'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"json-packets", required_argument, NULL, OPT_JSON_PACKETS},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"prom", required_argument, NULL, OPT_PROM},
+    {"max-loss", required_argument, NULL, OPT_MAX_LOSS},
+    {"max-delay", required_argument, NULL, OPT_MAX_DELAY},
+    {"delay-percentile", required_argument, NULL, OPT_DELAY_PCT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void usage_owstats(const struct opts *o, FILE *f)
+{
+    fprintf(f, "usage: %s [options] FILE [FILE ...]\n\n", o->prog);
+    fputs("Report OWAMP sessions saved in .owp files (owping -T/-F, powstream, or the\n"
+          "reference's tools), each as owping reports a session it has just run.\n\n"
+          "  -R, --raw              raw records: SEQ STIME SS SERR RTIME RS RERR TTL\n"
+          "  -M, --machine          machine-readable summary (reference format)\n"
+          "  -Q, --quiet            no summary\n"
+          "  -v[N], --verbose[=N]   per-packet delays\n"
+          "  -a, --percentile LIST  extra delay percentiles to report (comma list)\n"
+          "  -b WIDTH               -M histogram bin width in seconds (default 0.0001)\n"
+          "  -n, --units u|m|s|n    units for the human summary\n"
+          "  -N N                   summaries every N packets\n"
+          "  -U                     -M: UNIX start and end times too\n"
+          "      --json             one JSON document per file\n"
+          "      --json-packets FILE  per-packet records as JSON Lines\n"
+          "      --csv FILE         per-packet records as CSV\n"
+          "      --prom FILE        Prometheus textfile\n"
+          "      --max-loss PCT, --max-delay MS, --delay-percentile P\n"
+          "                         thresholds (exit status 1 when crossed)\n"
+          "  -h, --help             this help\n"
+          "Exit status: 0 all files reported, 1 a threshold was crossed, 2 a file could not be\n"
+          "read.\n",
+          f);
+}
+
+/* owstats: output options, then one or more files. */
+static int parse_owstats(struct opts *o, int argc, char **argv)
+{
+    int c, rc;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+a:b:hMn:N:QRUv::", owstats_long_opts, NULL)) != -1) {
+        if (c == 'h' || c == '?') {
+            usage_owstats(o, c == 'h' ? stdout : stderr);
+            return c == 'h' ? 1 : -1;
+        }
+        if ((rc = apply(o, c, optarg)) != 0) {
+            return rc;
+        }
+    }
+    for (int i = optind; i < argc && o->ntargets < OPTS_MAX_TARGETS; i++) {
+        o->targets[o->ntargets++] = argv[i];
+    }
+    if (optind + (int)o->ntargets < argc) {
+        fprintf(stderr, "%s: too many files (max %d)\n", o->prog, OPTS_MAX_TARGETS);
+        return -1;
+    }
+    if (o->ntargets == 0) {
+        fprintf(stderr, "%s: no file given (try --help)\n", o->prog);
+        return -1;
+    }
+    return 0;
 }
 
 static int usage_error(const struct opts *o, const char *msg)
@@ -488,6 +598,9 @@ static int check_combination(const struct opts *o)
 int opts_parse(struct opts *o, int argc, char **argv)
 {
     defaults(o, argv[0]);
+    if (o->kind == OPTS_OWSTATS) {
+        return parse_owstats(o, argc, argv);
+    }
     const char *shortopts = o->proto == OPTS_TWAMP ? "+46a:A:b:B:c:D:E:F:hi:k:L:MN:n:P:QRs:S:u:Uv::z:Z"
                                                    : "+46a:A:b:B:c:D:E:fF:hi:k:L:MN:n:P:QRs:S:tT:u:Uv::z:";
     int c, rc;

@@ -16,6 +16,9 @@ enum { OPTS_EXIT_OK = 0, OPTS_EXIT_THRESHOLD = 1, OPTS_EXIT_FAILED = 2 };
 struct out_ctx;
 
 enum opts_proto { OPTS_OWAMP, OPTS_TWAMP };
+
+/* The program, chosen by the name it runs under (one binary). */
+enum opts_prog { OPTS_OWPING, OPTS_TWPING, OPTS_OWSTATS, OPTS_POWSTREAM };
 enum opts_light { OPTS_FULL, OPTS_LIGHT, OPTS_STAMP };
 
 /* One schedule slot from -i: mean or fixed interval in ns. */
@@ -25,6 +28,7 @@ struct opts_slot {
 };
 
 struct opts {
+    enum opts_prog kind;
     enum opts_proto proto;
     enum opts_light light;
     const char *prog;
@@ -32,7 +36,7 @@ struct opts {
     uint32_t count;
     struct opts_slot slots[OPTS_MAX_SLOTS];
     unsigned nslots;
-    int64_t loss_timeout_ns; /* -L; <0 = default (2 s + RTT) */
+    int64_t loss_timeout_ns; /* -L; <0 = default (2 s + RTT; -L 0 or less asks for it) */
     int64_t enddelay_ns;     /* -E */
     int64_t start_delay_ns;  /* -z; <0 = automatic */
     uint32_t padding;        /* -s */
@@ -40,7 +44,8 @@ struct opts {
     int dscp;                /* -D; -1 = unset */
     bool to, from;           /* -t/-T, -f/-F */
     const char *to_file, *from_file;
-    bool zero_padding;       /* twping -Z */
+    bool zero_padding;       /* --zero-padding */
+    bool zero_addresses;     /* twping -Z, --zero-addresses: NAT traversal (RFC 5357 §3.5) */
     /* connection */
     uint32_t modes;          /* -A, as WIRE mode bits */
     const char *identity;    /* -u */
@@ -52,6 +57,7 @@ struct opts {
     double pct[OPTS_MAX_PCT]; /* -a */
     unsigned npct;
     char units;              /* -n: n u m s */
+    int64_t bucket_ns;       /* -b: -M histogram bin width (0: 0.0001 s) */
     bool machine;            /* -M */
     bool raw;                /* -R */
     bool quiet;              /* -Q */
@@ -63,7 +69,8 @@ struct opts {
     const char *csv;         /* --csv FILE: per-packet CSV */
     const char *prom;        /* --prom FILE: Prometheus textfile (atomic) */
     const char *pcap;        /* --pcap FILE: test packets, nanosecond pcap */
-    const char *read_file;   /* --read FILE: report a saved records file, no test */
+    const char *read_file;   /* --read FILE: report a saved records file, no test
+                              * (owstats: the files are the targets) */
     unsigned parallel;       /* --parallel N: targets measured at once (default 4) */
     /* thresholds (exit status 1 when crossed) */
     double max_loss_pct;     /* --max-loss PCT, <0 = none */
@@ -87,15 +94,23 @@ struct opts {
     unsigned ntargets;
 };
 
-/* Parse argv into o; on error prints a message naming the option and returns -1; returns 1
- * when --help or -h printed the usage (exit 0). */
+/* Parse argv into o for the program argv[0] names (owping, twping, owstats; powstream has
+ * its own, powstream.h); on error prints a message naming the option and returns -1; returns
+ * 1 when --help or -h printed the usage (exit 0). */
 int opts_parse(struct opts *o, int argc, char **argv);
+
+/* The program argv[0] names. */
+enum opts_prog opts_prog_of(const char *argv0);
 
 /* Parse a -i schedule list ("0.1e,0f,1"); returns 0 or -1. */
 int opts_parse_schedule(struct opts *o, const char *s);
 
 /* Parse a duration in seconds ("0.01", "2") into ns; returns 0 or -1. */
 int opts_parse_seconds(const char *s, int64_t *ns);
+
+/* Parse a loss timeout (-L): seconds, where 0 or less asks for the default (the reference's
+ * meaning); *ns is then -1. 0 or -1 on a malformed value. */
+int opts_parse_loss_timeout(const char *s, int64_t *ns);
 
 /* Parse a DSCP given as a number or a name (EF, AF41, CS1...); returns 0..63 or -1. */
 int opts_parse_dscp(const char *s);

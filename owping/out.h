@@ -108,7 +108,7 @@ int out_parallel(struct out_ctx *x);
 /* --continuous / --sessions N (out_loop.c). */
 int out_continuous(struct out_ctx *x);
 
-/* --read FILE (out_read.c). */
+/* --read FILE, or the files of owstats (out_read.c). */
 int out_read(struct out_ctx *x);
 
 /* --check (out_check.c). */

@@ -347,14 +347,15 @@ int out_main(struct opts *o)
         return OPTS_EXIT_FAILED;
     }
     o->out = &x;
-    if (!o->read_file) {
+    bool reading = o->read_file || o->kind == OPTS_OWSTATS;
+    if (!reading) {
         clock_notice(o);
     }
-    if (o->pcap && !o->read_file && !out_pcap_supported()) {
+    if (o->pcap && !reading && !out_pcap_supported()) {
         fprintf(stderr, "%s: --pcap: this build cannot see the test packets; %s stays empty\n",
                 o->prog, o->pcap);
     }
-    int rc = o->read_file      ? out_read(&x)
+    int rc = reading           ? out_read(&x)
              : o->continuous   ? out_continuous(&x)
              : o->ntargets > 1 ? out_parallel(&x)
                                : single(&x);

@@ -8,13 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "client.h"
 #include "out.h"
+#include "savefile.h"
 
 void out_set_ends(struct out_sess *s, const struct sock_addr *from, const char *from_host,
                   const struct sock_addr *to, const char *to_host)
@@ -85,14 +84,6 @@ static void verbose_tw(const struct met_twrec *r, size_t n)
     }
 }
 
-/* Whether path names something other than a regular file (a FIFO, /dev/stdout): written in
- * place, since it cannot be replaced by a rename. */
-static bool special_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
-}
-
 /* Write the header and records of s to f; 0 or an errno value. */
 static int write_saved(FILE *f, const struct out_sess *s, const struct rep_session *rs)
 {
@@ -114,35 +105,22 @@ static int write_saved(FILE *f, const struct out_sess *s, const struct rep_sessi
     return 0;
 }
 
-/* -T/-F: the session's description and raw records into a file (read back by --read),
- * written to FILE.tmp and renamed when complete, so a full disk leaves no file cut short. */
+/* twping -F: the session's description and raw records into a file (read back by --read),
+ * put in place once complete. */
 static int save_records(const struct opts *o, const struct out_sess *s,
                         const struct rep_session *rs)
 {
-    char tmp[4096];
-    bool direct = special_file(s->save_file);
-    int n = snprintf(tmp, sizeof(tmp), "%s%s", s->save_file, direct ? "" : ".tmp");
-    int err = n < 0 || (size_t)n >= sizeof(tmp) ? ENAMETOOLONG : 0;
-    FILE *f = err ? NULL : fopen(tmp, "w");
-    if (!f) {
-        err = err ? err : errno;
-    } else {
-        err = write_saved(f, s, rs);
-        if (fclose(f) != 0 && !err) {
-            err = errno;
-        }
-        if (!err && !direct && rename(tmp, s->save_file) < 0) {
-            err = errno;
-        }
-        if (err && !direct) {
-            unlink(tmp);
-        }
-    }
-    if (err) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", o->prog, s->save_file, strerror(err));
+    struct save_file sf;
+    if (!save_open(&sf, s->save_file, ".tmp", o->prog)) {
         return -1;
     }
-    return 0;
+    int err = write_saved(sf.f, s, rs);
+    if (err) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", o->prog, s->save_file, strerror(err));
+        save_abort(&sf);
+        return -1;
+    }
+    return save_commit(&sf, o->prog);
 }
 
 /* --max-loss / --max-delay on one whole session: each crossing is noted in the run's list and
@@ -392,6 +370,7 @@ int out_report(const struct opts *o, const struct out_sess *s)
         .pct = o->pct,
         .npct = o->npct,
         .unix_times = o->utc,
+        .bucket_width_ns = o->bucket_ns,
     };
     struct rep_session rs = s->rs;
     if (s->two_way) {

@@ -1,8 +1,9 @@
 /* owamp.c - one owping run: request the session toward the server (we send, it receives)
  * and the one from it (it sends, we receive), start both, wait until both directions are
- * accounted for (see wait_end), exchange Stop-Sessions, fetch the server's records, report.
+ * accounted for (see ow_wait), exchange Stop-Sessions, fetch the server's records, report.
  * When the run is cut short (SIGINT, the server stopping the sessions early or going away),
- * what was measured so far is still collected, within a bound, and reported as partial. */
+ * what was measured so far is still collected, within a bound, and reported as partial. The
+ * phases are in owamp.h, for powstream. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,45 +11,12 @@
 #include <string.h>
 
 #include "addr.h"
+#include "owpfile.h"
+#include "sched.h"
 
 #include "client.h"
 #include "out.h"
-
-/* One direction of the test. */
-struct ow_dir {
-    struct sess *sess;
-    bool started, sent, finalized;
-    uint32_t covered; /* once finalized: the records cover sequence numbers [0, covered) */
-    uint8_t sid[WIRE_SID_LEN];
-    struct sock_addr local, peer; /* our test address and the server's, with ports */
-    struct clk_time last;         /* scheduled time of the last packet */
-};
-
-struct ow_run {
-    struct app *a;
-    const struct opts *o;
-    struct conn c;
-    char host[256];
-    uint32_t mode;
-    int64_t loss_ns;
-    struct clk_ntp start;
-    struct wire_slot slots[OPTS_MAX_SLOTS];
-    uint32_t nslots;
-    uint32_t typep;
-    struct ow_dir to, from;
-    int64_t end_mono;       /* CLOCK_MONOTONIC end of the wait, fixed at Start */
-    struct rst *recs;  /* the to-session's records, fetched from the server */
-    bool acked;        /* Start-Ack accepted: the sessions run */
-    bool cut_short;    /* the sessions ended early: collect what there is */
-    bool stopped;      /* our Stop-Sessions was queued */
-    bool peer_stopped; /* the server's Stop-Sessions arrived */
-    uint8_t peer_accept;
-    bool from_described; /* ... and gave from_next as the Next Seqno of the session from it */
-    uint32_t from_next;
-    /* the end of each direction's wait (CLOCK_MONOTONIC): -L and -E after its last packet */
-    int64_t to_end, from_end;
-    bool fetch_sent, fetch_acked, fetch_refused, fetched;
-};
+#include "owamp.h"
 
 static void on_sent(struct sess *s, void *arg)
 {
@@ -72,6 +40,18 @@ static void request_common(const struct ow_run *r, struct wire_request *q)
     q->start_time = r->start;
     q->timeout = clk_ns_to_ntp_duration(r->loss_ns);
     q->typep = r->typep;
+}
+
+/* The Sender and Receiver Address of a request: zero with --zero-addresses (NAT traversal:
+ * the server then uses the control connection's, RFC 4656 §3.5). */
+static void request_addrs(const struct ow_run *r, const struct sock_addr *sender,
+                          const struct sock_addr *receiver, uint8_t *sender_addr,
+                          uint8_t *receiver_addr)
+{
+    if (!r->o->zero_addresses) {
+        addr_sockaddr_octets((const struct sockaddr *)&sender->ss, sender_addr);
+        addr_sockaddr_octets((const struct sockaddr *)&receiver->ss, receiver_addr);
+    }
 }
 
 /* Session configuration both directions share. */
@@ -122,7 +102,7 @@ static int open_dir_socket(struct ow_run *r, struct ow_dir *d, struct sock_udp *
         return -1;
     }
     d->local = r->c.local;
-    ping_set_port(&d->local, sock->port);
+    sock_addr_set_port(&d->local, sock->port);
     d->peer = r->c.peer;
     return 0;
 }
@@ -134,6 +114,7 @@ static int create_sess(struct ow_run *r, struct ow_dir *d, struct sock_udp *sock
     config_common(r, d, &cfg);
     cfg.kind = kind;
     cfg.spin_ns = kind == SESS_OW_SENDER ? ping_spin_ns(r->a) : 0;
+    cfg.loss_timeout_ns = kind == SESS_OW_RECEIVER ? r->loss_ns : 0;
     if (!(d->sess = sess_create(r->a->loop, sock, &cfg))) {
         fprintf(stderr, "%s: cannot create the test session\n", r->o->prog);
         return -1;
@@ -158,14 +139,13 @@ static int request_to(struct ow_run *r)
     request_common(r, &q);
     q.conf_receiver = 1;
     q.sender_port = sock.port;
-    addr_sockaddr_octets((const struct sockaddr *)&d->local.ss, q.sender_addr);
-    addr_sockaddr_octets((const struct sockaddr *)&d->peer.ss, q.receiver_addr);
+    request_addrs(r, &d->local, &d->peer, q.sender_addr, q.receiver_addr);
     if (request(r, &q, &acc, "toward the server") < 0) {
         sock_close_udp(&sock);
         return -1;
     }
     memcpy(d->sid, acc.sid, WIRE_SID_LEN);
-    ping_set_port(&d->peer, acc.port);
+    sock_addr_set_port(&d->peer, acc.port);
     return create_sess(r, d, &sock, SESS_OW_SENDER);
 }
 
@@ -185,14 +165,17 @@ static int request_from(struct ow_run *r)
     request_common(r, &q);
     q.conf_sender = 1;
     q.receiver_port = sock.port;
-    memcpy(q.receiver_addr, octets, n);
-    addr_sockaddr_octets((const struct sockaddr *)&d->peer.ss, q.sender_addr);
+    request_addrs(r, &d->peer, &d->local, q.sender_addr, q.receiver_addr);
     memcpy(q.sid, d->sid, WIRE_SID_LEN);
     if (request(r, &q, &acc, "from the server") < 0) {
         sock_close_udp(&sock);
         return -1;
     }
-    ping_set_port(&d->peer, acc.port);
+    sock_addr_set_port(&d->peer, acc.port);
+    d->req = q; /* as the file will say it: both ends filled in */
+    d->req.sender_port = acc.port;
+    addr_sockaddr_octets((const struct sockaddr *)&d->peer.ss, d->req.sender_addr);
+    addr_sockaddr_octets((const struct sockaddr *)&d->local.ss, d->req.receiver_addr);
     d->last = ping_last_send(r->slots, r->nslots, d->sid, r->o->count, r->start);
     return create_sess(r, d, &sock, SESS_OW_RECEIVER);
 }
@@ -409,21 +392,44 @@ static int stop_sessions(struct ow_run *r, int64_t deadline_mono)
     return 0;
 }
 
+/* The -T file could not be written: say why once, drop it; the fetch goes on. */
+static void owp_failed(struct ow_run *r)
+{
+    fprintf(stderr, "%s: cannot write %s: %s\n", r->o->prog, r->fetch.owp_path, strerror(errno));
+    save_abort(&r->fetch.owp);
+    r->fetch.owp_failed = true;
+}
+
+/* The fetched session's stored request and skip ranges: the header of the -T file (the
+ * layout of a fetched file, as the reference writes it). */
+static void fetch_head(struct ow_run *r, const struct ctrl_event *ev)
+{
+    struct ow_fetch *f = &r->fetch;
+    if (!f->owp_path || f->owp_failed) {
+        return;
+    }
+    if (!save_open(&f->owp, f->owp_path, ".tmp", r->o->prog)) {
+        f->owp_failed = true;
+        return;
+    }
+    struct owpf_header h = {.finished = f->ack.finished, .next_seqno = f->ack.next_seqno,
+                            .nskips = ev->u.fetch_head.nskips, .nrecords = f->ack.nrecords,
+                            .skips_first = true, .req = ev->u.fetch_head.req,
+                            .slots = ev->u.fetch_head.slots};
+    if (owpf_write_header(f->owp.f, &h) < 0 ||
+        owpf_write_skips(f->owp.f, ev->u.fetch_head.skips, h.nskips) < 0) {
+        owp_failed(r);
+    }
+}
+
+/* One fetched record: kept for the statistics, written to the -T file as it came. */
 static int add_record(struct ow_run *r, const struct wire_record *w)
 {
-    struct clk_errest se = clk_errest_decode(w->send_errest),
-                      re = clk_errest_decode(w->recv_errest);
-    struct met_owrec m;
-    memset(&m, 0, sizeof(m));
-    m.seq = w->seq;
-    m.send = se.ptp ? clk_from_ptp(w->send_ts) : clk_from_ntp((struct clk_ntp){w->send_ts});
-    m.recv = re.ptp ? clk_from_ptp(w->recv_ts) : clk_from_ntp((struct clk_ntp){w->recv_ts});
-    m.send_err = w->send_errest;
-    m.recv_err = w->recv_errest;
-    m.ttl = w->ttl;
-    m.recv_src = CLK_SRC_NONE;
-    m.lost = w->recv_ts == 0;
+    struct met_owrec m = owpf_owrec_of(w);
     int rc = LP_E_NOMEM;
+    if (r->fetch.owp.f && owpf_write_record(r->fetch.owp.f, w) < 0) {
+        owp_failed(r);
+    }
     if ((r->recs || (r->recs = rst_create(sizeof(m), 0, NULL))) &&
         (rc = rst_append(r->recs, &m)) == 0) {
         return 0;
@@ -443,16 +449,17 @@ static int64_t reply_deadline(int64_t limit_mono)
 /* Fetch-Session and its Fetch-Ack. 0 or -1 (printed). */
 static int fetch_start(struct ow_run *r, int64_t limit_mono)
 {
-    struct wire_fetch_session f = {.begin_seq = 0, .end_seq = 0xFFFFFFFFu};
+    struct wire_fetch_session q = {.begin_seq = 0, .end_seq = 0xFFFFFFFFu};
     struct ctrl_event ev;
-    if (!r->fetch_sent) {
-        memcpy(f.sid, r->to.sid, WIRE_SID_LEN);
-        int rc = ctrl_send_fetch(r->c.ctrl, &f);
+    struct ow_fetch *f = &r->fetch;
+    if (!f->sent) {
+        memcpy(q.sid, r->to.sid, WIRE_SID_LEN);
+        int rc = ctrl_send_fetch(r->c.ctrl, &q);
         if (rc < 0) {
             fprintf(stderr, "%s: cannot send Fetch-Session: %s\n", r->o->prog, lp_strerror(rc));
             return -1;
         }
-        r->fetch_sent = true;
+        f->sent = true;
         if (conn_flush(&r->c) < 0) {
             return -1;
         }
@@ -463,10 +470,11 @@ static int fetch_start(struct ow_run *r, int64_t limit_mono)
     if (ev.u.fetch_ack.accept != WIRE_ACCEPT_OK) {
         fprintf(stderr, "%s: server refused to return the records: %s\n", r->o->prog,
                 ping_accept_str(ev.u.fetch_ack.accept));
-        r->fetch_refused = true;
+        f->refused = true;
         return -1;
     }
-    r->fetch_acked = true;
+    f->ack = ev.u.fetch_ack;
+    f->acked = true;
     return 0;
 }
 
@@ -475,40 +483,66 @@ static int fetch_start(struct ow_run *r, int64_t limit_mono)
 static int fetch(struct ow_run *r, int64_t limit_mono)
 {
     struct ctrl_event ev;
-    if (!r->fetch_acked && fetch_start(r, limit_mono) < 0) {
+    int rc = 0;
+    if (!r->fetch.acked && fetch_start(r, limit_mono) < 0) {
         return -1;
     }
-    for (;;) {
+    while (rc == 0) {
         /* per record: large fetches take time */
         if (conn_wait_event(&r->c, reply_deadline(limit_mono), &ev) < 0) {
-            return -1;
-        }
-        if (ev.type == CTRL_EV_FETCH_DONE) {
-            r->fetched = true;
+            rc = -1;
+        } else if (ev.type == CTRL_EV_FETCH_DONE) {
+            r->fetch.done = true;
+            if (r->fetch.owp.f && save_commit(&r->fetch.owp, r->o->prog) < 0) {
+                r->fetch.owp_failed = true;
+            }
             return 0;
-        }
-        if (ev.type != CTRL_EV_FETCH_RECORD) {
+        } else if (ev.type == CTRL_EV_FETCH_HEAD) {
+            fetch_head(r, &ev);
+        } else if (ev.type == CTRL_EV_FETCH_RECORD) {
+            rc = add_record(r, &ev.u.record);
+        } else {
             fprintf(stderr, "%s: protocol error during the fetch\n", r->o->prog);
-            return -1;
-        }
-        if (add_record(r, &ev.u.record) < 0) {
-            return -1;
+            rc = -1;
         }
     }
+    save_abort(&r->fetch.owp);
+    return rc;
 }
 
-static int run(struct ow_run *r, const char *target)
+void ow_init(struct ow_run *r, struct app *a, const struct opts *o)
+{
+    memset(r, 0, sizeof(*r));
+    r->a = a;
+    r->o = o;
+    r->c.fd = -1;
+    r->fetch.owp_path = o->to_file;
+}
+
+int ow_begin(struct ow_run *r, const char *target, const struct clk_ntp *start)
 {
     const struct opts *o = r->o;
     if (ping_setup(r->a, &r->c, target, WIRE_OWAMP, r->host, sizeof(r->host), &r->mode) < 0) {
         return -1;
     }
     r->loss_ns = o->loss_timeout_ns >= 0 ? o->loss_timeout_ns : 2000000000 + r->c.rtt_ns;
-    r->start = ping_start_time(o, r->c.rtt_ns);
+    r->start = start ? *start : ping_start_time(o, r->c.rtt_ns);
     r->nslots = ping_slots(o, r->slots);
     r->typep = o->dscp >= 0 ? wire_typep_dscp((uint8_t)o->dscp) : 0;
-    if ((o->to && request_to(r) < 0) || (o->from && request_from(r) < 0) || start_sessions(r) < 0 ||
-        wait_end(r) < 0 || stop_sessions(r, loop_mono_ns() + PING_CTRL_WAIT_NS + r->loss_ns) < 0) {
+    if ((o->to && request_to(r) < 0) || (o->from && request_from(r) < 0)) {
+        return -1;
+    }
+    return start_sessions(r);
+}
+
+int ow_wait(struct ow_run *r)
+{
+    return wait_end(r);
+}
+
+int ow_finish(struct ow_run *r)
+{
+    if (stop_sessions(r, loop_mono_ns() + PING_CTRL_WAIT_NS + r->loss_ns) < 0) {
         return -1;
     }
     if (r->peer_accept != WIRE_ACCEPT_OK) {
@@ -517,28 +551,13 @@ static int run(struct ow_run *r, const char *target)
         r->cut_short = true;
         return -1;
     }
-    finalize_dir(&r->from, o->count); /* the server's Stop-Sessions did not describe it */
+    finalize_dir(&r->from, r->o->count); /* the server's Stop-Sessions did not describe it */
     return r->to.sess ? fetch(r, INT64_MAX) : 0;
 }
 
-/* The run was cut short (interrupted, stopped early by the server, a sender late): while
- * the control connection works, stop the sessions and fetch what the server received,
- * within PING_SALVAGE_NS; a second SIGINT gives up at once. */
-static void salvage(struct ow_run *r)
-{
-    if (!r->acked || !(r->cut_short || r->a->interrupted) || !conn_alive(&r->c)) {
-        return;
-    }
-    int64_t limit = loop_mono_ns() + PING_SALVAGE_NS;
-    r->a->grace = r->a->interrupted;
-    if (stop_sessions(r, limit) == 0 && r->to.sess && !r->fetched && !r->fetch_refused) {
-        fetch(r, limit);
-    }
-    r->a->grace = false;
-}
-
 /* Finalize our receiving session when no Stop-Sessions of the server did: the gaps below the
- * highest sequence number received are losses, nothing is known beyond it. */
+ * highest sequence number logged (received, or lost by its loss timeout) are losses, nothing
+ * is known beyond it. */
 static void finalize_from_records(struct ow_run *r)
 {
     struct rst *st = sess_records(r->from.sess);
@@ -554,46 +573,102 @@ static void finalize_from_records(struct ow_run *r)
     finalize_dir(&r->from, next);
 }
 
+/* The run was cut short (interrupted, stopped early by the server, a sender late): while
+ * the control connection works, stop the sessions and fetch what the server received,
+ * within PING_SALVAGE_NS; a second SIGINT gives up at once. */
+void ow_salvage(struct ow_run *r)
+{
+    if (r->acked && (r->cut_short || r->a->interrupted) && conn_alive(&r->c)) {
+        int64_t limit = loop_mono_ns() + PING_SALVAGE_NS;
+        r->a->grace = r->a->interrupted;
+        if (stop_sessions(r, limit) == 0 && r->to.sess && !r->fetch.done && !r->fetch.refused) {
+            fetch(r, limit);
+        }
+        r->a->grace = false;
+    }
+    if (r->from.sess && r->from.started) {
+        finalize_from_records(r);
+    }
+}
+
+struct clk_ntp ow_last_send_ntp(const struct ow_run *r)
+{
+    const struct ow_dir *d = r->to.sess ? &r->to : &r->from;
+    return clk_to_ntp(d->last);
+}
+
+int ow_save_from(struct ow_run *r, const char *path, const char *tmp_suffix, bool ok)
+{
+    struct ow_dir *d = &r->from;
+    struct save_file sf;
+    struct owpf_header h = {.finished = ok || r->from_described ? OWPF_NORMAL : OWPF_INCOMPLETE,
+                            .next_seqno = d->covered, .req = d->req, .slots = r->slots};
+    h.req.nslots = r->nslots;
+    if (!save_open(&sf, path, tmp_suffix, r->o->prog)) {
+        return -1;
+    }
+    if (owpf_write_session(sf.f, &h, sess_records(d->sess), NULL) < 0) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", r->o->prog, path, strerror(errno));
+        save_abort(&sf);
+        return -1;
+    }
+    return save_commit(&sf, r->o->prog);
+}
+
+void ow_describe(struct ow_run *r, bool to, bool ok, struct out_sess *s, struct rep_tx *tx)
+{
+    const struct ow_dir *d = to ? &r->to : &r->from;
+    memset(s, 0, sizeof(*s));
+    s->prog = r->o->prog;
+    memcpy(s->rs.sid, d->sid, WIRE_SID_LEN);
+    if (to) {
+        out_set_ends(s, &d->local, NULL, &d->peer, r->host);
+        s->recs = r->recs;
+    } else {
+        out_set_ends(s, &d->peer, r->host, &d->local, NULL);
+        s->recs = sess_records(d->sess);
+    }
+    s->rs.type_p = r->typep;
+    s->rs.loss_timeout_ns = r->loss_ns;
+    s->rs.padding = r->o->padding;
+    s->rs.finished = ok;
+    s->mp.loss_timeout_ns = r->loss_ns;
+    /* partial: the packets sent before the stop (as told in Stop-Sessions); the server's
+     * Next Seqno also bounds a complete session from it: what it never sent is not lost */
+    s->mp.npackets = ok ? r->o->count : to ? sess_next_seqno(d->sess) : d->covered;
+    if (ok && !to && d->finalized && d->covered < r->o->count) {
+        s->mp.npackets = d->covered;
+    }
+    s->rs.npackets = s->mp.npackets;
+    uint64_t first, last; /* first and last scheduled send, as the reference reports them */
+    if (sched_span(r->slots, r->nslots, d->sid, r->o->count, &first, &last) == 0) {
+        s->rs.start_ntp = r->start.raw + first;
+        s->rs.end_ntp = r->start.raw + last;
+        s->rs.start = clk_from_ntp((struct clk_ntp){s->rs.start_ntp});
+        s->rs.end = clk_from_ntp((struct clk_ntp){s->rs.end_ntp});
+    }
+    if (to) { /* we sent this one: how precisely */
+        ping_tx_collect(d->sess, NULL, r->mode, -1, -1, tx);
+        s->rs.tx = tx;
+    }
+}
+
 /* Report one direction; ok: the session ran as scheduled. 0 or -1 when the report could not
  * be written in full (printed). */
-static int report_dir(struct ow_run *r, const struct ow_dir *d, bool to, bool ok)
+static int report_dir(struct ow_run *r, bool to, bool ok)
 {
     struct out_sess s;
     struct rep_tx tx;
-    memset(&s, 0, sizeof(s));
-    s.prog = r->o->prog;
-    memcpy(s.rs.sid, d->sid, WIRE_SID_LEN);
-    if (to) {
-        out_set_ends(&s, &d->local, NULL, &d->peer, r->host);
-        s.recs = r->recs;
-        s.save_file = r->o->to_file;
-    } else {
-        out_set_ends(&s, &d->peer, r->host, &d->local, NULL);
-        s.recs = sess_records(d->sess);
-        s.save_file = r->o->from_file;
-    }
-    s.rs.type_p = r->typep;
-    s.rs.loss_timeout_ns = r->loss_ns;
-    s.rs.padding = r->o->padding;
-    s.rs.finished = ok;
-    s.mp.loss_timeout_ns = r->loss_ns;
-    /* partial: the packets sent before the stop (as told in Stop-Sessions); the server's
-     * Next Seqno also bounds a complete session from it: what it never sent is not lost */
-    s.mp.npackets = ok ? r->o->count : to ? sess_next_seqno(d->sess) : d->covered;
+    const struct ow_dir *d = to ? &r->to : &r->from;
+    ow_describe(r, to, ok, &s, &tx);
     if (ok && !to && d->finalized && d->covered < r->o->count) {
         fprintf(stderr, "%s: the server sent %" PRIu32 " of the %" PRIu32
                         " packets before the session ended\n",
                 r->o->prog, d->covered, r->o->count);
-        s.mp.npackets = d->covered;
     }
-    s.rs.npackets = s.mp.npackets;
     if (!ok) {
         fprintf(stderr, "%s: partial results for the session %s the server\n", r->o->prog,
                 to ? "toward" : "from");
-    }
-    if (to) { /* we sent this one: how precisely */
-        ping_tx_collect(d->sess, NULL, r->mode, -1, -1, &tx);
-        s.rs.tx = &tx;
     }
     int rc = out_report(r->o, &s);
     if (to) {
@@ -603,48 +678,54 @@ static int report_dir(struct ow_run *r, const struct ow_dir *d, bool to, bool ok
 }
 
 /* Report what there is: the to-session once fetched, the from-session once it received
- * something. 0 or -1 when a report could not be written. */
+ * something (saved to -F first). 0 or -1 when a report could not be written. */
 static int report_all(struct ow_run *r, bool ok)
 {
     int rc = 0;
-    if (r->to.sess && r->fetched) {
-        rc |= report_dir(r, &r->to, true, ok);
+    if (r->to.sess && r->fetch.done) {
+        rc |= report_dir(r, true, ok);
     } else if (r->to.started) {
         fprintf(stderr, "%s: no results for the session toward the server (not fetched)\n",
                 r->o->prog);
     }
-    if (r->from.sess && r->from.started && !ok) {
-        finalize_from_records(r);
-    }
     if (r->from.sess && r->from.started && (ok || r->from.covered > 0)) {
-        rc |= report_dir(r, &r->from, false, ok);
+        if (r->o->from_file) {
+            rc |= ow_save_from(r, r->o->from_file, ".tmp", ok);
+        }
+        rc |= report_dir(r, false, ok);
     }
     return rc;
+}
+
+void ow_end(struct ow_run *r, bool ok)
+{
+    if (!ok && (r->to.started || r->from.started) && !r->stopped && conn_alive(&r->c)) {
+        struct wire_stop_sessions st = {.accept = WIRE_ACCEPT_FAILURE, .nsessions = 0};
+        ctrl_send_stop(r->c.ctrl, &st); /* let the server stop early; errors do not matter */
+    }
+    conn_close(&r->c, loop_mono_ns() + (r->a->interrupted ? 0 : 1000000000));
+    if (r->to.sess) {
+        sess_destroy(r->to.sess);
+    }
+    if (r->from.sess) {
+        sess_destroy(r->from.sess);
+    }
+    save_abort(&r->fetch.owp);
+    rst_destroy(r->recs);
+    memset(r, 0, sizeof(*r));
+    r->c.fd = -1;
 }
 
 int ping_owamp(struct app *a, const char *target)
 {
     struct ow_run r;
-    memset(&r, 0, sizeof(r));
-    r.a = a;
-    r.o = a->o;
+    ow_init(&r, a, a->o);
     ping_rt_setup(a);
-    bool ok = run(&r, target) == 0;
+    bool ok = ow_begin(&r, target, NULL) == 0 && ow_wait(&r) == 0 && ow_finish(&r) == 0;
     if (!ok) {
-        salvage(&r);
+        ow_salvage(&r);
     }
-    int rc = report_all(&r, ok);
-    if (!ok && (r.to.started || r.from.started) && !r.stopped && conn_alive(&r.c)) {
-        struct wire_stop_sessions st = {.accept = WIRE_ACCEPT_FAILURE, .nsessions = 0};
-        ctrl_send_stop(r.c.ctrl, &st); /* let the server stop early; errors do not matter */
-    }
-    conn_close(&r.c, loop_mono_ns() + (a->interrupted ? 0 : 1000000000));
-    if (r.to.sess) {
-        sess_destroy(r.to.sess);
-    }
-    if (r.from.sess) {
-        sess_destroy(r.from.sess);
-    }
-    rst_destroy(r.recs);
+    int rc = report_all(&r, ok) | (r.fetch.owp_failed ? -1 : 0);
+    ow_end(&r, ok);
     return ok && rc == 0 ? 0 : 1;
 }

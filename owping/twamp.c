@@ -60,8 +60,10 @@ static int request(struct tw_run *r, uint16_t port, struct wire_accept_session *
     q.ipvn = r->c.peer.ss.ss_family == AF_INET6 ? 6 : 4;
     q.sender_port = port;
     q.receiver_port = port;
-    addr_sockaddr_octets((const struct sockaddr *)&r->local.ss, q.sender_addr);
-    addr_sockaddr_octets((const struct sockaddr *)&r->peer.ss, q.receiver_addr);
+    if (!r->o->zero_addresses) { /* -Z: zero, the server uses the control connection's */
+        addr_sockaddr_octets((const struct sockaddr *)&r->local.ss, q.sender_addr);
+        addr_sockaddr_octets((const struct sockaddr *)&r->peer.ss, q.receiver_addr);
+    }
     q.padding_len = r->padding;
     q.start_time = r->start;
     q.timeout = clk_ns_to_ntp_duration(r->loss_ns);
@@ -102,14 +104,14 @@ static int create_session(struct tw_run *r)
         return -1;
     }
     r->local = r->c.local;
-    ping_set_port(&r->local, sock.port);
+    sock_addr_set_port(&r->local, sock.port);
     r->peer = r->c.peer;
     if (request(r, sock.port, &acc) < 0) {
         sock_close_udp(&sock);
         return -1;
     }
     memcpy(r->sid, acc.sid, WIRE_SID_LEN);
-    ping_set_port(&r->peer, acc.port);
+    sock_addr_set_port(&r->peer, acc.port);
     memset(&cfg, 0, sizeof(cfg));
     cfg.kind = SESS_TW_SENDER;
     cfg.fmt = SESS_FMT_TWAMP;

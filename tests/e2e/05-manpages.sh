@@ -8,10 +8,11 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MAN="$ROOT/man"
 
-PAGES=(owping.1 twping.1 owampd.8 twampd.8 owamp-server.conf.5 owamp-server.limits.5
+PAGES=(owping.1 twping.1 owstats.1 owampd.8 twampd.8 owamp-server.conf.5 owamp-server.limits.5
        owamp-server.pfs.5)
 # program:page pairs for the option check
-PROGRAMS=(owping/owping:owping.1 owping/twping:twping.1 owampd/owampd:owampd.8
+PROGRAMS=(owping/owping:owping.1 owping/twping:twping.1 owping/owstats:owstats.1
+          owampd/owampd:owampd.8
           twampd/twampd:twampd.8)
 
 echo "1..$((${#PAGES[@]} + ${#PROGRAMS[@]} + 1))"

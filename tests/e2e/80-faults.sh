@@ -453,13 +453,18 @@ chk "owping --read to.raw" "$(readback "$OWPING" "$TMP/disk/to.raw")" "0 1 500 0
 chk "owping --read from.raw" "$(readback "$OWPING" "$TMP/disk/from.raw")" "0 1 500 0"
 chk "twping --read tw.raw" "$(readback "$TWPING" "$TMP/disk/tw.raw")" "0 1 500 0"
 ok "$diag" "baseline: owping -T/-F and twping -F files read back (--read) as 500 sent, 0 lost, finished"
-# What a full disk may leave behind: the file cut anywhere, at a line end too.
+# What a full disk may leave behind: the file cut anywhere (an .owp session file between two
+# records, a twping records file at a line end too).
 diag=""
-head -n 100 "$TMP/disk/to.raw" >"$TMP/disk/cut.raw"
+head -c $((184 + 100 * 25)) "$TMP/disk/to.raw" >"$TMP/disk/cut.raw"
+head -n 100 "$TMP/disk/tw.raw" >"$TMP/disk/cuttw.raw"
 : >"$TMP/disk/empty.raw"
 read -r rc fin sent lost < <(readback "$OWPING" "$TMP/disk/cut.raw")
 [ "$rc" != 0 ] || [ "$fin" = 0 ] ||
-    diag="$diag a file cut at a line end reads back as a finished session (status $rc, SESSION_FINISHED $fin, SENT $sent, LOST $lost);"
+    diag="$diag an .owp file cut between records reads back as a finished session (status $rc, SESSION_FINISHED $fin, SENT $sent, LOST $lost);"
+read -r rc fin sent lost < <(readback "$TWPING" "$TMP/disk/cuttw.raw")
+[ "$rc" != 0 ] || [ "$fin" = 0 ] ||
+    diag="$diag a twping file cut at a line end reads back as a finished session (status $rc, SESSION_FINISHED $fin, SENT $sent, LOST $lost);"
 read -r rc fin sent lost < <(readback "$OWPING" "$TMP/disk/empty.raw")
 [ "$rc" != 0 ] || [ "$fin" = 0 ] ||
     diag="$diag an empty file reads back as a finished session (status $rc, SESSION_FINISHED $fin);"
