@@ -208,6 +208,18 @@ static int lookup_name(const struct named_value *t, size_t n, const char *v, int
     return LP_E_VALUE;
 }
 
+int conf_facility_by_name(const char *name)
+{
+    int v;
+    return lookup_name(facilities, LP_ARRAY_LEN(facilities), name, &v) < 0 ? -1 : v;
+}
+
+int conf_loglevel_by_name(const char *name)
+{
+    int v;
+    return lookup_name(loglevels, LP_ARRAY_LEN(loglevels), name, &v) < 0 ? -1 : v;
+}
+
 static int set_facility(struct conf *c, const char *v, char *err, size_t errlen)
 {
     if (lookup_name(facilities, LP_ARRAY_LEN(facilities), v, &c->facility) < 0) {

@@ -35,6 +35,13 @@ enum conf_loglevel {
     CONF_LOG_ALL,
 };
 
+/* A syslog facility by name ("daemon", "local0", ...), or -1. */
+int conf_facility_by_name(const char *name);
+
+/* A reporting threshold by name (none, fatal, warning or warn, info, debug, all; any case),
+ * or -1. */
+int conf_loglevel_by_name(const char *name);
+
 /* One allow_third_party entry: a prefix or an authenticated identity. */
 struct conf_peer_rule {
     bool is_net;

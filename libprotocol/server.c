@@ -429,6 +429,18 @@ static int conn_events(struct srv_conn *c)
     return rc < 0 ? rc : 0;
 }
 
+/* Write what is queued; once a streamed Fetch reply is all out, finish it and handle the
+ * messages that waited behind it. 0, or -1 when the connection is to be closed. */
+static int conn_progress(struct srv_conn *c)
+{
+    int rc = conn_flush(c);
+    if (rc == 0 && c->fetch.st && !ctrl_fetch_pending(c->ctrl)) {
+        fetch_done(c);
+        rc = conn_events(c) < 0 ? -1 : conn_flush(c); /* the events that waited */
+    }
+    return rc;
+}
+
 /* Read what arrived, run the protocol, write the answers. */
 static void conn_io(struct loop *loop, int fd, unsigned events, void *arg)
 {
@@ -453,12 +465,7 @@ static void conn_io(struct loop *loop, int fd, unsigned events, void *arg)
             }
         }
     }
-    int rc = conn_flush(c);
-    if (rc == 0 && c->fetch.st && !ctrl_fetch_pending(c->ctrl)) {
-        fetch_done(c);
-        rc = conn_events(c) < 0 ? -1 : conn_flush(c); /* the events that waited */
-    }
-    if (rc < 0) {
+    if (conn_progress(c) < 0) {
         conn_close(c);
     }
 }
@@ -470,7 +477,7 @@ void srv_conn_resume(struct srv_conn *c, int rc)
         srv_log(c->srv, LOG_WARNING, "closing control connection from %s: %s", c->peer_text,
                 lp_strerror(rc));
     }
-    if (rc < 0 || conn_flush(c) < 0) {
+    if (rc < 0 || conn_progress(c) < 0) {
         conn_close(c);
     }
 }

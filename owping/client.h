@@ -185,6 +185,12 @@ void out_set_ends(struct out_sess *s, const struct sock_addr *from, const char *
  * be written, a -T/-F file included (printed; the rest is still reported). */
 int out_report(const struct opts *o, const struct out_sess *s);
 
+/* The -M summary of the one-way session s into f (powstream's .sum files): of the records
+ * with a seq in [first, first + count) renumbered from 0, or of all when count is 0. 0, or
+ * -1 when the statistics could not be computed or f reports an error. */
+int out_machine_file(FILE *f, const struct opts *o, const struct out_sess *s, uint32_t first,
+                     uint32_t count);
+
 /* "Approximately N seconds until results available" in the human mode. */
 void out_eta(const struct opts *o, double seconds);
 

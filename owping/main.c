@@ -1,12 +1,17 @@
-/* main.c - owping and twping (one program; twping when argv[0] names it): parse the options,
- * then hand over to out_main (out_run.c), which measures the targets and reports. Exit
+/* main.c - owping, twping, owstats and powstream (one program, chosen by the name argv[0]
+ * gives): parse the options, then hand over to out_main (out_run.c), which measures the
+ * targets and reports, or to pow_main (powstream.c). Exit
  * status 0 when all went well, 1 when a threshold was crossed, 2 when a measurement failed
  * or the command line was wrong (the reason is on stderr). */
 #include "out.h"
+#include "powstream.h"
 
 int main(int argc, char **argv)
 {
     struct opts o;
+    if (opts_prog_of(argv[0]) == OPTS_POWSTREAM) {
+        return pow_main(argc, argv);
+    }
     int rc = opts_parse(&o, argc, argv);
     if (rc != 0) {
         return rc > 0 ? OPTS_EXIT_OK : OPTS_EXIT_FAILED;

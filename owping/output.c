@@ -363,15 +363,49 @@ static void packet_files(const struct opts *o, const struct out_sess *s,
     }
 }
 
-int out_report(const struct opts *o, const struct out_sess *s)
+static struct rep_opts rep_opts_of(const struct opts *o)
 {
-    struct rep_opts ro = {
+    return (struct rep_opts){
         .units = o->units,
         .pct = o->pct,
         .npct = o->npct,
         .unix_times = o->utc,
         .bucket_width_ns = o->bucket_ns,
     };
+}
+
+int out_machine_file(FILE *f, const struct opts *o, const struct out_sess *s, uint32_t first,
+                     uint32_t count)
+{
+    struct rep_opts ro = rep_opts_of(o);
+    struct met_params mp = s->mp;
+    struct met_ow_stats st;
+    struct run_it it = {.st = s->recs};
+    const void *p;
+    size_t n;
+    mp.npackets = count ? 0 : mp.npackets; /* a part: what its records show */
+    struct met_ow_acc *acc = met_ow_acc_create(&mp);
+    while (acc && (n = next_run(&it, &p)) > 0) {
+        for (const struct met_owrec *r = p, *e = r + n; r < e; r++) {
+            struct met_owrec x = *r;
+            if (count == 0 || (x.seq >= first && x.seq - first < count)) {
+                x.seq -= count ? first : 0;
+                met_ow_acc_add(acc, &x, 1);
+            }
+        }
+    }
+    int rc = !acc || it.err || met_ow_acc_finish(acc, &st) < 0 ? -1 : 0;
+    met_ow_acc_destroy(acc);
+    if (rc == 0) {
+        rc = rep_ow_machine(f, &s->rs, &ro, &st) < 0 ? -1 : 0;
+        met_ow_stats_free(&st);
+    }
+    return rc;
+}
+
+int out_report(const struct opts *o, const struct out_sess *s)
+{
+    struct rep_opts ro = rep_opts_of(o);
     struct rep_session rs = s->rs;
     if (s->two_way) {
         rs.direction = "round_trip";

@@ -145,6 +145,7 @@ static int request_to(struct ow_run *r)
         return -1;
     }
     memcpy(d->sid, acc.sid, WIRE_SID_LEN);
+    memcpy(r->fetch.sid, acc.sid, WIRE_SID_LEN);
     sock_addr_set_port(&d->peer, acc.port);
     return create_sess(r, d, &sock, SESS_OW_SENDER);
 }
@@ -325,16 +326,29 @@ static int64_t next_end(const struct ow_run *r)
     return !from_done(r) && r->from_end < until ? r->from_end : until;
 }
 
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
 /* Wait for our last packet to leave, then until both directions are accounted for (to_done,
  * from_done): each waits at most the loss timeout plus -E after its last scheduled packet,
  * ours also after its actual last one (a slow host, a wall clock stepped back). Packets
- * already queued on our socket are read before anything counts lost. */
-static int wait_end(struct ow_run *r)
+ * already queued on our socket are read before anything counts lost. Stops at until_mono
+ * too: 1 all accounted for, 0 until_mono came first (call again), -1 failed (printed). */
+int ow_wait_until(struct ow_run *r, int64_t until_mono)
 {
-    out_eta(r->o, (double)(r->end_mono - loop_mono_ns()) / 1e9);
-    if (r->to.sess) {
-        if (watch(r, r->end_mono + PING_CTRL_WAIT_NS, to_sent) < 0) {
+    if (!r->waiting) {
+        r->waiting = true;
+        out_eta(r->o, (double)(r->end_mono - loop_mono_ns()) / 1e9);
+    }
+    if (r->to.sess && !r->to_waited) {
+        int64_t limit = r->end_mono + PING_CTRL_WAIT_NS;
+        if (watch(r, min64(limit, until_mono), to_sent) < 0) {
             return -1;
+        }
+        if (!r->to.sent && loop_mono_ns() < limit) {
+            return 0;
         }
         if (!r->to.sent) {
             fprintf(stderr, "%s: the sending session did not finish in time\n", r->o->prog);
@@ -343,14 +357,26 @@ static int wait_end(struct ow_run *r)
         }
         int64_t after_last = loop_mono_ns() + r->loss_ns + r->o->enddelay_ns;
         r->to_end = after_last > r->to_end ? after_last : r->to_end;
+        r->to_waited = true;
     }
     while (!all_done(r)) {
-        if (watch(r, next_end(r), all_done) < 0) {
+        if (loop_mono_ns() >= until_mono) {
+            return 0;
+        }
+        if (watch(r, min64(next_end(r), until_mono), all_done) < 0) {
             return -1;
         }
     }
     app_drain(r->a);
-    return 0;
+    return 1;
+}
+
+int ow_wait(struct ow_run *r)
+{
+    int rc;
+    while ((rc = ow_wait_until(r, INT64_MAX)) == 0) {
+    }
+    return rc < 0 ? -1 : 0;
 }
 
 /* Our Stop-Sessions, describing what we sent. 0 or -1 (printed). */
@@ -392,131 +418,15 @@ static int stop_sessions(struct ow_run *r, int64_t deadline_mono)
     return 0;
 }
 
-/* The -T file could not be written: say why once, drop it; the fetch goes on. */
-static void owp_failed(struct ow_run *r)
-{
-    fprintf(stderr, "%s: cannot write %s: %s\n", r->o->prog, r->fetch.owp_path, strerror(errno));
-    save_abort(&r->fetch.owp);
-    r->fetch.owp_failed = true;
-}
-
-/* The fetched session's stored request and skip ranges: the header of the -T file (the
- * layout of a fetched file, as the reference writes it). */
-static void fetch_head(struct ow_run *r, const struct ctrl_event *ev)
-{
-    struct ow_fetch *f = &r->fetch;
-    if (!f->owp_path || f->owp_failed) {
-        return;
-    }
-    if (!save_open(&f->owp, f->owp_path, ".tmp", r->o->prog)) {
-        f->owp_failed = true;
-        return;
-    }
-    struct owpf_header h = {.finished = f->ack.finished, .next_seqno = f->ack.next_seqno,
-                            .nskips = ev->u.fetch_head.nskips, .nrecords = f->ack.nrecords,
-                            .skips_first = true, .req = ev->u.fetch_head.req,
-                            .slots = ev->u.fetch_head.slots};
-    if (owpf_write_header(f->owp.f, &h) < 0 ||
-        owpf_write_skips(f->owp.f, ev->u.fetch_head.skips, h.nskips) < 0) {
-        owp_failed(r);
-    }
-}
-
-/* One fetched record: kept for the statistics, written to the -T file as it came. */
-static int add_record(struct ow_run *r, const struct wire_record *w)
-{
-    struct met_owrec m = owpf_owrec_of(w);
-    int rc = LP_E_NOMEM;
-    if (r->fetch.owp.f && owpf_write_record(r->fetch.owp.f, w) < 0) {
-        owp_failed(r);
-    }
-    if ((r->recs || (r->recs = rst_create(sizeof(m), 0, NULL))) &&
-        (rc = rst_append(r->recs, &m)) == 0) {
-        return 0;
-    }
-    fprintf(stderr, "%s: cannot store the fetched records: %s\n", r->o->prog,
-            rc == LP_E_IO ? strerror(errno) : lp_strerror(rc));
-    return -1;
-}
-
-/* Deadline of the next control reply: the per-reply bound, within limit_mono. */
-static int64_t reply_deadline(int64_t limit_mono)
-{
-    int64_t d = loop_mono_ns() + PING_CTRL_WAIT_NS;
-    return d < limit_mono ? d : limit_mono;
-}
-
-/* Fetch-Session and its Fetch-Ack. 0 or -1 (printed). */
-static int fetch_start(struct ow_run *r, int64_t limit_mono)
-{
-    struct wire_fetch_session q = {.begin_seq = 0, .end_seq = 0xFFFFFFFFu};
-    struct ctrl_event ev;
-    struct ow_fetch *f = &r->fetch;
-    if (!f->sent) {
-        memcpy(q.sid, r->to.sid, WIRE_SID_LEN);
-        int rc = ctrl_send_fetch(r->c.ctrl, &q);
-        if (rc < 0) {
-            fprintf(stderr, "%s: cannot send Fetch-Session: %s\n", r->o->prog, lp_strerror(rc));
-            return -1;
-        }
-        f->sent = true;
-        if (conn_flush(&r->c) < 0) {
-            return -1;
-        }
-    }
-    if (conn_expect(&r->c, CTRL_EV_FETCH_ACK, reply_deadline(limit_mono), &ev, "Fetch-Ack") < 0) {
-        return -1;
-    }
-    if (ev.u.fetch_ack.accept != WIRE_ACCEPT_OK) {
-        fprintf(stderr, "%s: server refused to return the records: %s\n", r->o->prog,
-                ping_accept_str(ev.u.fetch_ack.accept));
-        f->refused = true;
-        return -1;
-    }
-    f->ack = ev.u.fetch_ack;
-    f->acked = true;
-    return 0;
-}
-
-/* Everything the server received from us; resumes where an interrupted fetch stopped. No
- * wait beyond limit_mono. 0 or -1 (printed). */
-static int fetch(struct ow_run *r, int64_t limit_mono)
-{
-    struct ctrl_event ev;
-    int rc = 0;
-    if (!r->fetch.acked && fetch_start(r, limit_mono) < 0) {
-        return -1;
-    }
-    while (rc == 0) {
-        /* per record: large fetches take time */
-        if (conn_wait_event(&r->c, reply_deadline(limit_mono), &ev) < 0) {
-            rc = -1;
-        } else if (ev.type == CTRL_EV_FETCH_DONE) {
-            r->fetch.done = true;
-            if (r->fetch.owp.f && save_commit(&r->fetch.owp, r->o->prog) < 0) {
-                r->fetch.owp_failed = true;
-            }
-            return 0;
-        } else if (ev.type == CTRL_EV_FETCH_HEAD) {
-            fetch_head(r, &ev);
-        } else if (ev.type == CTRL_EV_FETCH_RECORD) {
-            rc = add_record(r, &ev.u.record);
-        } else {
-            fprintf(stderr, "%s: protocol error during the fetch\n", r->o->prog);
-            rc = -1;
-        }
-    }
-    save_abort(&r->fetch.owp);
-    return rc;
-}
-
 void ow_init(struct ow_run *r, struct app *a, const struct opts *o)
 {
     memset(r, 0, sizeof(*r));
     r->a = a;
     r->o = o;
     r->c.fd = -1;
-    r->fetch.owp_path = o->to_file;
+    r->salvage_ns = PING_SALVAGE_NS;
+    r->fetch = (struct ow_fetch){.c = &r->c, .end = UINT32_MAX, .recs = &r->recs,
+                                 .owp_path = o->to_file, .owp_suffix = ".tmp"};
 }
 
 int ow_begin(struct ow_run *r, const char *target, const struct clk_ntp *start)
@@ -526,18 +436,14 @@ int ow_begin(struct ow_run *r, const char *target, const struct clk_ntp *start)
         return -1;
     }
     r->loss_ns = o->loss_timeout_ns >= 0 ? o->loss_timeout_ns : 2000000000 + r->c.rtt_ns;
-    r->start = start ? *start : ping_start_time(o, r->c.rtt_ns);
+    r->start = ping_start_time(o, r->c.rtt_ns);
+    r->start = start && start->raw > r->start.raw ? *start : r->start;
     r->nslots = ping_slots(o, r->slots);
     r->typep = o->dscp >= 0 ? wire_typep_dscp((uint8_t)o->dscp) : 0;
     if ((o->to && request_to(r) < 0) || (o->from && request_from(r) < 0)) {
         return -1;
     }
     return start_sessions(r);
-}
-
-int ow_wait(struct ow_run *r)
-{
-    return wait_end(r);
 }
 
 int ow_finish(struct ow_run *r)
@@ -552,7 +458,7 @@ int ow_finish(struct ow_run *r)
         return -1;
     }
     finalize_dir(&r->from, r->o->count); /* the server's Stop-Sessions did not describe it */
-    return r->to.sess ? fetch(r, INT64_MAX) : 0;
+    return r->to.sess ? ow_fetch_run(&r->fetch, INT64_MAX) : 0;
 }
 
 /* Finalize our receiving session when no Stop-Sessions of the server did: the gaps below the
@@ -575,14 +481,14 @@ static void finalize_from_records(struct ow_run *r)
 
 /* The run was cut short (interrupted, stopped early by the server, a sender late): while
  * the control connection works, stop the sessions and fetch what the server received,
- * within PING_SALVAGE_NS; a second SIGINT gives up at once. */
+ * within r->salvage_ns; a second SIGINT gives up at once. */
 void ow_salvage(struct ow_run *r)
 {
     if (r->acked && (r->cut_short || r->a->interrupted) && conn_alive(&r->c)) {
-        int64_t limit = loop_mono_ns() + PING_SALVAGE_NS;
+        int64_t limit = loop_mono_ns() + r->salvage_ns;
         r->a->grace = r->a->interrupted;
         if (stop_sessions(r, limit) == 0 && r->to.sess && !r->fetch.done && !r->fetch.refused) {
-            fetch(r, limit);
+            ow_fetch_run(&r->fetch, limit);
         }
         r->a->grace = false;
     }
@@ -597,7 +503,8 @@ struct clk_ntp ow_last_send_ntp(const struct ow_run *r)
     return clk_to_ntp(d->last);
 }
 
-int ow_save_from(struct ow_run *r, const char *path, const char *tmp_suffix, bool ok)
+int ow_save_from(struct ow_run *r, const char *path, const char *tmp_suffix, bool ok,
+                 struct rst *recs)
 {
     struct ow_dir *d = &r->from;
     struct save_file sf;
@@ -607,7 +514,7 @@ int ow_save_from(struct ow_run *r, const char *path, const char *tmp_suffix, boo
     if (!save_open(&sf, path, tmp_suffix, r->o->prog)) {
         return -1;
     }
-    if (owpf_write_session(sf.f, &h, sess_records(d->sess), NULL) < 0) {
+    if (owpf_write_session(sf.f, &h, recs ? recs : sess_records(d->sess), NULL) < 0) {
         fprintf(stderr, "%s: cannot write %s: %s\n", r->o->prog, path, strerror(errno));
         save_abort(&sf);
         return -1;
@@ -690,7 +597,7 @@ static int report_all(struct ow_run *r, bool ok)
     }
     if (r->from.sess && r->from.started && (ok || r->from.covered > 0)) {
         if (r->o->from_file) {
-            rc |= ow_save_from(r, r->o->from_file, ".tmp", ok);
+            rc |= ow_save_from(r, r->o->from_file, ".tmp", ok, NULL);
         }
         rc |= report_dir(r, false, ok);
     }
@@ -710,7 +617,7 @@ void ow_end(struct ow_run *r, bool ok)
     if (r->from.sess) {
         sess_destroy(r->from.sess);
     }
-    save_abort(&r->fetch.owp);
+    ow_fetch_abort(&r->fetch);
     rst_destroy(r->recs);
     memset(r, 0, sizeof(*r));
     r->c.fd = -1;

@@ -18,14 +18,28 @@ struct ow_dir {
     struct wire_request req;      /* as requested (the from-session's .owp header) */
 };
 
-/* The server's records of the session toward it, as Fetch-Session returns them. */
+/* A Fetch-Session (fetch.c): the records of [begin, end] of the session sid as the server
+ * received them, on the control connection c. */
 struct ow_fetch {
+    struct conn *c;
+    uint8_t sid[WIRE_SID_LEN];
+    uint32_t begin, end;          /* sequence numbers, both included */
+    struct rst **recs;            /* the records go there (a store made on the first one) */
+    const char *owp_path;         /* also save them there as an .owp file (owping -T) */
+    const char *owp_suffix;       /* ... written under owp_path + owp_suffix until complete */
+    /* progress */
     bool sent, acked, refused, done;
+    bool owp_failed;              /* the file could not be written (said once; goes on) */
     struct wire_fetch_ack ack;
-    const char *owp_path; /* also save them there as an .owp file (owping -T) */
     struct save_file owp;
-    bool owp_failed;      /* that file could not be written (said once; the fetch goes on) */
 };
+
+/* Send the Fetch-Session, or resume one cut short, and take the records; no wait beyond
+ * limit_mono (CLOCK_MONOTONIC). 0 or -1 (printed). */
+int ow_fetch_run(struct ow_fetch *f, int64_t limit_mono);
+
+/* Drop a file left half written. */
+void ow_fetch_abort(struct ow_fetch *f);
 
 struct ow_run {
     struct app *a;
@@ -51,18 +65,26 @@ struct ow_run {
     /* the end of each direction's wait (CLOCK_MONOTONIC): -L and -E after its last packet */
     int64_t to_end, from_end;
     struct ow_fetch fetch;
+    int64_t salvage_ns; /* ow_salvage's bound (PING_SALVAGE_NS unless changed) */
+    bool waiting;   /* ow_wait_until has begun */
+    bool to_waited; /* ... and our last packet has left */
 };
 
 /* Ready r for a test of a on the loop of a with the options o. */
 void ow_init(struct ow_run *r, struct app *a, const struct opts *o);
 
 /* Connect to target, authenticate, request the sessions o->to / o->from ask for, starting at
- * *start (NULL: as soon as the requests allow), and start them. 0 or -1 (printed). */
+ * *start (NULL, or sooner than the requests still to come allow: as soon as they allow;
+ * r->start tells), and start them. 0 or -1 (printed). */
 int ow_begin(struct ow_run *r, const char *target, const struct clk_ntp *start);
 
 /* Wait until both directions are accounted for: every packet in, or the loss timeout (and
  * -E) past the last one. 0 or -1 (printed unless interrupted). */
 int ow_wait(struct ow_run *r);
+
+/* The same, in steps: returns 1 once everything is accounted for, 0 when until_mono
+ * (CLOCK_MONOTONIC) comes first (call again to go on), -1 when the run failed (printed). */
+int ow_wait_until(struct ow_run *r, int64_t until_mono);
 
 /* Stop-Sessions both ways and fetch the server's records of the session toward it. 0 or -1
  * (printed). */
@@ -76,10 +98,11 @@ void ow_salvage(struct ow_run *r);
  * format: where the next test of a stream starts. */
 struct clk_ntp ow_last_send_ntp(const struct ow_run *r);
 
-/* Save the session from the server (our receiver's records) as an .owp file at path
- * (written under path + tmp_suffix, then renamed). ok: the session ran to its end. 0 or -1
- * (printed). */
-int ow_save_from(struct ow_run *r, const char *path, const char *tmp_suffix, bool ok);
+/* Save the session from the server (our receiver's records, or those of recs when not
+ * NULL) as an .owp file at path (written under path + tmp_suffix, then renamed). ok: the
+ * session ran to its end. 0 or -1 (printed). */
+int ow_save_from(struct ow_run *r, const char *path, const char *tmp_suffix, bool ok,
+                 struct rst *recs);
 
 /* Fill s to report direction to (the session toward the server) or from; ok: the session
  * ran as scheduled. tx receives the sender's own figures for to. */

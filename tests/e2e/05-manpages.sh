@@ -8,11 +8,11 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MAN="$ROOT/man"
 
-PAGES=(owping.1 twping.1 owstats.1 owampd.8 twampd.8 owamp-server.conf.5 owamp-server.limits.5
+PAGES=(owping.1 twping.1 owstats.1 powstream.1 owampd.8 twampd.8 owamp-server.conf.5 owamp-server.limits.5
        owamp-server.pfs.5)
 # program:page pairs for the option check
 PROGRAMS=(owping/owping:owping.1 owping/twping:twping.1 owping/owstats:owstats.1
-          owampd/owampd:owampd.8
+          owping/powstream:powstream.1 owampd/owampd:owampd.8
           twampd/twampd:twampd.8)
 
 echo "1..$((${#PAGES[@]} + ${#PROGRAMS[@]} + 1))"
@@ -93,7 +93,7 @@ check_xrefs() {
     local f ref missing
     missing=$(for f in "${PAGES[@]}"; do
         [ -f "$MAN/$f" ] || continue
-        sed -nE 's/^\.BR +((ow|tw)[a-z.\\-]*) +\(([1-8])\).*/\1.\3/p' "$MAN/$f" | sed 's/\\-/-/g' |
+        sed -nE 's/^\.BR +((ow|tw|pow)[a-z.\\-]*) +\(([1-8])\).*/\1.\3/p' "$MAN/$f" | sed 's/\\-/-/g' |
             while read -r ref; do
                 [ -f "$MAN/$ref" ] || echo "$f->$ref"
             done
