@@ -9,11 +9,82 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib/ping.sh"
 
 PEERS=$ROOT/tests/peers
-echo "1..3"
+echo "1..10"
 PT=$(free_port tcp 4)
 PL=$(free_port udp 4)
+PT1=$(free_port tcp 4)
+PL1=$(free_port udp 4)
 confdir "$TMP/tw" twamp O
 start_daemon "$TWAMPD" "$TMP/tw" 127.0.0.1 "$PT" "$TMP/tw.log" --light "127.0.0.1:$PL" || exit 1
+# a second one that forgets a light flow after 1 s idle
+confdir "$TMP/tw1" twamp O
+echo "lightidletimeout 1" >>"$TMP/tw1/twamp-server.conf"
+start_daemon "$TWAMPD" "$TMP/tw1" 127.0.0.1 "$PT1" "$TMP/tw1.log" --light "127.0.0.1:$PL1" || exit 1
+
+# ---- twampd --light against the independent TWAMP Light (and STAMP) sender ----
+
+# sender OUT PORT ARGS...: run the sender against the light reflector on PORT; its JSON
+# lines in OUT.
+sender() {
+    local out=$1 port=$2
+    shift 2
+    timeout 60 python3 "$PEERS/twamp_light_sender.py" 127.0.0.1 "$port" "$@" >"$out" 2>&1
+}
+
+# replies OUT EXPR: every packet was answered and the Python expression EXPR holds, with r
+# the list of replies (dicts of the sender's JSON lines) and s its summary.
+replies() {
+    python3 - "$1" "$2" <<'PY' >>"$1" 2>&1
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+r = [x for x in lines if "summary" not in x]
+s = [x["summary"] for x in lines if "summary" in x][0]
+assert s["replies"] == s["sent"] == len(r), s
+assert eval(sys.argv[2]), [(x["run"], x["seq"], x["refl_seq"], x["reply_len"]) for x in r]
+PY
+}
+
+# RFC 5357 Appendix I: a reflector without session state copies the sender's sequence
+# number; RFC 8762 §4.6: what follows the 44-octet base comes back as it was sent
+out=$TMP/zero.out
+sender "$out" "$PL" --count 8 --sizes 44,45,60,100,200,1000 &&
+    replies "$out" 'all(x["refl_seq"] == x["seq"] and x["reply_len"] == x["sent_len"] and
+                        x["tail_zero"] for x in r)'
+tap $? "zero padding of 30 to 986 octets: sender's numbers, padding back as zeros" "$out"
+
+out=$TMP/runs.out
+sender "$out" "$PL" --count 5 --sizes 60 --runs 2 &&
+    replies "$out" '[x["refl_seq"] for x in r] == list(range(5)) * 2'
+tap $? "two runs from one source port: reflector numbers 0-4 in each" "$out"
+
+out=$TMP/mixed.out
+sender "$out" "$PL" --count 12 --sizes 30,60,41,44,80,43 &&
+    replies "$out" '[x["refl_seq"] for x in r] == list(range(12)) and all(x["tail_zero"] for x in r)'
+tap $? "sizes mixed below and above 44 octets: one rule for the whole run" "$out"
+
+out=$TMP/random.out
+sender "$out" "$PL" --count 6 --sizes 41,45,60,300 --random-padding &&
+    replies "$out" 'all(x["refl_seq"] == x["seq"] and x["tail_same"] for x in r)'
+tap $? "random padding: the octets after the 44th come back as sent" "$out"
+
+# A STAMP sender (SSID 5) gets its own reflector counter (RFC 8762 §4 stateful), kept
+# across runs within the idle time; zero padding after the STAMP base is not taken for TLVs
+out=$TMP/stamp.out
+sender "$out" "$PL" --ssid 5 --count 4 --sizes 44,60 --runs 2 &&
+    replies "$out" '[x["refl_seq"] for x in r] == list(range(8)) and all(x["tail_zero"] for x in r)'
+tap $? "STAMP sender: reflector counter 0-7 over two runs, zero padding back as zeros" "$out"
+
+out=$TMP/idle.out
+sender "$out" "$PL1" --ssid 5 --count 4 --sizes 44,60 --runs 2 --gap 1.5 &&
+    replies "$out" '[x["refl_seq"] for x in r] == list(range(4)) * 2'
+tap $? "lightidletimeout 1: after 1.5 s idle the STAMP counter starts again at 0" "$out"
+
+twping_ok() {
+    "$TWPING" "$@" -M -c 20 -i 0.005f -L 1 "127.0.0.1:$PL" >"$out" 2>&1 && summaries_ok "$out" 20 1
+}
+out=$TMP/twping.out
+twping_ok --light && twping_ok --stamp && twping_ok --stamp -s 40 -Z
+tap $? "twping --light, --stamp, --stamp with zero padding: 20 sent, 0 lost each" "$out"
 
 # ---- full TWAMP from the independent controller ----
 
