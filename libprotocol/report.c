@@ -43,6 +43,23 @@ double rep_int_errest_s(uint16_t raw)
     return ldexp((double)e.mult, (int)e.scale - 32);
 }
 
+const struct rep_unused_name REP_UNUSED_NAMES[REP_UNUSED_N] = {
+    [REP_UNUSED_SHORT] = {"too short", "UNUSED_SHORT", "too_short"},
+    [REP_UNUSED_HMAC] = {"bad HMAC", "UNUSED_HMAC", "bad_hmac"},
+    [REP_UNUSED_SESSION] = {"another session", "UNUSED_SESSION", "other_session"},
+    [REP_UNUSED_SEQ] = {"unknown sequence number", "UNUSED_SEQ", "unknown_seq"},
+    [REP_UNUSED_LONG] = {"too long", "UNUSED_LONG", "too_long"},
+};
+
+uint64_t rep_int_unused_total(const struct rep_tx *t)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < REP_UNUSED_N; i++) {
+        n += t->unused[i];
+    }
+    return n;
+}
+
 /* ---- units and number formatting ---- */
 
 struct unit {
@@ -190,6 +207,24 @@ static void put_sources(FILE *f, const uint64_t c[4])
             c[CLK_SRC_KERNEL], c[CLK_SRC_HARDWARE], c[CLK_SRC_USER]);
 }
 
+/* "N replies not used: n1 reason1, n2 reason2" when the sender could not use some. */
+static void put_unused(FILE *f, const struct rep_tx *t)
+{
+    uint64_t total = t ? rep_int_unused_total(t) : 0;
+    const char *sep = " ";
+    if (total == 0) {
+        return;
+    }
+    fprintf(f, "%" PRIu64 " replies not used:", total);
+    for (int i = 0; i < REP_UNUSED_N; i++) {
+        if (t->unused[i]) {
+            fprintf(f, "%s%" PRIu64 " %s", sep, t->unused[i], REP_UNUSED_NAMES[i].human);
+            sep = ", ";
+        }
+    }
+    fprintf(f, "\n");
+}
+
 /* ---- the two summaries ---- */
 
 int rep_ow_summary(FILE *f, const struct rep_session *s, const struct rep_opts *o,
@@ -224,6 +259,7 @@ int rep_tw_summary(FILE *f, const struct rep_session *s, const struct rep_opts *
             "%" PRIu64 " sent, %" PRIu64 " lost (%.3f%%), %" PRIu64 " send duplicates, %" PRIu64
             " reflect duplicates\n",
             st->sent, st->lost, loss_pct(st->sent, st->lost), st->send_dups, st->reflect_dups);
+    put_unused(f, s->tx);
     put_delay(f, "round-trip time", &st->rtt, true, st->maxerr_rtt_ntp, u);
     put_delay(f, "send time", &st->fwd, st->synced, st->maxerr_fwd_ntp, u);
     put_delay(f, "reflect time", &st->rev, st->synced, st->maxerr_rev_ntp, u);

@@ -65,6 +65,17 @@ struct sess_config {
 
 struct sess;
 
+/* Why a TWAMP (or STAMP) Session-Sender could not use a reply. */
+enum sess_drop {
+    SESS_DROP_SHORT,   /* shorter than the fields the metrics need (WIRE_REPLY_MIN_LEN,
+                        * authenticated: the whole base) */
+    SESS_DROP_HMAC,    /* authenticated or encrypted: the HMAC did not verify */
+    SESS_DROP_SESSION, /* STAMP: the SSID of another session */
+    SESS_DROP_SEQ,     /* a Sender Sequence Number this session never sent */
+    SESS_DROP_LONG,    /* longer than the receive buffer (9216 octets) */
+    SESS_DROP_N,
+};
+
 /* Counters of what a session saw. */
 struct sess_counters {
     uint64_t sent;       /* packets sent */
@@ -75,6 +86,9 @@ struct sess_counters {
     uint64_t tx_errors;  /* send failures */
     uint64_t reflect_mismatch; /* TWAMP sender: reflected octets (RFC 6038) that differ */
     uint64_t src_count[4]; /* receive timestamps by enum clk_source */
+    uint64_t reply_drop[SESS_DROP_N]; /* TWAMP sender: replies not used, by reason (also
+                                       * counted in malformed or bad_hmac) */
+    uint64_t reply_no_ttl;            /* TWAMP sender: replies used that hold no Sender TTL */
 };
 
 typedef void (*sess_cb)(struct sess *s, void *arg);

@@ -9,7 +9,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib/ping.sh"
 
 PEERS=$ROOT/tests/peers
-echo "1..10"
+echo "1..16"
 PT=$(free_port tcp 4)
 PL=$(free_port udp 4)
 PT1=$(free_port tcp 4)
@@ -85,6 +85,61 @@ twping_ok() {
 out=$TMP/twping.out
 twping_ok --light && twping_ok --stamp && twping_ok --stamp -s 40 -Z
 tap $? "twping --light, --stamp, --stamp with zero padding: 20 sent, 0 lost each" "$out"
+
+# ---- twping against the independent TWAMP Light responder ----
+
+# responder NAME ARGS...: start a responder; its UDP port in $RPORT once it is listening.
+responder() {
+    local name=$1 i
+    shift
+    python3 "$PEERS/twamp_light_responder.py" --port-file "$TMP/$name.port" --lifetime 120 "$@" &
+    PIDS+=($!)
+    for i in $(seq 100); do [ -s "$TMP/$name.port" ] && break; sleep 0.05; done
+    RPORT=$(cat "$TMP/$name.port" 2>/dev/null)
+}
+
+RUN=(-c 10 -i 0.01f -L 1)
+# Replies of 38 octets hold every field up to the Sender Error Estimate but no Sender TTL
+# (RFC 5357 wants 41): measured, their Sender TTL not reported
+responder short38 --reply-len 38
+out=$TMP/short38.out
+"$TWPING" --light "${RUN[@]}" "127.0.0.1:$RPORT" >"$out" 2>&1 &&
+    grep -q "^10 sent, 0 lost (0.000%)" "$out" && grep -qx "send TTL not reported" "$out" &&
+    grep -q "^reflect hops = " "$out" && ! grep -q "replies not used" "$out"
+tap $? "38-octet replies: 10 sent, 0 lost, send TTL not reported" "$out"
+
+# -R: 16 numbers a line; STTL (8th) is 0 for "not reported", T2 (5th) measured
+out=$TMP/short38r.out
+"$TWPING" --light -R "${RUN[@]}" "127.0.0.1:$RPORT" >"$out" 2>"$TMP/short38r.err" &&
+    awk 'NF != 16 || $8 != 0 || $5 == 0 { bad = 1 } { n++ } END { exit !(n == 10 && !bad) }' "$out"
+tap $? "38-octet replies, -R: 10 lines of 16 fields, STTL 0, T2 measured" "$out"
+
+# A reflector that leaves Sender TTL at 0: not reported, not "255 hops"
+responder ttl0 --ttl-zero
+out=$TMP/ttl0.out
+"$TWPING" --light "${RUN[@]}" "127.0.0.1:$RPORT" >"$out" 2>&1 &&
+    grep -q "^10 sent, 0 lost" "$out" && grep -qx "send TTL not reported" "$out"
+tap $? "Sender TTL 0: send TTL not reported" "$out"
+
+# Replies too short to measure (30 octets): counted and said, in every output
+responder short30 --reply-len 30
+out=$TMP/short30.out
+"$TWPING" --light "${RUN[@]}" "127.0.0.1:$RPORT" >"$out" 2>&1
+grep -q "^10 sent, 10 lost (100.000%)" "$out" && grep -qx "10 replies not used: 10 too short" "$out"
+tap $? "30-octet replies: 10 lost, and 10 replies not used: 10 too short" "$out"
+out=$TMP/short30m.out
+"$TWPING" --light -M "${RUN[@]}" "127.0.0.1:$RPORT" >"$out" 2>&1
+lost_is "$out" 10 && grep -qx "UNUSED_REPLIES	10" "$out" && grep -qx "UNUSED_SHORT	10" "$out"
+tap $? "30-octet replies, -M: LOST 10, UNUSED_REPLIES 10, UNUSED_SHORT 10" "$out"
+out=$TMP/short30j.out
+"$TWPING" --light --json "${RUN[@]}" "127.0.0.1:$RPORT" >"$out" 2>&1
+python3 - "$out" <<'PY' >>"$out" 2>&1
+import json, sys
+doc = json.loads([l for l in open(sys.argv[1]) if l.startswith("{")][0])
+u = doc["sessions"][0]["send"]["unused_replies"]
+assert u["total"] == 10 and u["too_short"] == 10 and u["bad_hmac"] == 0, u
+PY
+tap $? "30-octet replies, --json: send.unused_replies total 10, too_short 10" "$out"
 
 # ---- full TWAMP from the independent controller ----
 

@@ -695,6 +695,71 @@ static void test_jsonl(void **state)
     free(line);
 }
 
+/* Replies a sender could not use are said in the summary, -M and JSON; a Sender TTL of 0
+ * (or none in the reply) is "not reported", never 255 hops. */
+static void test_tw_unused_and_no_ttl(void **state)
+{
+    (void)state;
+    struct met_twrec r[3];
+    struct met_tw_stats s;
+    struct rep_opts o = {0};
+    struct rep_tx tx = {.two_way = true, .reflect_octets = -1, .sent_tos = -1, .no_ttl = 3};
+    tx.unused[REP_UNUSED_SHORT] = 4;
+    tx.unused[REP_UNUSED_HMAC] = 1;
+    struct rep_session ses = session;
+    ses.tx = &tx;
+    for (int i = 0; i < 3; i++) {
+        r[i] = tw((uint32_t)i, 30, 5, 20);
+        r[i].sender_ttl = MET_TTL_UNKNOWN;
+    }
+    struct met_params p = {.npackets = 3};
+    assert_int_equal(met_tw_compute(r, 3, &p, &s), 0);
+    struct buf b;
+    buf_open(&b);
+    assert_int_equal(rep_tw_summary(b.f, &ses, &o, &s), 0);
+    const char *text = buf_close(&b);
+    assert_non_null(strstr(text, "\n3 sent, 0 lost (0.000%), 0 send duplicates, 0 reflect "
+                                 "duplicates\n5 replies not used: 4 too short, 1 bad HMAC\n"));
+    assert_non_null(strstr(text, "\nsend TTL not reported\nreflect hops = 1 (consistently)\n"));
+    free(b.data);
+
+    buf_open(&b);
+    assert_int_equal(rep_tw_machine(b.f, &ses, &o, &s), 0);
+    text = buf_close(&b);
+    assert_non_null(strstr(text, "\n<TTLBUCKETS>\n\t254\t0\t3\n</TTLBUCKETS>\nUNUSED_REPLIES\t5\n"
+                                 "UNUSED_SHORT\t4\nUNUSED_HMAC\t1\nREPLIES_NO_TTL\t3\n\n"));
+    free(b.data);
+
+    buf_open(&b);
+    assert_int_equal(rep_tw_json(b.f, &ses, &o, &s), 0);
+    json_object *j = json_tokener_parse(buf_close(&b));
+    assert_non_null(j);
+    assert_int_equal(get_i(j, "send.unused_replies.total"), 5);
+    assert_int_equal(get_i(j, "send.unused_replies.too_short"), 4);
+    assert_int_equal(get_i(j, "send.unused_replies.bad_hmac"), 1);
+    assert_int_equal(get_i(j, "send.unused_replies.other_session"), 0);
+    assert_int_equal(get_i(j, "send.replies_without_sender_ttl"), 3);
+    assert_int_equal(get_i(j, "send_hops.distinct"), 0);
+    assert_null(get(j, "send_hops.min"));
+    json_object_put(j);
+    free(b.data);
+
+    buf_open(&b);
+    assert_int_equal(rep_tw_jsonl(b.f, r, 1), 0);
+    j = json_tokener_parse(buf_close(&b));
+    assert_null(get(j, "sender_ttl"));
+    assert_int_equal(get_i(j, "reflector_ttl"), 254);
+    json_object_put(j);
+    free(b.data);
+
+    buf_open(&b); /* -R keeps a number in the field: 0 */
+    assert_int_equal(rep_tw_raw(b.f, r, 1), 0);
+    text = buf_close(&b);
+    assert_non_null(strstr(text, " 0 0 ")); /* STTL then RSEQ */
+    free(b.data);
+    met_tw_stats_free(&s);
+}
+
 /* ---- records from ../shared/interop (perfSONAR owamp 5.2.3 captures) ---- */
 
 #define NTP_UNIX 2208988800LL
@@ -846,6 +911,7 @@ int main(void)
         cmocka_unit_test(test_ow_json),
         cmocka_unit_test(test_tw_json),
         cmocka_unit_test(test_jsonl),
+        cmocka_unit_test(test_tw_unused_and_no_ttl),
         cmocka_unit_test(test_interop_owamp_open),
         cmocka_unit_test(test_interop_twamp_open),
     };
