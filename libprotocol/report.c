@@ -131,11 +131,22 @@ static double loss_pct(uint64_t sent, uint64_t lost)
     return sent ? 100.0 * (double)lost / (double)sent : 0.0;
 }
 
+/* Lines about an empty sample (nothing arrived in time) are left out: they would hold
+ * nothing but "nan". A value whose rank falls among lost packets (RFC 2679 §5 counts them as
+ * infinite) is still printed "nan" within its line, as the reference does. */
+static bool empty(const struct met_dist *d)
+{
+    return d->count == 0;
+}
+
 /* "<desc> min/median/max = a/b/c ms, (err=e ms)" or "..., (unsync)". */
 static void put_delay(FILE *f, const char *desc, const struct met_dist *d, bool show_err,
                       uint64_t err_ntp, struct unit u)
 {
     char a[32], b[32], c[32];
+    if (empty(d)) {
+        return;
+    }
     fprintf(f, "%s min/median/max = %s/%s/%s %s, ", desc, fmt_delay(a, met_dist_min(d), u),
             fmt_delay(b, met_dist_median(d), u), fmt_delay(c, met_dist_max(d), u), u.abbr);
     if (show_err) {
@@ -148,6 +159,9 @@ static void put_delay(FILE *f, const char *desc, const struct met_dist *d, bool 
 static void put_jitter(FILE *f, const char *desc, const struct met_dist *d, struct unit u)
 {
     char a[32];
+    if (empty(d)) {
+        return;
+    }
     fprintf(f, "%s jitter = %s %s (P95-P50)\n", desc, fmt_delay(a, met_dist_jitter(d), u), u.abbr);
 }
 
@@ -155,7 +169,7 @@ static void put_percentiles(FILE *f, const struct rep_opts *o, const struct met_
                             struct unit u)
 {
     char a[32];
-    if (!o || o->npct == 0) {
+    if (!o || o->npct == 0 || empty(d)) {
         return;
     }
     fprintf(f, "Percentiles:\n");
@@ -196,8 +210,11 @@ static void put_reordering(FILE *f, const struct met_reorder *r)
     }
 }
 
-static void put_sources(FILE *f, const uint64_t c[4])
+static void put_sources(FILE *f, const uint64_t c[4], uint64_t received)
 {
+    if (received == 0) {
+        return; /* nothing was stamped */
+    }
     if (c[CLK_SRC_KERNEL] + c[CLK_SRC_HARDWARE] + c[CLK_SRC_USER] == 0) {
         /* records fetched from a remote receiver do not say how they were stamped */
         fprintf(f, "timestamps: source not reported by the receiver\n");
@@ -239,7 +256,7 @@ int rep_ow_summary(FILE *f, const struct rep_session *s, const struct rep_opts *
     put_percentiles(f, o, &st->delay, u);
     put_hops(f, "", &st->ttl);
     put_reordering(f, &st->reorder);
-    put_sources(f, st->src_count);
+    put_sources(f, st->src_count, st->received);
     fprintf(f, "\n");
     return rep_int_status(f);
 }
@@ -263,10 +280,10 @@ int rep_tw_summary(FILE *f, const struct rep_session *s, const struct rep_opts *
     put_delay(f, "round-trip time", &st->rtt, true, st->maxerr_rtt_ntp, u);
     put_delay(f, "send time", &st->fwd, st->synced, st->maxerr_fwd_ntp, u);
     put_delay(f, "reflect time", &st->rev, st->synced, st->maxerr_rev_ntp, u);
-    int64_t pmin = st->received ? st->proc_min_ns : MET_NS_UNDEF;
-    int64_t pmax = st->received ? st->proc_max_ns : MET_NS_UNDEF;
-    fprintf(f, "reflector processing time min/max = %s/%s %s\n", fmt_delay(a, pmin, u),
-            fmt_delay(b, pmax, u), u.abbr);
+    if (st->received) {
+        fprintf(f, "reflector processing time min/max = %s/%s %s\n",
+                fmt_delay(a, st->proc_min_ns, u), fmt_delay(b, st->proc_max_ns, u), u.abbr);
+    }
     put_jitter(f, "two-way", &st->rtt, u);
     put_jitter(f, "send", &st->fwd, u);
     put_jitter(f, "reflect", &st->rev, u);
@@ -277,7 +294,7 @@ int rep_tw_summary(FILE *f, const struct rep_session *s, const struct rep_opts *
         fprintf(f, "lost by direction: %" PRIu64 " forward, %" PRIu64 " reverse\n", st->lost_fwd,
                 st->lost_rev);
     }
-    put_sources(f, st->src_count);
+    put_sources(f, st->src_count, st->received);
     fprintf(f, "\n");
     return rep_int_status(f);
 }

@@ -72,7 +72,10 @@ struct rep_opts {
     bool json_pretty; /* JSON summary spread over several lines */
 };
 
-/* Human summary of a one-way session, in owping's layout plus a timestamp-source line. */
+/* Human summary of a one-way session, in owping's layout plus a timestamp-source line. In
+ * both summaries the lines of an empty sample (nothing arrived in time: delays, jitter,
+ * percentiles, processing time, timestamp sources) are left out rather than full of "nan";
+ * a rank that falls on lost packets still prints "nan", as the reference does. */
 int rep_ow_summary(FILE *f, const struct rep_session *s, const struct rep_opts *o,
                    const struct met_ow_stats *st);
 

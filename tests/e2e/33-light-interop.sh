@@ -9,7 +9,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib/ping.sh"
 
 PEERS=$ROOT/tests/peers
-echo "1..16"
+echo "1..17"
 PT=$(free_port tcp 4)
 PL=$(free_port udp 4)
 PT1=$(free_port tcp 4)
@@ -127,6 +127,10 @@ out=$TMP/short30.out
 "$TWPING" --light "${RUN[@]}" "127.0.0.1:$RPORT" >"$out" 2>&1
 grep -q "^10 sent, 10 lost (100.000%)" "$out" && grep -qx "10 replies not used: 10 too short" "$out"
 tap $? "30-octet replies: 10 lost, and 10 replies not used: 10 too short" "$out"
+# nothing measured: no "nan" (the lines of an empty sample are left out), JSON null
+! grep -q nan "$out" &&
+    ! grep -qE "^(round-trip time|reflector processing time|two-way jitter|timestamps:)" "$out"
+tap $? "nothing measured: no nan, no delay, processing time, jitter or source lines" "$out"
 out=$TMP/short30m.out
 "$TWPING" --light -M "${RUN[@]}" "127.0.0.1:$RPORT" >"$out" 2>&1
 lost_is "$out" 10 && grep -qx "UNUSED_REPLIES	10" "$out" && grep -qx "UNUSED_SHORT	10" "$out"
@@ -138,8 +142,11 @@ import json, sys
 doc = json.loads([l for l in open(sys.argv[1]) if l.startswith("{")][0])
 u = doc["sessions"][0]["send"]["unused_replies"]
 assert u["total"] == 10 and u["too_short"] == 10 and u["bad_hmac"] == 0, u
+s = doc["sessions"][0]
+assert s["round_trip_delay_ns"]["min"] is None and s["reflector_processing_ns"]["min"] is None
+assert s["jitter_p95_p50_ns"]["round_trip"] is None, s
 PY
-tap $? "30-octet replies, --json: send.unused_replies total 10, too_short 10" "$out"
+tap $? "30-octet replies, --json: unused_replies total 10, too_short 10; delays null" "$out"
 
 # ---- full TWAMP from the independent controller ----
 
