@@ -200,17 +200,25 @@ static size_t light_reply(struct light *l, struct sock_rxbuf *b, const struct li
     return n > 0 ? (size_t)n : 0;
 }
 
+/* Whether an RFC 8972 TLV starts the area: a whole header whose Type (its second octet) is
+ * not 0, which is reserved. */
+static bool tlv_starts(const uint8_t *area, size_t len)
+{
+    return len >= WIRE_TLV_HDR_LEN && area[1] != 0;
+}
+
 /* The rules for a flow whose first packet this is (see the top of the file). */
 static enum light_class classify(const struct light *l, const uint8_t *pkt, size_t len)
 {
     if (find_key(l, pkt, len) >= 0) {
         return LIGHT_CLASS_STAMP;
     }
-    if (len < WIRE_STAMP_OPEN_LEN || !lp_all_zero(pkt + 16, WIRE_STAMP_OPEN_LEN - 16)) {
+    if (len < WIRE_STAMP_OPEN_LEN || !lp_all_zero(pkt + WIRE_STAMP_OPEN_MBZ_OFF,
+                                                  WIRE_STAMP_OPEN_LEN - WIRE_STAMP_OPEN_MBZ_OFF)) {
         return LIGHT_CLASS_LIGHT;
     }
-    bool ssid = lp_load16(pkt + 14) != 0;
-    bool tlv = len >= WIRE_STAMP_OPEN_LEN + WIRE_TLV_HDR_LEN && pkt[WIRE_STAMP_OPEN_LEN + 1] != 0;
+    bool ssid = lp_load16(pkt + WIRE_STAMP_OPEN_SSID_OFF) != 0;
+    bool tlv = tlv_starts(pkt + WIRE_STAMP_OPEN_LEN, len - WIRE_STAMP_OPEN_LEN);
     return ssid || tlv ? LIGHT_CLASS_STAMP : LIGHT_CLASS_LIGHT;
 }
 

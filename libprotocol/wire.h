@@ -505,6 +505,8 @@ int wire_reply_decode(const uint8_t *buf, size_t len, uint32_t mode, bool stamp,
 #define WIRE_STAMP_OPEN_LEN 44
 #define WIRE_STAMP_AUTH_LEN 112
 #define WIRE_STAMP_AUTH_HMAC_OFF 96
+#define WIRE_STAMP_OPEN_SSID_OFF 14 /* unauthenticated Session-Sender: SSID, */
+#define WIRE_STAMP_OPEN_MBZ_OFF 16  /* then MBZ up to WIRE_STAMP_OPEN_LEN */
 
 struct wire_stamp_sender {
     uint32_t seq;
