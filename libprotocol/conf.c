@@ -51,7 +51,7 @@ static int set_third_party(struct conf *c, const char *v, char *err, size_t errl
 
 /* Every key: the reference's owampd/twampd keys, then ours (light, servwait = alias of
  * controltimeout, refwait = alias of testtimeout, allow_third_party,
- * maxcontrolsessionsperaddr, maxsessionduration). */
+ * maxcontrolsessionsperaddr, maxsessionduration, lightidletimeout). */
 static const struct key_desc key_table[] = {
     {"srcnode", PROTO_B, K_ADDR, FIELD(srcnode), NULL, false},
     {"authmode", PROTO_B, SPECIAL(set_authmode), false},
@@ -78,6 +78,7 @@ static const struct key_desc key_table[] = {
     {"allow_third_party", PROTO_B, SPECIAL(set_third_party), true},
     {"maxcontrolsessionsperaddr", PROTO_B, K_U32, FIELD(maxconn_per_addr), NULL, false},
     {"maxsessionduration", PROTO_B, K_U32, FIELD(maxsession_s), NULL, false},
+    {"lightidletimeout", PROTO_T, K_U32, FIELD(lightidle_s), NULL, false},
 };
 
 void conf_defaults(struct conf *c, enum conf_proto proto)
@@ -94,6 +95,7 @@ void conf_defaults(struct conf *c, enum conf_proto proto)
     c->dieby_s = 5;
     c->controltimeout_s = proto == CONF_PROTO_TWAMP ? 900 : 1800;
     c->testtimeout_s = 900;
+    c->lightidle_s = 30; /* LIGHT_IDLE_DEFAULT_S of the light reflector */
     c->pbkdf2_count = 2048;
     c->enddelay_ns = 1000000000;
 }

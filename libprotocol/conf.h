@@ -75,6 +75,8 @@ struct conf {
     uint32_t pbkdf2_count;     /* KDF iterations in Server-Greeting; default 2048 */
     int64_t enddelay_ns;       /* wait before Stop-Sessions; default 1 s */
     char light[CONF_PATH_MAX]; /* TWAMP Light/STAMP reflector "host:port"; "" = off */
+    uint32_t lightidle_s;      /* light reflector: a flow idle this long is forgotten;
+                                * default 30 (LIGHT_IDLE_DEFAULT_S), 0 = only when full */
     struct conf_peer_rule third_party[CONF_THIRD_PARTY_MAX];
     size_t n_third_party; /* peers allowed to name other test endpoints */
 };

@@ -93,7 +93,7 @@ unsigned met_ttl_summary(const struct met_ttl *t, uint8_t *min_ttl, uint8_t *max
     unsigned n = 0;
     *min_ttl = 255;
     *max_ttl = 0;
-    for (unsigned i = 0; i < 256; i++) {
+    for (unsigned i = MET_TTL_UNKNOWN + 1; i < 256; i++) {
         if (!t->count[i]) {
             continue;
         }

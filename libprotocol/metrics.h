@@ -123,7 +123,10 @@ struct met_reorder {
                                          * packets that arrived just before it */
 };
 
-/* TTL histogram of received packets. */
+/* TTL histogram of received packets. TTL 0 stands for "not reported" (a reply without a
+ * Sender TTL, a reflector that leaves it 0, a kernel that did not say): no packet arrives
+ * with TTL 0, so count[0] never describes a path. */
+#define MET_TTL_UNKNOWN 0
 struct met_ttl {
     uint32_t count[256];
 };
@@ -237,7 +240,8 @@ void met_dist_iter_init(struct met_dist_iter *it, const struct met_dist *d);
  * non-empty bucket as its lowest value clamped into [min, max]. false at the end. */
 bool met_dist_iter_next(struct met_dist_iter *it, int64_t *value_ns, uint64_t *n);
 
-/* Number of distinct TTL values seen, and the smallest and largest (0 values: min 255, max 0). */
+/* Number of distinct TTL values reported (MET_TTL_UNKNOWN left out), and the smallest and
+ * largest (none: min 255, max 0). */
 unsigned met_ttl_summary(const struct met_ttl *t, uint8_t *min_ttl, uint8_t *max_ttl);
 
 /* Error of a raw Error Estimate field in units of 2^-32 s (exact, saturating), and its S bit.

@@ -43,6 +43,23 @@ double rep_int_errest_s(uint16_t raw)
     return ldexp((double)e.mult, (int)e.scale - 32);
 }
 
+const struct rep_unused_name REP_UNUSED_NAMES[REP_UNUSED_N] = {
+    [REP_UNUSED_SHORT] = {"too short", "UNUSED_SHORT", "too_short"},
+    [REP_UNUSED_HMAC] = {"bad HMAC", "UNUSED_HMAC", "bad_hmac"},
+    [REP_UNUSED_SESSION] = {"another session", "UNUSED_SESSION", "other_session"},
+    [REP_UNUSED_SEQ] = {"unknown sequence number", "UNUSED_SEQ", "unknown_seq"},
+    [REP_UNUSED_LONG] = {"too long", "UNUSED_LONG", "too_long"},
+};
+
+uint64_t rep_int_unused_total(const struct rep_tx *t)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < REP_UNUSED_N; i++) {
+        n += t->unused[i];
+    }
+    return n;
+}
+
 /* ---- units and number formatting ---- */
 
 struct unit {
@@ -114,11 +131,22 @@ static double loss_pct(uint64_t sent, uint64_t lost)
     return sent ? 100.0 * (double)lost / (double)sent : 0.0;
 }
 
+/* Lines about an empty sample (nothing arrived in time) are left out: they would hold
+ * nothing but "nan". A value whose rank falls among lost packets (RFC 2679 §5 counts them as
+ * infinite) is still printed "nan" within its line, as the reference does. */
+static bool empty(const struct met_dist *d)
+{
+    return d->count == 0;
+}
+
 /* "<desc> min/median/max = a/b/c ms, (err=e ms)" or "..., (unsync)". */
 static void put_delay(FILE *f, const char *desc, const struct met_dist *d, bool show_err,
                       uint64_t err_ntp, struct unit u)
 {
     char a[32], b[32], c[32];
+    if (empty(d)) {
+        return;
+    }
     fprintf(f, "%s min/median/max = %s/%s/%s %s, ", desc, fmt_delay(a, met_dist_min(d), u),
             fmt_delay(b, met_dist_median(d), u), fmt_delay(c, met_dist_max(d), u), u.abbr);
     if (show_err) {
@@ -131,6 +159,9 @@ static void put_delay(FILE *f, const char *desc, const struct met_dist *d, bool 
 static void put_jitter(FILE *f, const char *desc, const struct met_dist *d, struct unit u)
 {
     char a[32];
+    if (empty(d)) {
+        return;
+    }
     fprintf(f, "%s jitter = %s %s (P95-P50)\n", desc, fmt_delay(a, met_dist_jitter(d), u), u.abbr);
 }
 
@@ -138,7 +169,7 @@ static void put_percentiles(FILE *f, const struct rep_opts *o, const struct met_
                             struct unit u)
 {
     char a[32];
-    if (!o || o->npct == 0) {
+    if (!o || o->npct == 0 || empty(d)) {
         return;
     }
     fprintf(f, "Percentiles:\n");
@@ -179,8 +210,11 @@ static void put_reordering(FILE *f, const struct met_reorder *r)
     }
 }
 
-static void put_sources(FILE *f, const uint64_t c[4])
+static void put_sources(FILE *f, const uint64_t c[4], uint64_t received)
 {
+    if (received == 0) {
+        return; /* nothing was stamped */
+    }
     if (c[CLK_SRC_KERNEL] + c[CLK_SRC_HARDWARE] + c[CLK_SRC_USER] == 0) {
         /* records fetched from a remote receiver do not say how they were stamped */
         fprintf(f, "timestamps: source not reported by the receiver\n");
@@ -188,6 +222,24 @@ static void put_sources(FILE *f, const uint64_t c[4])
     }
     fprintf(f, "timestamps: %" PRIu64 " kernel, %" PRIu64 " hardware, %" PRIu64 " user\n",
             c[CLK_SRC_KERNEL], c[CLK_SRC_HARDWARE], c[CLK_SRC_USER]);
+}
+
+/* "N replies not used: n1 reason1, n2 reason2" when the sender could not use some. */
+static void put_unused(FILE *f, const struct rep_tx *t)
+{
+    uint64_t total = t ? rep_int_unused_total(t) : 0;
+    const char *sep = " ";
+    if (total == 0) {
+        return;
+    }
+    fprintf(f, "%" PRIu64 " replies not used:", total);
+    for (int i = 0; i < REP_UNUSED_N; i++) {
+        if (t->unused[i]) {
+            fprintf(f, "%s%" PRIu64 " %s", sep, t->unused[i], REP_UNUSED_NAMES[i].human);
+            sep = ", ";
+        }
+    }
+    fprintf(f, "\n");
 }
 
 /* ---- the two summaries ---- */
@@ -204,7 +256,7 @@ int rep_ow_summary(FILE *f, const struct rep_session *s, const struct rep_opts *
     put_percentiles(f, o, &st->delay, u);
     put_hops(f, "", &st->ttl);
     put_reordering(f, &st->reorder);
-    put_sources(f, st->src_count);
+    put_sources(f, st->src_count, st->received);
     fprintf(f, "\n");
     return rep_int_status(f);
 }
@@ -224,13 +276,14 @@ int rep_tw_summary(FILE *f, const struct rep_session *s, const struct rep_opts *
             "%" PRIu64 " sent, %" PRIu64 " lost (%.3f%%), %" PRIu64 " send duplicates, %" PRIu64
             " reflect duplicates\n",
             st->sent, st->lost, loss_pct(st->sent, st->lost), st->send_dups, st->reflect_dups);
+    put_unused(f, s->tx);
     put_delay(f, "round-trip time", &st->rtt, true, st->maxerr_rtt_ntp, u);
     put_delay(f, "send time", &st->fwd, st->synced, st->maxerr_fwd_ntp, u);
     put_delay(f, "reflect time", &st->rev, st->synced, st->maxerr_rev_ntp, u);
-    int64_t pmin = st->received ? st->proc_min_ns : MET_NS_UNDEF;
-    int64_t pmax = st->received ? st->proc_max_ns : MET_NS_UNDEF;
-    fprintf(f, "reflector processing time min/max = %s/%s %s\n", fmt_delay(a, pmin, u),
-            fmt_delay(b, pmax, u), u.abbr);
+    if (st->received) {
+        fprintf(f, "reflector processing time min/max = %s/%s %s\n",
+                fmt_delay(a, st->proc_min_ns, u), fmt_delay(b, st->proc_max_ns, u), u.abbr);
+    }
     put_jitter(f, "two-way", &st->rtt, u);
     put_jitter(f, "send", &st->fwd, u);
     put_jitter(f, "reflect", &st->rev, u);
@@ -241,7 +294,7 @@ int rep_tw_summary(FILE *f, const struct rep_session *s, const struct rep_opts *
         fprintf(f, "lost by direction: %" PRIu64 " forward, %" PRIu64 " reverse\n", st->lost_fwd,
                 st->lost_rev);
     }
-    put_sources(f, st->src_count);
+    put_sources(f, st->src_count, st->received);
     fprintf(f, "\n");
     return rep_int_status(f);
 }

@@ -14,9 +14,19 @@
 #include "metrics.h"
 #include "recstore.h"
 
+/* Why a TWAMP or STAMP Session-Sender could not use a reply. */
+enum rep_unused {
+    REP_UNUSED_SHORT,   /* shorter than the fields the metrics need */
+    REP_UNUSED_HMAC,    /* HMAC did not verify */
+    REP_UNUSED_SESSION, /* STAMP: another session's SSID */
+    REP_UNUSED_SEQ,     /* a sequence number that was never sent */
+    REP_UNUSED_LONG,    /* longer than the receive buffer */
+    REP_UNUSED_N,
+};
+
 /* What the sender of a session measured itself (owping's "to" session, twping's): how late
  * packets left (kernel or NIC TX timestamps against the schedule), which T1 the round trips
- * used, and the results of the TWAMP extensions. */
+ * used, the results of the TWAMP extensions, and the replies it could not use. */
 struct rep_tx {
     uint64_t sent;          /* packets sent */
     uint64_t stamped;       /* of those, with a kernel or NIC TX timestamp */
@@ -31,6 +41,8 @@ struct rep_tx {
                                        * the reflector; sent_tos -1 when not negotiated,
                                        * seen_tos -1 when no reply reported one */
     uint64_t seen_count, seen_total;  /* replies reporting seen_tos / reporting any value */
+    uint64_t unused[REP_UNUSED_N];    /* two-way: replies received but not used, by reason */
+    uint64_t no_ttl;                  /* two-way: replies used that hold no Sender TTL */
 };
 
 /* What a report says about the session besides the statistics. Strings may be NULL
@@ -63,12 +75,15 @@ struct rep_opts {
     bool json_pretty; /* JSON summary spread over several lines */
 };
 
-/* Human summary of a one-way session, in owping's layout plus a timestamp-source line. */
+/* Human summary of a one-way session, in owping's layout plus a timestamp-source line. In
+ * both summaries the lines of an empty sample (nothing arrived in time: delays, jitter,
+ * percentiles, processing time, timestamp sources) are left out rather than full of "nan";
+ * a rank that falls on lost packets still prints "nan", as the reference does. */
 int rep_ow_summary(FILE *f, const struct rep_session *s, const struct rep_opts *o,
                    const struct met_ow_stats *st);
 
-/* Human summary of a two-way session, in twping's layout plus direction-split loss (when
- * known) and a timestamp-source line. */
+/* Human summary of a two-way session, in twping's layout plus the replies that could not be
+ * used (when s->tx has any), direction-split loss (when known) and a timestamp-source line. */
 int rep_tw_summary(FILE *f, const struct rep_session *s, const struct rep_opts *o,
                    const struct met_tw_stats *st);
 
@@ -76,7 +91,9 @@ int rep_tw_summary(FILE *f, const struct rep_session *s, const struct rep_opts *
 int rep_ow_machine(FILE *f, const struct rep_session *s, const struct rep_opts *o,
                    const struct met_ow_stats *st);
 
-/* twping -M: the two-way variant (_FWD/_BCK/_PROC keys, no reordering block). */
+/* twping -M: the two-way variant (_FWD/_BCK/_PROC keys, no reordering block), then, when
+ * s->tx says replies could not be used or held no Sender TTL, UNUSED_REPLIES with one
+ * UNUSED_<reason> line per reason seen, and REPLIES_NO_TTL. */
 int rep_tw_machine(FILE *f, const struct rep_session *s, const struct rep_opts *o,
                    const struct met_tw_stats *st);
 

@@ -87,8 +87,8 @@ int rep_tw_csv(FILE *f, const struct rep_session *s, const struct met_twrec *r, 
         put_opt(f, got, x->t2.ns - x->t1.ns);
         put_opt(f, got, x->t4.ns - x->t3.ns);
         fprintf(f, ",%d", got ? 0 : 1);
-        put_opt(f, got, x->sender_ttl);
-        put_opt(f, got, x->refl_ttl);
+        put_opt(f, got && x->sender_ttl != MET_TTL_UNKNOWN, x->sender_ttl);
+        put_opt(f, got && x->refl_ttl != MET_TTL_UNKNOWN, x->refl_ttl);
         fprintf(f, ",%s,%s\n", src_word(x->t1_src), got ? src_word(x->t4_src) : "");
     }
     return rep_int_status(f);

@@ -24,4 +24,13 @@ int rep_int_status(FILE *f);
 /* Error Estimate in seconds, computed from the raw field exactly as the reference prints it. */
 double rep_int_errest_s(uint16_t raw);
 
+/* How each reason for an unused reply is named in the human summary, -M and JSON. */
+struct rep_unused_name {
+    const char *human, *machine, *json;
+};
+extern const struct rep_unused_name REP_UNUSED_NAMES[REP_UNUSED_N];
+
+/* Replies t could not use, all reasons. */
+uint64_t rep_int_unused_total(const struct rep_tx *t);
+
 #endif

@@ -44,7 +44,10 @@
  *                         (replies whose round trip used each T1), "reflect_octets" null or
  *                         {"octets", "mismatches"} (RFC 6038), "dscp_ecn" null or {"sent":
  *                         {"dscp", "ecn"}, "seen": {"dscp", "ecn"} or null, "seen_replies",
- *                         "reporting_replies", "dscp_changed"} (RFC 7750)}
+ *                         "reporting_replies", "dscp_changed"} (RFC 7750), "unused_replies"
+ *                         {"total", "too_short", "bad_hmac", "other_session", "unknown_seq",
+ *                         "too_long"} (replies received that could not be used),
+ *                         "replies_without_sender_ttl"}
  *
  * Per-packet lines:
  *   owamp {"seq", "send_ns", "recv_ns", "delay_ns", "lost", "send_err_ns", "recv_err_ns",
@@ -53,7 +56,8 @@
  *          "forward_ns", "reverse_ns", "lost", "sender_ttl", "reflector_ttl", "t1_source",
  *          "t4_source"}
  *   the tagged variants start each object with "sid" and "direction" of the session
- * recv_ns/t2..t4 and the delays are null for lost packets. */
+ * recv_ns/t2..t4 and the delays are null for lost packets; sender_ttl and reflector_ttl are
+ * null too when not reported (a reply without Sender TTL, or one left 0). */
 #include <json-c/json.h>
 #include <stdio.h>
 
@@ -249,6 +253,18 @@ static void j_tx_ext(jobj *o, const struct rep_tx *t)
     put(o, "dscp_ecn", de);
 }
 
+/* Replies received but not used, by reason, and those used without a Sender TTL. */
+static void j_tx_unused(jobj *o, const struct rep_tx *t)
+{
+    jobj *u = json_object_new_object();
+    put(u, "total", j_u64(rep_int_unused_total(t)));
+    for (int i = 0; i < REP_UNUSED_N; i++) {
+        put(u, REP_UNUSED_NAMES[i].json, j_u64(t->unused[i]));
+    }
+    put(o, "unused_replies", u);
+    put(o, "replies_without_sender_ttl", j_u64(t->no_ttl));
+}
+
 /* "send": what the sender measured itself. */
 static jobj *j_tx(const struct rep_tx *t)
 {
@@ -272,6 +288,7 @@ static jobj *j_tx(const struct rep_tx *t)
         put(t1, "packet", j_u64(t->t1_packet));
         put(o, "round_trip_t1", t1);
         j_tx_ext(o, t);
+        j_tx_unused(o, t);
     }
     return o;
 }
@@ -445,6 +462,12 @@ int rep_ow_jsonl(FILE *f, const struct met_owrec *r, size_t n)
     return rep_ow_jsonl_tagged(f, NULL, r, n);
 }
 
+/* A TWAMP record's TTL, null when lost or not reported. */
+static jobj *j_ttl(bool got, uint8_t ttl)
+{
+    return got && ttl != MET_TTL_UNKNOWN ? json_object_new_int(ttl) : NULL;
+}
+
 static jobj *j_twrec(const struct rep_session *s, const struct met_twrec *x)
 {
     bool lost = (x->flags & MET_TW_LOST) || x->t4.ns == 0;
@@ -460,8 +483,8 @@ static jobj *j_twrec(const struct rep_session *s, const struct met_twrec *x)
     put(o, "forward_ns", lost ? NULL : json_object_new_int64(x->t2.ns - x->t1.ns));
     put(o, "reverse_ns", lost ? NULL : json_object_new_int64(x->t4.ns - x->t3.ns));
     put(o, "lost", json_object_new_boolean(lost));
-    put(o, "sender_ttl", lost ? NULL : json_object_new_int(x->sender_ttl));
-    put(o, "reflector_ttl", lost ? NULL : json_object_new_int(x->refl_ttl));
+    put(o, "sender_ttl", j_ttl(!lost, x->sender_ttl));
+    put(o, "reflector_ttl", j_ttl(!lost, x->refl_ttl));
     put(o, "t1_source", json_object_new_string(src_name(x->t1_src)));
     put(o, "t4_source", lost ? NULL : json_object_new_string(src_name(x->t4_src)));
     return o;

@@ -156,7 +156,7 @@ int rep_ow_machine(FILE *f, const struct rep_session *s, const struct rep_opts *
     }
     if (put_ttl_range(f, "", &st->ttl) > 0) {
         fprintf(f, "<TTLBUCKETS>\n");
-        for (unsigned i = 0; i < 256; i++) {
+        for (unsigned i = MET_TTL_UNKNOWN + 1; i < 256; i++) {
             if (st->ttl.count[i]) {
                 fprintf(f, "\t%u\t%lu\n", i, (unsigned long)st->ttl.count[i]);
             }
@@ -195,6 +195,23 @@ static void put_tw_delays(FILE *f, const struct met_tw_stats *st)
     put_sec(f, "PDV", "_BCK", met_dist_jitter(&st->rev));
 }
 
+/* Replies the sender could not use, and those without a Sender TTL (lines only when any). */
+static void put_unused(FILE *f, const struct rep_tx *t)
+{
+    uint64_t total = t ? rep_int_unused_total(t) : 0;
+    if (total > 0) {
+        fprintf(f, "UNUSED_REPLIES\t%" PRIu64 "\n", total);
+    }
+    for (int i = 0; total > 0 && i < REP_UNUSED_N; i++) {
+        if (t->unused[i]) {
+            fprintf(f, "%s\t%" PRIu64 "\n", REP_UNUSED_NAMES[i].machine, t->unused[i]);
+        }
+    }
+    if (t && t->no_ttl) {
+        fprintf(f, "REPLIES_NO_TTL\t%" PRIu64 "\n", t->no_ttl);
+    }
+}
+
 int rep_tw_machine(FILE *f, const struct rep_session *s, const struct rep_opts *o,
                    const struct met_tw_stats *st)
 {
@@ -214,7 +231,7 @@ int rep_tw_machine(FILE *f, const struct rep_session *s, const struct rep_opts *
     n += put_ttl_range(f, "_BCK", &st->reflect_ttl);
     if (n > 0) {
         fprintf(f, "<TTLBUCKETS>\n");
-        for (unsigned i = 0; i < 256; i++) {
+        for (unsigned i = MET_TTL_UNKNOWN + 1; i < 256; i++) {
             unsigned long a = st->send_ttl.count[i], b = st->reflect_ttl.count[i];
             if (a || b) {
                 fprintf(f, "\t%u\t%lu\t%lu\n", i, a, b);
@@ -222,6 +239,7 @@ int rep_tw_machine(FILE *f, const struct rep_session *s, const struct rep_opts *
         }
         fprintf(f, "</TTLBUCKETS>\n");
     }
+    put_unused(f, s->tx);
     fprintf(f, "\n");
     return rep_int_status(f);
 }

@@ -203,6 +203,7 @@ static int add_light(struct srv *s, const char *host, uint16_t port, int family)
     if (!(s->light[s->nlight] = light_create(s->loop, &u, NULL, 0, srv_scratch(s)))) {
         return -1;
     }
+    light_set_idle(s->light[s->nlight], s->conf.lightidle_s);
     s->nlight++;
     srv_log(s, LOG_INFO, "TWAMP Light / STAMP reflector on %s port %u", host[0] ? host : 
             (family == AF_INET6 ? "[::]" : "0.0.0.0"), port);

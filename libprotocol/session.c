@@ -589,52 +589,79 @@ static void check_reflected(struct sess *s, const struct wire_reflector_pkt *r)
     }
 }
 
-/* A reply to our TWAMP (or STAMP) sender. */
+/* Whether a reply's HMAC verifies (nothing to verify in open and mixed modes); an encrypted
+ * TWAMP reply is decrypted in place. */
+static bool reply_hmac_ok(struct sess *s, const struct sock_rxbuf *b)
+{
+    if (s->cfg.fmt == SESS_FMT_TWAMP) {
+        return cry_test_open(&s->tkeys, s->cmode, CRY_PKT_REFLECTOR, b->data, b->len) >= 0;
+    }
+    return s->layout_mode != WIRE_MODE_AUTH ||
+           cry_stamp_verify(s->cfg.stamp_key, s->cfg.stamp_key_len, b->data,
+                            WIRE_STAMP_AUTH_HMAC_OFF, b->data + WIRE_STAMP_AUTH_HMAC_OFF) == 0;
+}
+
+/* Check a reply to our TWAMP or STAMP packets and read it into *w, liberally (see
+ * wire_reply_decode): SESS_DROP_N when it can be measured, else why not. */
+static enum sess_drop reply_read(struct sess *s, const struct sock_rxbuf *b, struct wire_reply *w)
+{
+    bool stamp = s->cfg.fmt == SESS_FMT_STAMP;
+    size_t auth_base = stamp ? WIRE_STAMP_AUTH_LEN : WIRE_REFLECTOR_AUTH_LEN;
+    uint32_t mode = s->layout_mode | (stamp ? 0 : s->cfg.mode & WIRE_MODE_DSCP_ECN);
+    if (b->truncated) {
+        return SESS_DROP_LONG;
+    }
+    if (s->layout_mode == WIRE_MODE_AUTH && b->len < auth_base) {
+        return SESS_DROP_SHORT;
+    }
+    if (!reply_hmac_ok(s, b)) {
+        return SESS_DROP_HMAC;
+    }
+    if (wire_reply_decode(b->data, b->len, mode, stamp, w) < 0) {
+        return SESS_DROP_SHORT;
+    }
+    if (stamp && w->ssid != s->cfg.ssid && w->ssid != 0) { /* 0: a TWAMP Light reflector */
+        return SESS_DROP_SESSION;
+    }
+    return w->r.sender_seq < s->cfg.npackets ? SESS_DROP_N : SESS_DROP_SEQ;
+}
+
+/* The record of a reply read by reply_read (T1 as written in our packet). */
+static struct met_twrec reply_record(struct sess *s, const struct sock_rxbuf *b,
+                                     const struct wire_reply *w)
+{
+    const struct wire_reflector_pkt *r = &w->r;
+    int64_t tai = s->x->errest.tai_ns;
+    return (struct met_twrec){.seq = r->sender_seq,
+                              .refl_seq = r->seq,
+                              .t1 = sess_wire_time(r->sender_ts, r->sender_errest, tai),
+                              .t2 = sess_wire_time(r->recv_ts, r->errest, tai),
+                              .t3 = sess_wire_time(r->ts, r->errest, tai),
+                              .t4 = b->info.ts,
+                              .t1_err = r->sender_errest,
+                              .t2_err = r->errest,
+                              .t3_err = r->errest,
+                              .t4_err = sess_errest_get(&s->x->errest, b->info.ts),
+                              .sender_ttl = w->has_ttl ? r->sender_ttl : 0, /* 0: not reported */
+                              .refl_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 0),
+                              .t4_src = (uint8_t)b->info.src,
+                              .sender_tos = (int16_t)(w->has_dscp_ecn ? r->sender_dscp_ecn : -1),
+                              .flags = s->cfg.fmt == SESS_FMT_STAMP ? 0 : MET_TW_REFL_SEQ};
+}
+
+/* A reply to our TWAMP (or STAMP) sender: logged, or counted with the reason it is not. */
 static void log_tw(struct sess *s, const struct sock_rxbuf *b)
 {
-    struct met_twrec t = {.t4 = b->info.ts, .t4_src = (uint8_t)b->info.src, .sender_tos = -1,
-                          .refl_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255)};
-    t.t4_err = sess_errest_get(&s->x->errest, b->info.ts);
-    if (s->cfg.fmt == SESS_FMT_STAMP) {
-        struct wire_stamp_reflector r;
-        if (s->layout_mode == WIRE_MODE_AUTH && b->len >= WIRE_STAMP_AUTH_LEN &&
-            cry_stamp_verify(s->cfg.stamp_key, s->cfg.stamp_key_len, b->data,
-                             WIRE_STAMP_AUTH_HMAC_OFF, b->data + WIRE_STAMP_AUTH_HMAC_OFF) < 0) {
-            s->cnt.bad_hmac++;
-            return;
-        }
-        if (wire_stamp_reflector_decode(b->data, b->len, s->layout_mode, &r) < 0) {
-            s->cnt.malformed++;
-            return;
-        }
-        t.seq = r.sender_seq, t.refl_seq = r.seq, t.sender_ttl = r.sender_ttl;
-        t.t1 = sess_wire_time(r.sender_ts, r.sender_errest, s->x->errest.tai_ns), t.t1_err = r.sender_errest;
-        t.t2 = sess_wire_time(r.recv_ts, r.errest, s->x->errest.tai_ns), t.t2_err = r.errest;
-        t.t3 = sess_wire_time(r.ts, r.errest, s->x->errest.tai_ns), t.t3_err = r.errest;
-    } else {
-        struct wire_reflector_pkt r;
-        if (cry_test_open(&s->tkeys, s->cmode, CRY_PKT_REFLECTOR, b->data, b->len) < 0) {
-            s->cnt.bad_hmac++;
-            return;
-        }
-        uint32_t mode = s->layout_mode | (s->cfg.mode & WIRE_MODE_DSCP_ECN);
-        if (wire_reflector_decode(b->data, b->len, mode, &r) < 0) {
-            s->cnt.malformed++;
-            return;
-        }
-        t.seq = r.sender_seq, t.refl_seq = r.seq, t.sender_ttl = r.sender_ttl;
-        t.t1 = sess_wire_time(r.sender_ts, r.sender_errest, s->x->errest.tai_ns), t.t1_err = r.sender_errest;
-        t.t2 = sess_wire_time(r.recv_ts, r.errest, s->x->errest.tai_ns), t.t2_err = r.errest;
-        t.t3 = sess_wire_time(r.ts, r.errest, s->x->errest.tai_ns), t.t3_err = r.errest;
-        t.flags = MET_TW_REFL_SEQ;
-        if (s->cfg.mode & WIRE_MODE_DSCP_ECN) {
-            t.sender_tos = r.sender_dscp_ecn;
-        }
-        check_reflected(s, &r);
-    }
-    if (t.seq >= s->cfg.npackets) {
-        s->cnt.malformed++;
+    struct wire_reply w;
+    enum sess_drop why = reply_read(s, b, &w);
+    if (why != SESS_DROP_N) {
+        s->cnt.reply_drop[why]++;
+        *(why == SESS_DROP_HMAC ? &s->cnt.bad_hmac : &s->cnt.malformed) += 1;
         return;
+    }
+    struct met_twrec t = reply_record(s, b, &w);
+    if (s->cfg.fmt == SESS_FMT_TWAMP) {
+        check_reflected(s, &w.r);
     }
     int64_t written = t.t1.ns;
     bool kernel = kernel_t1(s, t.seq, written, &t.t1);
@@ -646,6 +673,7 @@ static void log_tw(struct sess *s, const struct sock_rxbuf *b)
     if (!rec_log(s, &t)) {
         return;
     }
+    s->cnt.reply_no_ttl += !w.has_ttl;
     s->seen[t.seq / 8] |= (uint8_t)(1u << (t.seq % 8));
     s->cnt.received++;
     s->cnt.src_count[b->info.src & 3]++;
@@ -687,7 +715,8 @@ static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
                 hook_received(s, b);
             }
             bool from_peer = s->cfg.kind == SESS_TW_SENDER || sess_same_host(&b->peer, &s->cfg.peer);
-            if (!s->started || s->stopped || b->truncated || !from_peer) {
+            bool checked_later = s->cfg.kind == SESS_TW_SENDER; /* log_tw says why */
+            if (!s->started || s->stopped || (b->truncated && !checked_later) || !from_peer) {
                 s->cnt.malformed++;
                 continue;
             }

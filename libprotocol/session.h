@@ -69,6 +69,17 @@ struct sess_config {
 
 struct sess;
 
+/* Why a TWAMP (or STAMP) Session-Sender could not use a reply. */
+enum sess_drop {
+    SESS_DROP_SHORT,   /* shorter than the fields the metrics need (WIRE_REPLY_MIN_LEN,
+                        * authenticated: the whole base) */
+    SESS_DROP_HMAC,    /* authenticated or encrypted: the HMAC did not verify */
+    SESS_DROP_SESSION, /* STAMP: the SSID of another session */
+    SESS_DROP_SEQ,     /* a Sender Sequence Number this session never sent */
+    SESS_DROP_LONG,    /* longer than the receive buffer (9216 octets) */
+    SESS_DROP_N,
+};
+
 /* Counters of what a session saw. */
 struct sess_counters {
     uint64_t sent;       /* packets sent */
@@ -79,6 +90,9 @@ struct sess_counters {
     uint64_t tx_errors;  /* send failures */
     uint64_t reflect_mismatch; /* TWAMP sender: reflected octets (RFC 6038) that differ */
     uint64_t src_count[4]; /* receive timestamps by enum clk_source */
+    uint64_t reply_drop[SESS_DROP_N]; /* TWAMP sender: replies not used, by reason (also
+                                       * counted in malformed or bad_hmac) */
+    uint64_t reply_no_ttl;            /* TWAMP sender: replies used that hold no Sender TTL */
 };
 
 typedef void (*sess_cb)(struct sess *s, void *arg);
@@ -176,9 +190,15 @@ void sess_set_packet_hook(struct sess *s, sess_pkt_hook hook, void *arg);
  * address octets, the current NTP time and four random octets (RFC 4656 §3.5). */
 void sess_make_sid(const uint8_t *addr, size_t addrlen, uint8_t sid[WIRE_SID_LEN]);
 
-/* ---- stateless TWAMP Light / STAMP reflector (RFC 5357 Appendix I, RFC 8762) ---- */
+/* ---- TWAMP Light / STAMP reflector (RFC 5357 Appendix I, RFC 8762, RFC 8972) ---- */
 
 struct light;
+
+/* Flows (source address and port) a light reflector remembers at most, and how long one may
+ * stay idle before it is forgotten (light_set_idle): a flow's rules (TWAMP Light or STAMP)
+ * and its STAMP reflector sequence counters start afresh after that. */
+#define LIGHT_FLOWS_MAX 4096
+#define LIGHT_IDLE_DEFAULT_S 30
 
 /* One STAMP authentication key (from the key file). */
 struct light_key {
@@ -186,15 +206,23 @@ struct light_key {
     size_t len;
 };
 
-/* Reflect every packet arriving on sock (ownership moves) to its observed source. keys are
- * tried for authenticated (112-octet base) packets; copied. scratch may be NULL. NULL on
- * failure. */
+/* Reflect every packet arriving on sock (ownership moves) to its observed source, TWAMP
+ * Light packets statelessly, STAMP packets with a sequence counter per flow and SSID (the
+ * rule is in session_light.c). keys are tried for authenticated (112-octet base) packets;
+ * copied. scratch may be NULL. NULL on failure. */
 struct light *light_create(struct loop *loop, struct sock_udp *sock, const struct light_key *keys,
                            size_t nkeys, struct sess_scratch *scratch);
 void light_destroy(struct light *l);
 
 /* Replace the STAMP authentication keys (copied; the old ones are wiped). 0 or LP_E_NOMEM. */
 int light_set_keys(struct light *l, const struct light_key *keys, size_t nkeys);
+
+/* Forget a flow idle_s seconds after its last packet (0: only when the table is full). */
+void light_set_idle(struct light *l, uint32_t idle_s);
+
+/* Flows remembered now (a pass over the table). */
+uint32_t light_flow_count(const struct light *l);
+
 struct sess_counters light_counters(const struct light *l);
 
 /* Whether nothing is left to wait for: an OWAMP receiver has every packet of the schedule, a

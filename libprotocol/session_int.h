@@ -41,4 +41,49 @@ uint64_t sess_wire_stamp(struct clk_time t, bool ptp, const struct sess_errest *
 /* True when a and b hold the same IP address (ports ignored). */
 bool sess_same_host(const struct sock_addr *a, const struct sock_addr *b);
 
+/* ---- the light reflector's flows (session_flows.c) ---- */
+
+/* Which rules a flow's packets get (see session_light.c). */
+enum light_class {
+    LIGHT_CLASS_NONE,  /* not seen, or idle too long */
+    LIGHT_CLASS_LIGHT, /* TWAMP Light: stateless */
+    LIGHT_CLASS_STAMP, /* STAMP: stateful, one entry per SSID */
+};
+
+/* The source of a flow. */
+struct light_flow_key {
+    uint8_t addr[16]; /* IPv4 in the first 4 octets */
+    uint8_t family;   /* 4 or 6 */
+    uint16_t port;
+};
+
+/* One flow (STAMP: one SSID of a flow). */
+struct light_flow {
+    struct light_flow_key key;
+    uint8_t cls; /* enum light_class */
+    uint16_t ssid;
+    uint32_t rx, tx;              /* STAMP packets received / reflected */
+    int64_t last_ns;              /* CLOCK_MONOTONIC time of its last packet */
+    uint32_t hnext, older, newer; /* private: hash chain and recency list */
+};
+
+/* A table of at most max flows that forgets a flow idle_ns after its last packet (0:
+ * never) and, when full, the least recently used one. NULL when out of memory. */
+struct light_flows;
+struct light_flows *lflows_create(uint32_t max, int64_t idle_ns);
+void lflows_destroy(struct light_flows *t);
+void lflows_set_idle(struct light_flows *t, int64_t idle_ns);
+
+/* The class of the source k's live entries, LIGHT_CLASS_NONE when it has none. */
+enum light_class lflows_class(struct light_flows *t, const struct light_flow_key *k,
+                              int64_t now_ns);
+
+/* The live entry of k (for STAMP, of k and ssid), marked used at now_ns; a new one of class
+ * cls with zero counters when there is none. Never NULL. */
+struct light_flow *lflows_use(struct light_flows *t, const struct light_flow_key *k,
+                              enum light_class cls, uint16_t ssid, int64_t now_ns);
+
+/* Live entries at now_ns (one pass over the table: for tests and statistics). */
+uint32_t lflows_count(const struct light_flows *t, int64_t now_ns);
+
 #endif

@@ -1,7 +1,29 @@
-/* session_light.c - the stateless TWAMP Light / STAMP reflector (RFC 5357 Appendix I,
- * RFC 8762, RFC 8972 TLVs). Every packet is answered to its observed source address and
- * port; STAMP senders get their own reflector sequence counter, kept in a small table keyed
- * by source and SSID (RFC 8762 §4.2 stateful mode), so they can split loss by direction. */
+/* session_light.c - the TWAMP Light / STAMP reflector (RFC 5357 Appendix I, RFC 8762,
+ * RFC 8972 TLVs). Every packet is answered to its observed source address and port.
+ *
+ * Which rules a packet gets is decided once per flow (its source address and port), on the
+ * flow's first packet, and kept until the flow has been idle for the idle time (default
+ * LIGHT_IDLE_DEFAULT_S; twampd's "lightidletimeout"); at most LIGHT_FLOWS_MAX flows are
+ * kept, the least recently used one is forgotten first. A flow is STAMP when its first
+ * packet
+ *   - carries an RFC 8762 §4.2.2 HMAC (112-octet authenticated base) that verifies with one
+ *     of the keys, or
+ *   - is at least 44 octets with octets 16-43 zero (the MBZ of the RFC 8762 §4.2.1
+ *     unauthenticated base) and either a non-zero SSID (octets 14-15, RFC 8972 §3) or, after
+ *     the base, an RFC 8972 §4 TLV (its first header has a non-zero Type: Type 0 is
+ *     reserved, so zero padding is never taken for TLVs).
+ * Every other flow is TWAMP Light, zero-padded ones included: zero padding has zeros in
+ * octets 14-43 too. A STAMP sender that uses neither an SSID nor TLVs looks exactly like a
+ * zero-padded TWAMP Light sender; it gets the stateless answer, which RFC 8762 §4 allows.
+ *
+ * TWAMP Light (stateless, RFC 5357 Appendix I): the Reflector Sequence Number is a copy of
+ * the sender's; the reply is as long as the packet (at least 41 octets), its octets 41-43 are
+ * zero and the rest a copy of the packet's from octet 44 on, as RFC 8762 §4.6 has a STAMP
+ * reflector answer a TWAMP Light sender: zero padding comes back as it was sent.
+ * STAMP (stateful, RFC 8762 §4): each SSID of the flow has its own reflector sequence
+ * counter from 0, and the octets after the base are TLVs answered in place (RFC 8972 §4),
+ * unless they are all zero (padding, returned as sent). A packet of a STAMP flow that is not
+ * a valid STAMP packet is counted as malformed and not answered. */
 #include "session_int.h"
 
 #include <stdlib.h>
@@ -9,7 +31,6 @@
 
 #include "addr.h"
 
-#define LIGHT_FLOWS 1024 /* reflector sequence counters kept (oldest replaced) */
 #define LIGHT_KEYS_MAX 64
 
 /* RFC 8972 §4.3 values (IANA STAMP registries). */
@@ -18,13 +39,6 @@
 #define TS_METHOD_HW 1
 #define TS_METHOD_SW 2
 
-struct light_flow {
-    uint8_t addr[16];
-    uint16_t port, ssid;
-    uint32_t rx, tx; /* packets received / reflected in this flow */
-    bool used;
-};
-
 struct light {
     struct loop *loop;
     struct sock_udp sock;
@@ -32,27 +46,17 @@ struct light {
     uint8_t *keymem;
     size_t nkeys;
     struct sess_counters cnt;
-    struct light_flow flows[LIGHT_FLOWS];
+    struct light_flows *flows;
     struct sess_scratch *x;
     bool own_scratch;
 };
 
-/* The flow of a STAMP sender: its counters, created on first sight. */
-static struct light_flow *flow_get(struct light *l, const struct sock_addr *peer, uint16_t ssid)
+/* The flow a packet from peer belongs to. */
+static void flow_key(const struct sock_addr *peer, struct light_flow_key *k)
 {
-    uint8_t a[16] = {0};
-    addr_sockaddr_octets((const struct sockaddr *)&peer->ss, a);
-    uint16_t port = sock_addr_port(peer);
-    uint32_t h = ssid * 2654435761u ^ port;
-    for (int i = 0; i < 16; i++) {
-        h = h * 31 + a[i];
-    }
-    struct light_flow *f = &l->flows[h % LIGHT_FLOWS];
-    if (!f->used || f->port != port || f->ssid != ssid || memcmp(f->addr, a, 16) != 0) {
-        *f = (struct light_flow){.port = port, .ssid = ssid, .used = true};
-        memcpy(f->addr, a, 16);
-    }
-    return f;
+    memset(k, 0, sizeof(*k));
+    k->family = addr_sockaddr_octets((const struct sockaddr *)&peer->ss, k->addr) == 16 ? 6 : 4;
+    k->port = sock_addr_port(peer);
 }
 
 /* Index of the key whose STAMP HMAC verifies this authenticated packet, or -1. */
@@ -71,7 +75,8 @@ static int find_key(const struct light *l, const uint8_t *pkt, size_t len)
 }
 
 /* Answer the TLVs of a STAMP packet in place (RFC 8972 §4): fill what the reflector knows,
- * flag unknown types with U (cleared on known ones) and malformed ones with M. key is set in authenticated mode. */
+ * flag unknown types with U (cleared on known ones) and malformed ones with M. key is set in
+ * authenticated mode. */
 static void answer_tlvs(struct light *l, uint8_t *area, size_t len, const struct sock_rxbuf *b,
                         const struct light_flow *f, const struct light_key *key)
 {
@@ -122,27 +127,33 @@ static void answer_tlvs(struct light *l, uint8_t *area, size_t len, const struct
     }
 }
 
-/* Build the reply to a STAMP packet in out; returns its length or 0 to drop. */
-static size_t stamp_reply(struct light *l, struct sock_rxbuf *b, const struct light_key *key,
-                          uint8_t *out)
+/* Build the reply to a packet of a STAMP flow in out; returns its length or 0 to drop. */
+static size_t stamp_reply(struct light *l, struct sock_rxbuf *b, const struct light_flow_key *k,
+                          int64_t now_ns, uint8_t *out)
 {
+    int ki = find_key(l, b->data, b->len);
+    const struct light_key *key = ki >= 0 ? &l->keys[ki] : NULL;
     uint32_t mode = key ? WIRE_MODE_AUTH : WIRE_MODE_OPEN;
     struct wire_stamp_sender p;
     if (wire_stamp_sender_decode(b->data, b->len, mode, &p) < 0) {
         return 0;
     }
-    struct light_flow *f = flow_get(l, &b->peer, p.ssid);
+    struct light_flow *f = lflows_use(l->flows, k, LIGHT_CLASS_STAMP, p.ssid, now_ns);
     f->rx++;
-    size_t base = key ? WIRE_STAMP_AUTH_LEN : WIRE_STAMP_OPEN_LEN;
     uint8_t *tlvs = l->x->work;
-    size_t tlen = b->len - base;
-    memcpy(tlvs, p.tlvs, tlen);
-    answer_tlvs(l, tlvs, tlen, b, f, key);
-    struct wire_stamp_reflector r = {
-        .seq = f->tx, .ssid = p.ssid, .recv_ts = clk_to_ntp(b->info.ts).raw, .sender_seq = p.seq,
-        .sender_ts = p.ts, .sender_errest = p.errest,
-        .sender_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255), .tlvs = tlvs,
-        .tlvs_len = tlen};
+    memcpy(tlvs, p.tlvs, p.tlvs_len);
+    if (!lp_all_zero(tlvs, p.tlvs_len)) { /* zero padding goes back as it came */
+        answer_tlvs(l, tlvs, p.tlvs_len, b, f, key);
+    }
+    struct wire_stamp_reflector r = {.seq = f->tx,
+                                     .ssid = p.ssid,
+                                     .recv_ts = clk_to_ntp(b->info.ts).raw,
+                                     .sender_seq = p.seq,
+                                     .sender_ts = p.ts,
+                                     .sender_errest = p.errest,
+                                     .sender_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
+                                     .tlvs = tlvs,
+                                     .tlvs_len = p.tlvs_len};
     struct clk_time t3 = clk_now();
     r.ts = clk_to_ntp(t3).raw;
     r.errest = sess_errest_get(&l->x->errest, t3);
@@ -158,19 +169,30 @@ static size_t stamp_reply(struct light *l, struct sock_rxbuf *b, const struct li
     return (size_t)n;
 }
 
-/* Build the reply to a TWAMP Light (RFC 5357 layout) packet in out; length or 0. */
-static size_t light_reply(struct light *l, struct sock_rxbuf *b, uint8_t *out)
+/* Build the reply to a packet of a TWAMP Light flow in out; length or 0. */
+static size_t light_reply(struct light *l, struct sock_rxbuf *b, const struct light_flow_key *k,
+                          int64_t now_ns, uint8_t *out)
 {
     struct wire_sender_pkt p;
     if (wire_sender_decode(b->data, b->len, WIRE_MODE_OPEN, &p) < 0) {
         return 0;
     }
+    lflows_use(l->flows, k, LIGHT_CLASS_LIGHT, 0, now_ns);
     size_t len = b->len > WIRE_REFLECTOR_OPEN_LEN ? b->len : WIRE_REFLECTOR_OPEN_LEN;
-    struct wire_reflector_pkt r = {
-        .seq = p.seq, .recv_ts = clk_to_ntp(b->info.ts).raw, .sender_seq = p.seq,
-        .sender_ts = p.ts, .sender_errest = p.errest,
-        .sender_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
-        .pad_len = len - WIRE_REFLECTOR_OPEN_LEN};
+    uint8_t *pad = l->x->work;
+    memset(pad, 0, len - WIRE_REFLECTOR_OPEN_LEN);
+    if (b->len > WIRE_STAMP_OPEN_LEN) { /* RFC 8762 §4.6: the rest as it was sent */
+        memcpy(pad + (WIRE_STAMP_OPEN_LEN - WIRE_REFLECTOR_OPEN_LEN), b->data + WIRE_STAMP_OPEN_LEN,
+               b->len - WIRE_STAMP_OPEN_LEN);
+    }
+    struct wire_reflector_pkt r = {.seq = p.seq,
+                                   .recv_ts = clk_to_ntp(b->info.ts).raw,
+                                   .sender_seq = p.seq,
+                                   .sender_ts = p.ts,
+                                   .sender_errest = p.errest,
+                                   .sender_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
+                                   .pad = pad,
+                                   .pad_len = len - WIRE_REFLECTOR_OPEN_LEN};
     struct clk_time t3 = clk_now();
     r.ts = clk_to_ntp(t3).raw;
     r.errest = sess_errest_get(&l->x->errest, t3);
@@ -178,29 +200,44 @@ static size_t light_reply(struct light *l, struct sock_rxbuf *b, uint8_t *out)
     return n > 0 ? (size_t)n : 0;
 }
 
-/* A STAMP open packet has zeros where TWAMP Light carries padding (octets 16-43). */
-static bool looks_stamp(const uint8_t *pkt, size_t len)
+/* Whether an RFC 8972 TLV starts the area: a whole header whose Type (its second octet) is
+ * not 0, which is reserved. */
+static bool tlv_starts(const uint8_t *area, size_t len)
 {
-    return len >= WIRE_STAMP_OPEN_LEN && lp_all_zero(pkt + 16, WIRE_STAMP_OPEN_LEN - 16);
+    return len >= WIRE_TLV_HDR_LEN && area[1] != 0;
+}
+
+/* The rules for a flow whose first packet this is (see the top of the file). */
+static enum light_class classify(const struct light *l, const uint8_t *pkt, size_t len)
+{
+    if (find_key(l, pkt, len) >= 0) {
+        return LIGHT_CLASS_STAMP;
+    }
+    if (len < WIRE_STAMP_OPEN_LEN || !lp_all_zero(pkt + WIRE_STAMP_OPEN_MBZ_OFF,
+                                                  WIRE_STAMP_OPEN_LEN - WIRE_STAMP_OPEN_MBZ_OFF)) {
+        return LIGHT_CLASS_LIGHT;
+    }
+    bool ssid = lp_load16(pkt + WIRE_STAMP_OPEN_SSID_OFF) != 0;
+    bool tlv = tlv_starts(pkt + WIRE_STAMP_OPEN_LEN, len - WIRE_STAMP_OPEN_LEN);
+    return ssid || tlv ? LIGHT_CLASS_STAMP : LIGHT_CLASS_LIGHT;
 }
 
 /* Build the reply to one packet in x->tx[slot]; false to drop it. */
-static bool reflect_one(struct light *l, struct sock_rxbuf *b, unsigned slot)
+static bool reflect_one(struct light *l, struct sock_rxbuf *b, unsigned slot, int64_t now_ns)
 {
     if (b->truncated || b->len < WIRE_SENDER_OPEN_LEN) {
         l->cnt.malformed++;
         return false;
     }
-    uint8_t *out = l->x->txmem[slot];
-    int k = find_key(l, b->data, b->len);
-    size_t n;
-    if (k >= 0) {
-        n = stamp_reply(l, b, &l->keys[k], out);
-    } else if (looks_stamp(b->data, b->len)) {
-        n = stamp_reply(l, b, NULL, out);
-    } else {
-        n = light_reply(l, b, out);
+    struct light_flow_key k;
+    flow_key(&b->peer, &k);
+    enum light_class cls = lflows_class(l->flows, &k, now_ns);
+    if (cls == LIGHT_CLASS_NONE) {
+        cls = classify(l, b->data, b->len);
     }
+    uint8_t *out = l->x->txmem[slot];
+    size_t n = cls == LIGHT_CLASS_STAMP ? stamp_reply(l, b, &k, now_ns, out)
+                                        : light_reply(l, b, &k, now_ns, out);
     if (n == 0) {
         l->cnt.malformed++;
         return false;
@@ -222,8 +259,9 @@ static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
             return;
         }
         unsigned replies = 0;
+        int64_t now_ns = loop_mono_ns();
         for (int i = 0; i < n; i++) {
-            replies += reflect_one(l, &l->x->rx[i], replies);
+            replies += reflect_one(l, &l->x->rx[i], replies, now_ns);
         }
         sess_send_replies(fd, l->x, replies, &l->cnt);
         if (n < SOCK_BATCH_MAX) {
@@ -286,7 +324,8 @@ struct light *light_create(struct loop *loop, struct sock_udp *sock, const struc
     if (!l->x) {
         l->x = sess_scratch_create();
     }
-    if (!l->x || light_set_keys(l, keys, nkeys) < 0 ||
+    l->flows = lflows_create(LIGHT_FLOWS_MAX, (int64_t)LIGHT_IDLE_DEFAULT_S * 1000000000);
+    if (!l->x || !l->flows || light_set_keys(l, keys, nkeys) < 0 ||
         loop_add_fd(loop, l->sock.fd, LOOP_READ, on_readable, l) < 0) {
         light_destroy(l);
         return NULL;
@@ -307,7 +346,18 @@ void light_destroy(struct light *l)
         sess_scratch_destroy(l->x);
     }
     wipe_keys(l);
+    lflows_destroy(l->flows);
     free(l);
+}
+
+void light_set_idle(struct light *l, uint32_t idle_s)
+{
+    lflows_set_idle(l->flows, (int64_t)idle_s * 1000000000);
+}
+
+uint32_t light_flow_count(const struct light *l)
+{
+    return lflows_count(l->flows, loop_mono_ns());
 }
 
 struct sess_counters light_counters(const struct light *l)

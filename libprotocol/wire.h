@@ -474,6 +474,27 @@ int wire_reflector_encode(const struct wire_reflector_pkt *p, uint32_t mode, uin
 int wire_reflector_decode(const uint8_t *buf, size_t len, uint32_t mode,
                           struct wire_reflector_pkt *p);
 
+/* Octets a Session-Sender needs of an unauthenticated reply, TWAMP or STAMP: every field up
+ * to the Sender Error Estimate. RFC 5357's 41 add MBZ and the Sender TTL. */
+#define WIRE_REPLY_MIN_LEN 38
+
+/* A Session-Reflector packet as its Session-Sender reads it (TWAMP, RFC 5357 §4.2.1, or
+ * STAMP, RFC 8762 §4.3 when stamp), liberal in what it accepts: must-be-zero fields are not
+ * checked (a STAMP reflector answering a TWAMP Light sender returns octets 14-15 as its SSID,
+ * RFC 8762 §4.6), and an unauthenticated reply may end anywhere from WIRE_REPLY_MIN_LEN
+ * octets on, without its Sender TTL (or RFC 7750 octet). Authenticated layouts need their
+ * whole base (the HMAC is in it). */
+struct wire_reply {
+    struct wire_reflector_pkt r; /* absent fields 0; pad: what follows the base (STAMP TLVs) */
+    uint16_t ssid;               /* STAMP SSID (TWAMP layouts: the MBZ octets there) */
+    bool has_ttl;                /* the reply holds its Sender TTL */
+    bool has_dscp_ecn;           /* with WIRE_MODE_DSCP_ECN (TWAMP): it holds that octet */
+};
+
+/* Returns len, LP_E_SHORT, LP_E_LEN or LP_E_MODE. */
+int wire_reply_decode(const uint8_t *buf, size_t len, uint32_t mode, bool stamp,
+                      struct wire_reply *out);
+
 /* ------------------------------------------------------------------------ STAMP */
 
 /* STAMP base packets (RFC 8762 §4.2, §4.3 with the RFC 8972 SSID). mode is WIRE_MODE_OPEN
@@ -484,6 +505,8 @@ int wire_reflector_decode(const uint8_t *buf, size_t len, uint32_t mode,
 #define WIRE_STAMP_OPEN_LEN 44
 #define WIRE_STAMP_AUTH_LEN 112
 #define WIRE_STAMP_AUTH_HMAC_OFF 96
+#define WIRE_STAMP_OPEN_SSID_OFF 14 /* unauthenticated Session-Sender: SSID, */
+#define WIRE_STAMP_OPEN_MBZ_OFF 16  /* then MBZ up to WIRE_STAMP_OPEN_LEN */
 
 struct wire_stamp_sender {
     uint32_t seq;

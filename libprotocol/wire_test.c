@@ -179,6 +179,20 @@ int wire_reflector_encode(const struct wire_reflector_pkt *p, uint32_t mode, uin
     return (int)total;
 }
 
+/* The shared fields into p; everything else of p zero. */
+static void refl_fields(const struct wire_refl_common *c, struct wire_reflector_pkt *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->seq = c->seq;
+    p->ts = c->ts;
+    p->errest = c->errest;
+    p->recv_ts = c->recv_ts;
+    p->sender_seq = c->sender_seq;
+    p->sender_ts = c->sender_ts;
+    p->sender_errest = c->sender_errest;
+    p->sender_ttl = c->sender_ttl;
+}
+
 int wire_reflector_decode(const uint8_t *buf, size_t len, uint32_t mode,
                           struct wire_reflector_pkt *p)
 {
@@ -200,20 +214,61 @@ int wire_reflector_decode(const uint8_t *buf, size_t len, uint32_t mode,
         return LP_E_MBZ;
     }
     wire_refl_get(buf, layout, &c);
-    memset(p, 0, sizeof(*p));
-    p->seq = c.seq;
-    p->ts = c.ts;
-    p->errest = c.errest;
-    p->recv_ts = c.recv_ts;
-    p->sender_seq = c.sender_seq;
-    p->sender_ts = c.sender_ts;
-    p->sender_errest = c.sender_errest;
-    p->sender_ttl = c.sender_ttl;
+    refl_fields(&c, p);
     p->sender_dscp_ecn = ecn ? buf[REFL_POS[layout].ttl + 1] : 0;
     if (layout == 1) {
         memcpy(p->hmac, buf + WIRE_REFLECTOR_AUTH_HMAC_OFF, WIRE_HMAC_LEN);
     }
     p->pad = buf + base;
     p->pad_len = len - base;
+    return (int)len;
+}
+
+/* ------------------------------------------------------ replies, read liberally */
+
+/* Base length of a reply layout. */
+static size_t reply_base(int layout, bool stamp, bool ecn)
+{
+    if (stamp) {
+        return layout == 1 ? WIRE_STAMP_AUTH_LEN : WIRE_STAMP_OPEN_LEN;
+    }
+    return refl_base(layout, ecn);
+}
+
+int wire_reply_decode(const uint8_t *buf, size_t len, uint32_t mode, bool stamp,
+                      struct wire_reply *out)
+{
+    int layout = wire_test_layout(mode);
+    bool ecn = !stamp && (mode & WIRE_MODE_DSCP_ECN) != 0;
+    uint8_t head[WIRE_STAMP_OPEN_LEN] = {0}; /* a short reply, zero-extended */
+    struct wire_refl_common c;
+
+    if (layout < 0) {
+        return layout;
+    }
+    size_t base = reply_base(layout, stamp, ecn), ttl_at = REFL_POS[layout].ttl;
+    if (len < (layout == 1 ? base : WIRE_REPLY_MIN_LEN)) {
+        return LP_E_SHORT;
+    }
+    if (len > (size_t)INT32_MAX) {
+        return LP_E_LEN;
+    }
+    const uint8_t *p = buf;
+    if (len < base) {
+        memcpy(head, buf, len);
+        p = head;
+    }
+    wire_refl_get(p, layout, &c);
+    memset(out, 0, sizeof(*out));
+    refl_fields(&c, &out->r);
+    out->ssid = lp_load16(p + (layout == 1 ? 26 : 14));
+    out->has_ttl = len > ttl_at;
+    out->has_dscp_ecn = ecn && len > ttl_at + 1;
+    out->r.sender_dscp_ecn = out->has_dscp_ecn ? p[ttl_at + 1] : 0;
+    if (layout == 1) {
+        memcpy(out->r.hmac, buf + WIRE_REFLECTOR_AUTH_HMAC_OFF, WIRE_HMAC_LEN);
+    }
+    out->r.pad = buf + (len > base ? base : len);
+    out->r.pad_len = len > base ? len - base : 0;
     return (int)len;
 }

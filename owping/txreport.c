@@ -30,6 +30,22 @@ static void collect_replies(const struct met_twrec *tw, size_t n, uint64_t *tos_
     }
 }
 
+_Static_assert((int)REP_UNUSED_N == (int)SESS_DROP_N, "one reason for each");
+
+/* The replies a two-way sender could not use, reason by reason. */
+static void collect_unused(const struct sess_counters *c, bool two_way, struct rep_tx *t)
+{
+    static const enum rep_unused as[SESS_DROP_N] = {[SESS_DROP_SHORT] = REP_UNUSED_SHORT,
+                                                    [SESS_DROP_HMAC] = REP_UNUSED_HMAC,
+                                                    [SESS_DROP_SESSION] = REP_UNUSED_SESSION,
+                                                    [SESS_DROP_SEQ] = REP_UNUSED_SEQ,
+                                                    [SESS_DROP_LONG] = REP_UNUSED_LONG};
+    for (int i = 0; two_way && i < SESS_DROP_N; i++) {
+        t->unused[as[i]] = c->reply_drop[i];
+    }
+    t->no_ttl = two_way ? c->reply_no_ttl : 0;
+}
+
 void ping_tx_collect(const struct sess *s, struct rst *tw, uint32_t mode, int reflect_octets,
                      int sent_tos, struct rep_tx *t)
 {
@@ -47,6 +63,7 @@ void ping_tx_collect(const struct sess *s, struct rst *tw, uint32_t mode, int re
     t->two_way = tw != NULL;
     t->reflect_octets = (mode & WIRE_MODE_REFLECT_OCTETS) ? reflect_octets : -1;
     t->reflect_mismatch = c.reflect_mismatch;
+    collect_unused(&c, tw != NULL, t);
     t->sent_tos = (mode & WIRE_MODE_DSCP_ECN) ? sent_tos : -1;
     t->seen_tos = -1;
     uint64_t count[256];

@@ -1,6 +1,7 @@
 /* fuzz_wire_pkt.c - libFuzzer harness for the test-packet decoders of wire.h: OWAMP/TWAMP
- * sender and reflector packets in every layout, STAMP sender and reflector packets, and the
- * RFC 8972 TLV walk (iterator, per-type decoders, sub-TLVs, wire_tlv_mark_malformed).
+ * sender and reflector packets in every layout, STAMP sender and reflector packets, replies
+ * as a Session-Sender reads them (wire_reply_decode), and the RFC 8972 TLV walk (iterator,
+ * per-type decoders, sub-TLVs, wire_tlv_mark_malformed).
  *
  * Input: octet 0 picks the decoder, octets 1-4 the mode (any 32-bit value: the decoders
  * must refuse the impossible ones); the rest is the packet. A packet that decodes is encoded
@@ -154,6 +155,23 @@ static void do_stamp_reflector(const uint8_t *b, size_t len, uint32_t mode)
     }
 }
 
+/* The liberal reply reader stays inside the packet and, on what the strict decoder takes,
+ * reads the same fields. */
+static void do_reply(const uint8_t *b, size_t len, uint32_t mode, bool stamp)
+{
+    struct wire_reply w;
+    struct wire_reflector_pkt p;
+    int n = wire_reply_decode(b, len, mode, stamp, &w);
+    if (n <= 0) {
+        return;
+    }
+    FUZZ_CHECK((size_t)n == len && w.r.pad + w.r.pad_len == b + len);
+    if (!stamp && wire_reflector_decode(b, len, mode, &p) > 0) {
+        FUZZ_CHECK(w.has_ttl && p.seq == w.r.seq && p.sender_seq == w.r.sender_seq &&
+                   p.sender_ts == w.r.sender_ts && p.sender_ttl == w.r.sender_ttl);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fz f = {data, size};
@@ -175,6 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 3: do_stamp_reflector(b, len, mode & 3); break;
     case 4: do_stamp_sender(b, len, mode); break;
     case 5: do_stamp_reflector(b, len, mode); break;
+    case 6: do_reply(b, len, mode, (sel & 8) != 0); break;
     default:
         walk_tlvs(b, len, 0);
         mark_tlvs(b, len);

@@ -113,6 +113,7 @@ static void test_conf_defaults(void **state)
     conf_defaults(&c, CONF_PROTO_TWAMP);
     assert_int_equal(c.controltimeout_s, 900);
     assert_int_equal(c.testtimeout_s, 900);
+    assert_int_equal(c.lightidle_s, 30);
     assert_int_equal(c.authmode, 0xf);
 }
 
@@ -204,6 +205,8 @@ static void test_conf_set_every_key(void **state)
     assert_int_equal(c.testtimeout_s, 30);
     set_ok(&c, "light", "0.0.0.0:862");
     assert_string_equal(c.light, "0.0.0.0:862");
+    set_ok(&c, "lightidletimeout", "5");
+    assert_int_equal(c.lightidle_s, 5);
 }
 
 static void set_fails(enum conf_proto p, const char *k, const char *v, int want)
@@ -231,6 +234,8 @@ static void test_conf_set_errors(void **state)
     set_fails(O, "testtimeout", "9", LP_E_NOTFOUND); /* twampd only */
     set_fails(O, "refwait", "9", LP_E_NOTFOUND);
     set_fails(O, "light", "[::1]:862", LP_E_NOTFOUND);
+    set_fails(O, "lightidletimeout", "5", LP_E_NOTFOUND);
+    set_fails(T, "lightidletimeout", "-1", LP_E_VALUE);
     set_fails(O, "srcnode", "[::1", LP_E_VALUE);
     set_fails(O, "srcnode", "", LP_E_VALUE);
     set_fails(O, "authmode", "AEOM", LP_E_VALUE); /* mixed is TWAMP only */

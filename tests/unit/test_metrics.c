@@ -312,6 +312,12 @@ static void test_hops(void **state)
 
     struct met_ttl none = {{0}};
     assert_int_equal(met_ttl_summary(&none, &lo, &hi), 0);
+    none.count[MET_TTL_UNKNOWN] = 7; /* TTL 0: not reported, no value */
+    assert_int_equal(met_ttl_summary(&none, &lo, &hi), 0);
+    none.count[64] = 1;
+    assert_int_equal(met_ttl_summary(&none, &lo, &hi), 1);
+    assert_int_equal(lo, 64);
+    assert_int_equal(hi, 64);
 }
 
 /* ---- IPDV (RFC 3393) ---- */

@@ -695,6 +695,143 @@ static void test_jsonl(void **state)
     free(line);
 }
 
+/* Replies a sender could not use are said in the summary, -M and JSON; a Sender TTL of 0
+ * (or none in the reply) is "not reported", never 255 hops. */
+static void test_tw_unused_and_no_ttl(void **state)
+{
+    (void)state;
+    struct met_twrec r[3];
+    struct met_tw_stats s;
+    struct rep_opts o = {0};
+    struct rep_tx tx = {.two_way = true, .reflect_octets = -1, .sent_tos = -1, .no_ttl = 3};
+    tx.unused[REP_UNUSED_SHORT] = 4;
+    tx.unused[REP_UNUSED_HMAC] = 1;
+    struct rep_session ses = session;
+    ses.tx = &tx;
+    for (int i = 0; i < 3; i++) {
+        r[i] = tw((uint32_t)i, 30, 5, 20);
+        r[i].sender_ttl = MET_TTL_UNKNOWN;
+    }
+    struct met_params p = {.npackets = 3};
+    assert_int_equal(met_tw_compute(r, 3, &p, &s), 0);
+    struct buf b;
+    buf_open(&b);
+    assert_int_equal(rep_tw_summary(b.f, &ses, &o, &s), 0);
+    const char *text = buf_close(&b);
+    assert_non_null(strstr(text, "\n3 sent, 0 lost (0.000%), 0 send duplicates, 0 reflect "
+                                 "duplicates\n5 replies not used: 4 too short, 1 bad HMAC\n"));
+    assert_non_null(strstr(text, "\nsend TTL not reported\nreflect hops = 1 (consistently)\n"));
+    free(b.data);
+
+    buf_open(&b);
+    assert_int_equal(rep_tw_machine(b.f, &ses, &o, &s), 0);
+    text = buf_close(&b);
+    assert_non_null(strstr(text, "\n<TTLBUCKETS>\n\t254\t0\t3\n</TTLBUCKETS>\nUNUSED_REPLIES\t5\n"
+                                 "UNUSED_SHORT\t4\nUNUSED_HMAC\t1\nREPLIES_NO_TTL\t3\n\n"));
+    free(b.data);
+
+    buf_open(&b);
+    assert_int_equal(rep_tw_json(b.f, &ses, &o, &s), 0);
+    json_object *j = json_tokener_parse(buf_close(&b));
+    assert_non_null(j);
+    assert_int_equal(get_i(j, "send.unused_replies.total"), 5);
+    assert_int_equal(get_i(j, "send.unused_replies.too_short"), 4);
+    assert_int_equal(get_i(j, "send.unused_replies.bad_hmac"), 1);
+    assert_int_equal(get_i(j, "send.unused_replies.other_session"), 0);
+    assert_int_equal(get_i(j, "send.replies_without_sender_ttl"), 3);
+    assert_int_equal(get_i(j, "send_hops.distinct"), 0);
+    assert_null(get(j, "send_hops.min"));
+    json_object_put(j);
+    free(b.data);
+
+    buf_open(&b);
+    assert_int_equal(rep_tw_jsonl(b.f, r, 1), 0);
+    j = json_tokener_parse(buf_close(&b));
+    assert_null(get(j, "sender_ttl"));
+    assert_int_equal(get_i(j, "reflector_ttl"), 254);
+    json_object_put(j);
+    free(b.data);
+
+    buf_open(&b); /* -R keeps a number in the field: 0 */
+    assert_int_equal(rep_tw_raw(b.f, r, 1), 0);
+    text = buf_close(&b);
+    assert_non_null(strstr(text, " 0 0 ")); /* STTL then RSEQ */
+    free(b.data);
+    met_tw_stats_free(&s);
+}
+
+/* Nothing arrived: the lines about delays, jitter, processing time, percentiles and
+ * timestamp sources are left out (no "nan"), -M leaves out the delay keys as the reference
+ * does, JSON gives null. */
+static void test_summary_all_lost(void **state)
+{
+    (void)state;
+    struct met_twrec t[3];
+    struct met_owrec r[2];
+    struct met_tw_stats ts;
+    struct met_ow_stats os;
+    struct met_params p = {.npackets = 3};
+    double pct[] = {90.0};
+    struct rep_opts o = {.pct = pct, .npct = 1};
+    struct buf b;
+    for (int i = 0; i < 3; i++) {
+        t[i] = tw((uint32_t)i, 0, 0, 0);
+        t[i].flags = MET_TW_LOST;
+        t[i].t4.ns = 0;
+    }
+    assert_int_equal(met_tw_compute(t, 3, &p, &ts), 0);
+    buf_open(&b);
+    assert_int_equal(rep_tw_summary(b.f, &session, &o, &ts), 0);
+    const char *want[] = {
+        "",
+        "--- twping statistics from [alice]:8000 to [bob]:9000 ---",
+        "SID:\t0102030405060708090a0b0c0d0e0f10",
+        "first:\t2023-11-14T22:13:20.000",
+        "last:\t2023-11-14T22:13:20.200",
+        "3 sent, 3 lost (100.000%), 0 send duplicates, 0 reflect duplicates",
+        "send TTL not reported",
+        "reflect TTL not reported",
+        "",
+    };
+    assert_lines(buf_close(&b), want, LP_ARRAY_LEN(want));
+    free(b.data);
+
+    buf_open(&b);
+    assert_int_equal(rep_tw_machine(b.f, &session, &o, &ts), 0);
+    const char *m = buf_close(&b);
+    assert_non_null(strstr(m, "\nLOST\t3\nMINTTL_FWD\t255\n"));
+    assert_null(strstr(m, "nan"));
+    free(b.data);
+
+    buf_open(&b);
+    assert_int_equal(rep_tw_json(b.f, &session, &o, &ts), 0);
+    json_object *j = json_tokener_parse(buf_close(&b));
+    assert_non_null(j);
+    assert_null(get(j, "round_trip_delay_ns.min"));
+    assert_null(get(j, "forward_delay_ns.median"));
+    assert_null(get(j, "reflector_processing_ns.max"));
+    assert_null(get(j, "jitter_p95_p50_ns.round_trip"));
+    assert_null(get(j, "pdv_ns.p95"));
+    json_object_put(j);
+    free(b.data);
+    met_tw_stats_free(&ts);
+
+    r[0] = ow(0, 0);
+    r[1] = ow(1, 0);
+    r[0].lost = r[1].lost = true;
+    r[0].recv.ns = r[1].recv.ns = 0;
+    p.npackets = 2;
+    assert_int_equal(met_ow_compute(r, 2, &p, &os), 0);
+    buf_open(&b);
+    assert_int_equal(rep_ow_summary(b.f, &session, &o, &os), 0);
+    const char *text = buf_close(&b);
+    assert_non_null(strstr(text, "\n2 sent, 2 lost (100.000%), 0 duplicates\nTTL not reported\n"
+                                 "no reordering\n\n"));
+    assert_null(strstr(text, "nan"));
+    free(b.data);
+    met_ow_stats_free(&os);
+}
+
 /* ---- records from ../shared/interop (perfSONAR owamp 5.2.3 captures) ---- */
 
 #define NTP_UNIX 2208988800LL
@@ -839,6 +976,7 @@ int main(void)
         cmocka_unit_test(test_summary_partial),
         cmocka_unit_test(test_tw_summary),
         cmocka_unit_test(test_tw_summary_direction_and_offset),
+        cmocka_unit_test(test_summary_all_lost),
         cmocka_unit_test(test_ow_machine),
         cmocka_unit_test(test_tw_machine),
         cmocka_unit_test(test_machine_negative_bins_and_reorder),
@@ -846,6 +984,7 @@ int main(void)
         cmocka_unit_test(test_ow_json),
         cmocka_unit_test(test_tw_json),
         cmocka_unit_test(test_jsonl),
+        cmocka_unit_test(test_tw_unused_and_no_ttl),
         cmocka_unit_test(test_interop_owamp_open),
         cmocka_unit_test(test_interop_twamp_open),
     };

@@ -1,7 +1,7 @@
 /* test_session.c - test sessions over loopback on one event loop: OWAMP sender to receiver
  * and TWAMP sender to reflector in open, authenticated and encrypted modes; STAMP and TWAMP
- * Light senders against the stateless reflector, with TLVs and STAMP authentication; bad
- * HMACs are never logged as received. */
+ * Light senders against the light reflector (rules per flow), with TLVs and STAMP
+ * authentication; bad HMACs are never logged as received. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -502,7 +502,7 @@ static void test_twamp_all_due(void **st)
 
 static const uint8_t KEY[] = "stamp key";
 
-/* A STAMP or TWAMP Light sender against the stateless reflector. */
+/* A STAMP or TWAMP Light sender against the light reflector. */
 static struct sess *light_run(struct env *e, enum sess_fmt fmt, uint32_t mode, uint32_t padding,
                               struct light **lp)
 {
@@ -700,20 +700,89 @@ static void test_stamp_tlvs(void **st)
     }
     assert_int_equal(seen, 3);
 
-    /* authenticated packet with a wrong HMAC: not answered as authenticated */
+    /* authenticated packet with a wrong HMAC: never answered as authenticated. In this
+     * STAMP flow it is no valid STAMP packet (octets 16-43 are not zero): dropped */
     memset(buf, 0, sizeof(buf));
     struct wire_stamp_sender a = {.seq = 1, .errest = 1};
     n = wire_stamp_sender_encode(&a, WIRE_MODE_AUTH, buf, sizeof(buf));
     cry_stamp_hmac((const uint8_t *)"other", 5, buf, WIRE_STAMP_AUTH_HMAC_OFF, buf + WIRE_STAMP_AUTH_HMAC_OFF);
+    uint64_t malformed = light_counters(l).malformed;
     assert_int_equal(sock_send_to(cu.fd, buf, (size_t)n, &dst), 0);
     for (int i = 0; i < 20; i++) {
         loop_run_once(loop, 5);
     }
-    got = recv(cu.fd, reply, sizeof(reply), MSG_DONTWAIT);
-    assert_int_equal(got, n); /* answered, as an unauthenticated TWAMP Light packet */
+    assert_int_equal(recv(cu.fd, reply, sizeof(reply), MSG_DONTWAIT), -1);
+    assert_int_equal(light_counters(l).malformed, malformed + 1);
+    /* as the first packet of a flow of its own it is a TWAMP Light packet, and answered so */
+    struct sock_udp cu2;
+    assert_int_equal(sock_open_udp(AF_INET, NULL, 0, 0, SOCK_F_BLOCKING, &cu2), 0);
+    assert_int_equal(sock_send_to(cu2.fd, buf, (size_t)n, &dst), 0);
+    for (int i = 0; i < 20; i++) {
+        loop_run_once(loop, 5);
+    }
+    got = recv(cu2.fd, reply, sizeof(reply), MSG_DONTWAIT);
+    assert_int_equal(got, n);
     assert_int_not_equal(cry_stamp_verify(KEY, sizeof(KEY) - 1, reply, WIRE_STAMP_AUTH_HMAC_OFF,
                                           reply + WIRE_STAMP_AUTH_HMAC_OFF), 0);
+    sock_close_udp(&cu2);
     sock_close_udp(&cu);
+    light_destroy(l);
+    loop_destroy(loop);
+}
+
+/* Send len octets of pkt from a new socket to the reflector at dst, twice; the reflector
+ * sequence numbers of the two replies (the second one's length in *len). */
+static void ask_twice(struct loop *loop, const uint8_t *pkt, size_t *len,
+                      const struct sock_addr *dst, uint32_t refl[2], uint8_t *reply)
+{
+    struct sock_udp cu;
+    assert_int_equal(sock_open_udp(AF_INET, NULL, 0, 0, SOCK_F_BLOCKING, &cu), 0);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(sock_send_to(cu.fd, pkt, *len, dst), 0);
+        for (int i = 0; i < 20; i++) {
+            loop_run_once(loop, 5);
+        }
+        ssize_t got = recv(cu.fd, reply, 512, MSG_DONTWAIT);
+        assert_true(got >= WIRE_STAMP_OPEN_LEN);
+        refl[k] = lp_load32(reply);
+        if (k == 1) {
+            *len = (size_t)got;
+        }
+    }
+    sock_close_udp(&cu);
+}
+
+/* The rules a flow gets from its first packet: zero padding of 44 octets and more is TWAMP
+ * Light (the sender's sequence numbers, the padding back as zeros); SSID 0 followed by a
+ * TLV is STAMP (the reflector's own counter, the TLV answered). */
+static void test_light_classes(void **st)
+{
+    (void)st;
+    struct loop *loop = loop_create();
+    struct sock_udp lu;
+    open_sock(AF_INET, &lu);
+    struct light *l = light_create(loop, &lu, NULL, 0, NULL);
+    struct sock_addr dst;
+    loopback(AF_INET, lu.port, &dst);
+    uint8_t pkt[128] = {0}, reply[512];
+    uint32_t refl[2];
+    lp_store32(pkt, 7);
+    size_t len = 60;
+    ask_twice(loop, pkt, &len, &dst, refl, reply);
+    assert_int_equal(refl[0], 7);
+    assert_int_equal(refl[1], 7);
+    assert_int_equal(len, 60);
+    assert_true(lp_all_zero(reply + WIRE_REFLECTOR_OPEN_LEN, 60 - WIRE_REFLECTOR_OPEN_LEN));
+
+    assert_int_equal(wire_tlv_encode(WIRE_TLV_F_U, WIRE_TLV_PADDING, NULL, 8,
+                                     pkt + WIRE_STAMP_OPEN_LEN, 64), 12);
+    len = WIRE_STAMP_OPEN_LEN + 12;
+    ask_twice(loop, pkt, &len, &dst, refl, reply);
+    assert_int_equal(refl[0], 0);
+    assert_int_equal(refl[1], 1);
+    assert_int_equal(reply[WIRE_STAMP_OPEN_LEN], 0); /* U cleared: understood */
+    assert_int_equal(reply[WIRE_STAMP_OPEN_LEN + 1], WIRE_TLV_PADDING);
+    assert_int_equal(light_flow_count(l), 2);
     light_destroy(l);
     loop_destroy(loop);
 }
@@ -727,7 +796,7 @@ int main(void)
         cmocka_unit_test(test_twamp_extensions),
         cmocka_unit_test(test_twamp_lost),
         cmocka_unit_test(test_stamp_open_and_auth), cmocka_unit_test(test_twamp_light),
-        cmocka_unit_test(test_stamp_tlvs),
+        cmocka_unit_test(test_stamp_tlvs),        cmocka_unit_test(test_light_classes),
         cmocka_unit_test(test_owamp_all_due),
         cmocka_unit_test(test_twamp_all_due),
     };

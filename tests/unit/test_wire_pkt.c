@@ -1,7 +1,8 @@
 /* test_wire_pkt.c - wire test packets: OWAMP/TWAMP sender and reflector packets in both
  * layouts (bytes from the ../shared/interop pcaps, authenticated ones with the decrypted
  * first block the decoded.txt files give), RFC 7750, STAMP base packets and RFC 8972 TLVs
- * (vectors written field by field from the RFC figures), and malformed inputs. */
+ * (vectors written field by field from the RFC figures), malformed inputs, and replies as a
+ * Session-Sender reads them (liberally). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -545,6 +546,66 @@ static void test_packet_encode_limits(void **state)
     assert_int_equal(wire_sender_encode(&p, WIRE_MODE_OPEN, buf, sizeof(buf)), LP_E_LEN);
 }
 
+/* A Session-Sender reads replies liberally: the capture's reply, the same cut to 38 octets
+ * (no Sender TTL) and to 37 (too short), MBZ octets not zero (a STAMP reflector's SSID),
+ * the RFC 7750 octet only when present, STAMP's SSID and TLVs, and authenticated replies
+ * only whole. */
+static void test_reply_liberal(void **state)
+{
+    uint8_t buf[128];
+    struct wire_reply w;
+    size_t n;
+
+    (void)state;
+    n = unhex(TW_OPEN_REFL, buf, sizeof(buf));
+    assert_int_equal(wire_reply_decode(buf, n, WIRE_MODE_OPEN, false, &w), 41);
+    assert_true(w.has_ttl);
+    assert_int_equal(w.r.sender_ttl, 255);
+    assert_int_equal(ntp_usec(w.r.sender_ts), 437232);
+    assert_false(w.has_dscp_ecn);
+    assert_int_equal(wire_reply_decode(buf, n, WIRE_MODE_OPEN | WIRE_MODE_DSCP_ECN, false, &w), 41);
+    assert_true(w.has_ttl);
+    assert_false(w.has_dscp_ecn); /* 41 octets: no room for it */
+
+    assert_int_equal(wire_reply_decode(buf, WIRE_REPLY_MIN_LEN, WIRE_MODE_OPEN, false, &w), 38);
+    assert_false(w.has_ttl);
+    assert_int_equal(w.r.sender_ttl, 0);
+    assert_int_equal(ntp_usec(w.r.recv_ts), 437299);
+    assert_int_equal(w.r.sender_errest, 1);
+    assert_int_equal(w.r.pad_len, 0);
+    assert_int_equal(wire_reply_decode(buf, WIRE_REPLY_MIN_LEN - 1, WIRE_MODE_OPEN, false, &w),
+                     LP_E_SHORT);
+
+    buf[14] = 0x12; /* MBZ in RFC 5357, the SSID of a STAMP reflector */
+    buf[15] = 0x34;
+    assert_int_equal(wire_reflector_decode(buf, n, WIRE_MODE_OPEN, &(struct wire_reflector_pkt){0}),
+                     LP_E_MBZ);
+    assert_int_equal(wire_reply_decode(buf, n, WIRE_MODE_OPEN, false, &w), 41);
+    assert_int_equal(wire_reply_decode(buf, n, WIRE_MODE_OPEN, true, &w), 41); /* STAMP */
+    assert_int_equal(w.ssid, 0x1234);
+    assert_true(w.has_ttl);
+
+    struct wire_stamp_reflector sr = {.seq = 3, .ssid = 77, .sender_seq = 2, .sender_ttl = 60};
+    uint8_t tlv[8] = {0, WIRE_TLV_PADDING, 0, 4};
+    sr.tlvs = tlv;
+    sr.tlvs_len = sizeof(tlv);
+    assert_int_equal(wire_stamp_reflector_encode(&sr, WIRE_MODE_OPEN, buf, sizeof(buf)), 52);
+    assert_int_equal(wire_reply_decode(buf, 52, WIRE_MODE_OPEN, true, &w), 52);
+    assert_int_equal(w.ssid, 77);
+    assert_int_equal(w.r.seq, 3);
+    assert_int_equal(w.r.sender_seq, 2);
+    assert_int_equal(w.r.sender_ttl, 60);
+    assert_int_equal(w.r.pad_len, 8);
+    assert_memory_equal(w.r.pad, tlv, 8);
+
+    n = unhex(TW_AUTH_REFL, buf, sizeof(buf));
+    assert_int_equal(wire_reply_decode(buf, n, WIRE_MODE_AUTH, false, &w), 112);
+    assert_int_equal(w.r.hmac[0], 0x54);
+    assert_int_equal(wire_reply_decode(buf, n - 1, WIRE_MODE_AUTH, false, &w), LP_E_SHORT);
+    assert_int_equal(wire_reply_decode(buf, n, WIRE_MODE_AUTH | WIRE_MODE_OPEN, false, &w),
+                     LP_E_MODE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_reflector_dscp_ecn), cmocka_unit_test(test_stamp_vectors),
         cmocka_unit_test(test_tlv_vectors),        cmocka_unit_test(test_tlv_malformed),
         cmocka_unit_test(test_packet_malformed),   cmocka_unit_test(test_packet_encode_limits),
+        cmocka_unit_test(test_reply_liberal),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
