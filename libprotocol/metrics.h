@@ -57,6 +57,9 @@ struct met_owrec {
 enum met_tw_flag {
     MET_TW_LOST = 1,     /* no reply arrived */
     MET_TW_REFL_SEQ = 2, /* refl_seq is the reflector's own counter (stateful reflector) */
+    MET_TW_REFL_COPY = 4, /* ... or may be a copy of seq (a stateless TWAMP Light or STAMP
+                           * reflector): taken for a counter only once a reply shows a
+                           * refl_seq other than its seq, else loss is not split by direction */
 };
 
 /* One TWAMP test packet as the session-sender logged it: T1 sender send, T2 reflector

@@ -30,6 +30,8 @@ struct met_tw_acc {
     uint32_t refl_max;
     bool refl_any;
     bool refl_all; /* every in-time reply carried a reflector counter */
+    bool refl_copy;    /* some reply's counter may be a copy of its seq (MET_TW_REFL_COPY) */
+    bool refl_differs; /* some reply's reflector seq differs from its seq: a real counter */
 };
 
 struct met_tw_acc *met_tw_acc_create(const struct met_params *p)
@@ -104,6 +106,8 @@ static void tw_note_refl(struct met_tw_acc *a, const struct met_twrec *r)
         a->refl_all = false;
         return;
     }
+    a->refl_copy = a->refl_copy || (r->flags & MET_TW_REFL_COPY);
+    a->refl_differs = a->refl_differs || r->refl_seq != r->seq;
     uint64_t *tag = &a->refl_seen[r->refl_seq & (MET_SEQ_WINDOW - 1)];
     if (*tag < (uint64_t)r->refl_seq + 1) {
         *tag = (uint64_t)r->refl_seq + 1;
@@ -183,10 +187,13 @@ void met_tw_acc_add(struct met_tw_acc *a, const struct met_twrec *r, size_t n)
 
 /* A stateful reflector numbers its replies 0,1,2...: a number missing below the highest one
  * seen is a reply lost on the way back; the remaining losses were lost on the way out
- * (replies lost after the last one that arrived are counted there too). */
+ * (replies lost after the last one that arrived are counted there too). A reflector that may
+ * copy the sender's numbers (TWAMP Light, STAMP stateless) proves it counts only when some
+ * reply carries another number than its own: until then a loss could have happened either
+ * way, and the split stays unknown. */
 static void tw_direction(const struct met_tw_acc *a, struct met_tw_stats *s)
 {
-    if (!a->refl_all || !a->refl_any) {
+    if (!a->refl_all || !a->refl_any || (a->refl_copy && !a->refl_differs && s->lost > 0)) {
         return;
     }
     uint64_t missing = (uint64_t)a->refl_max + 1 - a->refl_distinct;

@@ -159,13 +159,13 @@ int rep_saved_write_tw(FILE *f, const struct rep_session *s, const struct met_pa
                        const struct met_twrec *r, size_t n);
 
 /* The same in pieces, for records read run by run: the header of a file of n records
- * (refl_seq: TWAMP reflector sequence numbers are meaningful), then rep_ow_raw/rep_tw_raw
- * on each run. */
+ * (refl_seq: what rep_saved_refl_seq found), then rep_ow_raw/rep_tw_raw on each run. */
 void rep_saved_header(FILE *f, bool two_way, const struct rep_session *s,
-                      const struct met_params *mp, uint64_t n, bool refl_seq);
+                      const struct met_params *mp, uint64_t n, int refl_seq);
 
 /* Whether the first reply among r[0..n) carries a reflector counter: *known starts at 0 and
- * is set (1 yes, -1 no) by the first run holding a reply; later runs leave it alone. */
+ * is set by the first run holding a reply (1 a counter, 2 a counter or a copy of our
+ * numbers, -1 none); later runs leave it alone. */
 bool rep_saved_refl_seq(const struct met_twrec *r, size_t n, int *known);
 
 #define REP_SAVED_STR 256

@@ -82,11 +82,11 @@ static void put_header(FILE *f, bool two_way, const struct rep_session *s,
 }
 
 void rep_saved_header(FILE *f, bool two_way, const struct rep_session *s,
-                      const struct met_params *mp, uint64_t n, bool refl_seq)
+                      const struct met_params *mp, uint64_t n, int refl_seq)
 {
     put_header(f, two_way, s, mp, n);
     if (two_way) {
-        fprintf(f, "#REFL_SEQ\t%d\n", refl_seq ? 1 : 0);
+        fprintf(f, "#REFL_SEQ\t%d\n", refl_seq > 0 ? refl_seq : 0);
     }
 }
 
@@ -94,7 +94,7 @@ bool rep_saved_refl_seq(const struct met_twrec *r, size_t n, int *known)
 {
     for (size_t i = 0; i < n && !*known; i++) {
         if (!(r[i].flags & MET_TW_LOST)) {
-            *known = (r[i].flags & MET_TW_REFL_SEQ) ? 1 : -1;
+            *known = !(r[i].flags & MET_TW_REFL_SEQ) ? -1 : (r[i].flags & MET_TW_REFL_COPY) ? 2 : 1;
         }
     }
     return *known > 0;
@@ -111,7 +111,8 @@ int rep_saved_write_tw(FILE *f, const struct rep_session *s, const struct met_pa
                        const struct met_twrec *r, size_t n)
 {
     int known = 0;
-    rep_saved_header(f, true, s, mp, n, rep_saved_refl_seq(r, n, &known));
+    rep_saved_refl_seq(r, n, &known);
+    rep_saved_header(f, true, s, mp, n, known);
     return rep_tw_raw(f, r, n);
 }
 
@@ -120,7 +121,7 @@ int rep_saved_write_tw(FILE *f, const struct rep_session *s, const struct met_pa
 /* What the header says about the lines that follow. */
 struct saved_rd {
     bool ours;       /* the magic line: written here, every line ends with a line break */
-    bool refl_seq;   /* TWAMP: reflector sequence numbers are meaningful */
+    uint8_t refl_flags; /* TWAMP: MET_TW_REFL_SEQ (and _COPY) of the replies */
     int64_t records; /* records announced, -1 when not said (older writers, bare -R) */
 };
 
@@ -220,7 +221,9 @@ static bool header_line(struct rep_saved *o, char *line, struct saved_rd *rd)
         return parse_u32(v, &o->mp.npackets);
     }
     if (strcmp(line, "REFL_SEQ") == 0) {
-        rd->refl_seq = strcmp(v, "1") == 0;
+        rd->refl_flags = strcmp(v, "1") == 0   ? MET_TW_REFL_SEQ
+                         : strcmp(v, "2") == 0 ? MET_TW_REFL_SEQ | MET_TW_REFL_COPY
+                                               : 0;
         return true;
     }
     bool ok = parse_i64(v, &x);
@@ -282,7 +285,7 @@ static bool keep(struct rep_saved *o, const void *rec)
 }
 
 /* Parse one record line into *ow or *tw (as o->two_way says). */
-static bool record_line(const struct rep_saved *o, const char *line, bool refl_seq,
+static bool record_line(const struct rep_saved *o, const char *line, uint8_t refl_flags,
                         struct met_owrec *ow, struct met_twrec *tw)
 {
     struct raw_half h, r;
@@ -323,7 +326,7 @@ static bool record_line(const struct rep_saved *o, const char *line, bool refl_s
         .t1_src = CLK_SRC_NONE,
         .t4_src = CLK_SRC_NONE,
         .sender_tos = -1,
-        .flags = (uint8_t)(lost ? MET_TW_LOST : (refl_seq ? MET_TW_REFL_SEQ : 0))};
+        .flags = lost ? MET_TW_LOST : refl_flags};
     return true;
 }
 
@@ -357,7 +360,7 @@ static int read_line(struct rep_saved *o, char *line, struct saved_rd *rd)
     }
     struct met_owrec ow;
     struct met_twrec tw;
-    if (!record_line(o, line, rd->refl_seq, &ow, &tw)) {
+    if (!record_line(o, line, rd->refl_flags, &ow, &tw)) {
         return LP_E_SYNTAX;
     }
     return keep(o, o->two_way ? (const void *)&tw : (const void *)&ow) ? 0 : LP_E_NOMEM;

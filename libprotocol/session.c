@@ -646,7 +646,7 @@ static struct met_twrec reply_record(struct sess *s, const struct sock_rxbuf *b,
                               .refl_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 0),
                               .t4_src = (uint8_t)b->info.src,
                               .sender_tos = (int16_t)(w->has_dscp_ecn ? r->sender_dscp_ecn : -1),
-                              .flags = s->cfg.fmt == SESS_FMT_STAMP ? 0 : MET_TW_REFL_SEQ};
+                              .flags = MET_TW_REFL_SEQ | (s->cfg.refl_may_copy ? MET_TW_REFL_COPY : 0)};
 }
 
 /* A reply to our TWAMP (or STAMP) sender: logged, or counted with the reason it is not. */

@@ -61,6 +61,8 @@ struct sess_config {
     const char *store_dir;        /* where that file is made (NULL: $TMPDIR or /tmp) */
     uint16_t reflect_octets;      /* RFC 6038 octets of padding to reflect (reflector), or
                                    * expected back (sender) */
+    bool refl_may_copy;           /* TWAMP senders: the reflector may copy our sequence
+                                   * numbers instead of counting (TWAMP Light, STAMP) */
     int64_t loss_timeout_ns;      /* OWAMP receivers: a packet still missing this long after
                                    * its scheduled send time is logged lost at once (as the
                                    * reference's receiver does), so what is fetched from a

@@ -124,6 +124,7 @@ static int create_session(struct light_run *r)
     memset(&cfg, 0, sizeof(cfg));
     cfg.kind = SESS_TW_SENDER;
     cfg.fmt = o->light == OPTS_STAMP ? SESS_FMT_STAMP : SESS_FMT_TWAMP;
+    cfg.refl_may_copy = true; /* a stateless reflector echoes our numbers */
     cfg.mode = r->mode;
     if (r->mode == WIRE_MODE_AUTH) {
         cfg.stamp_key = r->key;

@@ -592,6 +592,10 @@ static int check_combination(const struct opts *o)
     if (o->out_dir && !o->continuous) {
         return usage_error(o, "--out-dir needs --continuous or --sessions");
     }
+    if (o->zero_addresses && o->light != OPTS_FULL) {
+        return usage_error(o, "-Z (zero test addresses) needs a control connection, which "
+                              "--light and --stamp do not have (zero padding: --zero-padding)");
+    }
     return 0;
 }
 

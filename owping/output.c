@@ -95,7 +95,7 @@ static int write_saved(FILE *f, const struct out_sess *s, const struct rep_sessi
     while (s->two_way && (n = next_run(&it, &p)) > 0 && !known) {
         rep_saved_refl_seq(p, n, &known);
     }
-    rep_saved_header(f, s->two_way, rs, &s->mp, s->recs ? rst_count(s->recs) : 0, known > 0);
+    rep_saved_header(f, s->two_way, rs, &s->mp, s->recs ? rst_count(s->recs) : 0, known);
     for (it = (struct run_it){.st = s->recs}; (n = next_run(&it, &p)) > 0;) {
         rc |= s->two_way ? rep_tw_raw(f, p, n) : rep_ow_raw(f, p, n);
     }

@@ -83,7 +83,7 @@ twping_ok() {
     "$TWPING" "$@" -M -c 20 -i 0.005f -L 1 "127.0.0.1:$PL" >"$out" 2>&1 && summaries_ok "$out" 20 1
 }
 out=$TMP/twping.out
-twping_ok --light && twping_ok --stamp && twping_ok --stamp -s 40 -Z
+twping_ok --light && twping_ok --stamp && twping_ok --stamp -s 40 --zero-padding
 tap $? "twping --light, --stamp, --stamp with zero padding: 20 sent, 0 lost each" "$out"
 
 # ---- twping against the independent TWAMP Light responder ----

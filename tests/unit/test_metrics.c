@@ -461,6 +461,42 @@ static void test_tw_direction_split(void **state)
     met_tw_stats_free(&s);
 }
 
+/* TWAMP Light / STAMP: a reflector that may copy our numbers. Replies numbered as we number
+ * them could come from a stateless reflector (no split possible) or a counting one that lost
+ * nothing on the way out: the split stays unknown; a number of its own proves a counter. */
+static void test_tw_direction_copy(void **state)
+{
+    (void)state;
+    struct met_twrec r[] = {tw(0, 0, 30, 5, 20), tw(1, 1, 30, 5, 20), tw_lost(2),
+                            tw(3, 3, 30, 5, 20), tw(4, 4, 30, 5, 20)};
+    for (size_t i = 0; i < LP_ARRAY_LEN(r); i++) {
+        r[i].flags |= r[i].flags & MET_TW_REFL_SEQ ? MET_TW_REFL_COPY : 0;
+    }
+    struct met_params p = {0};
+    struct met_tw_stats s;
+    assert_int_equal(met_tw_compute(r, 5, &p, &s), 0);
+    assert_int_equal(s.lost, 1);
+    assert_false(s.dir_known); /* not "1 lost on the way back" */
+    met_tw_stats_free(&s);
+
+    r[3].refl_seq = 2; /* the reflector counted: seq 2 never reached it */
+    r[4].refl_seq = 3;
+    assert_int_equal(met_tw_compute(r, 5, &p, &s), 0);
+    assert_true(s.dir_known);
+    assert_int_equal(s.lost_fwd, 1);
+    assert_int_equal(s.lost_rev, 0);
+    met_tw_stats_free(&s);
+
+    r[2] = tw(2, 2, 30, 5, 20); /* nothing lost: nothing to split, known either way */
+    r[2].flags |= MET_TW_REFL_COPY;
+    r[3].refl_seq = 3;
+    r[4].refl_seq = 4;
+    assert_int_equal(met_tw_compute(r, 5, &p, &s), 0);
+    assert_true(s.dir_known);
+    assert_int_equal(s.lost_fwd + s.lost_rev, 0);
+    met_tw_stats_free(&s);
+}
+
 static void test_tw_duplicates(void **state)
 {
     (void)state;
@@ -517,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_errest_units),
         cmocka_unit_test(test_tw_delays),
         cmocka_unit_test(test_tw_direction_split),
+        cmocka_unit_test(test_tw_direction_copy),
         cmocka_unit_test(test_tw_duplicates),
         cmocka_unit_test(test_tw_offset_and_timeout),
     };
