@@ -6,7 +6,7 @@
 # layout), Fetch-Session of a running session from a second connection by an independent
 # client (tests/peers/owamp_client.py), zero addresses and a third party.
 . "$(dirname "$0")/lib/ping.sh"
-echo "1..22"
+echo "1..24"
 OWSTATS=$ROOT/owping/owstats
 POWSTREAM=$ROOT/owping/powstream
 PARSE=$ROOT/tests/peers/psched_parse.py
@@ -191,5 +191,24 @@ tap $? "Fetch-Session of an unknown SID: Accept 1" "$TMP/us.json"
 python3 "$PEER" third-party 127.0.0.1 "$OP" 127.0.0.2 >"$TMP/tp.json" 2>&1 &&
     jq -e '.accept != 0' "$TMP/tp.json" >/dev/null && grep -q "third party" "$TMP/owampd.log"
 tap $? "a request naming another host as the sender (a real third party): refused, logged" "$TMP/tp.json"
+# ---- 22-23: powstream retries with back-off until the server comes, logs by -g ----
+confdir "$TMP/late" owamp O
+LP=$(free_port tcp 4)
+mkdir -p "$TMP/pl"
+"$POWSTREAM" -p -d "$TMP/pl" -g debug -c 20 -i 0.02 "127.0.0.1:$LP" >"$TMP/pl.out" 2>"$TMP/pl.err" &
+PL=$!
+"$POWSTREAM" -d "$TMP/pq" -g none -c 20 -i 0.02 "127.0.0.1:$LP" >"$TMP/pq.out" 2>"$TMP/pq.err" &
+PQ=$!
+sleep 3.5 # attempts at 0, 1 and 3 s
+start_daemon "$OWAMPD" "$TMP/late" 127.0.0.1 "$LP" "$TMP/late.log"
+for i in $(seq 100); do grep -q '\.sum$' "$TMP/pl.out" && break; sleep 0.1; done
+kill -TERM $PL $PQ
+wait $PL $PQ
+grep -q "next attempt in 1.0 s" "$TMP/pl.err" && grep -q "next attempt in 2.0 s" "$TMP/pl.err" &&
+    grep -q "session .* requested" "$TMP/pl.err" && grep -q '\.owp$' "$TMP/pl.out"
+tap $? "powstream: no server yet, attempts 1 s then 2 s apart; a session once it is there" "$TMP/pl.err"
+[ ! -s "$TMP/pq.err" ] && [ ! -s "$TMP/pq.out" ]
+tap $? "powstream -g none, no -p: nothing on stderr or stdout" "$TMP/pq.err"
+
 kill -0 "${PIDS[0]}" && kill -0 "${PIDS[1]}"
 tap $? "owampd and twampd still running"
