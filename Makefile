@@ -1,10 +1,14 @@
-# owamp-tools: OWAMP/TWAMP/STAMP toolkit. See README.md.
-#   make            build the library and every program
+# owamp-tools: OWAMP/TWAMP/STAMP toolkit. See README.md and HACKING.md.
+#   make            build the library and every program (everything built goes to $(BUILD))
 #   make check      install missing packages if needed, build, run every test layer
 #   make demo       start owampd and twampd on loopback, run owping and twping against them
+#   make lint       formatting, static analysis, the layering rule
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        Debian packages (debian/)
 
+VERSION  := $(shell cat VERSION)
 CC       ?= cc
+BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 SYSCONFDIR ?= /etc
@@ -12,17 +16,27 @@ UNITDIR    ?= $(PREFIX)/lib/systemd/system
 EXAMPLEDIR ?= $(PREFIX)/share/doc/owamp-tools/examples
 PKGS     := libsodium nettle libbsd json-c
 OPTFLAGS ?= -O2 -g -gdwarf-4
+# Warnings beyond -Wall -Wextra: shadowed names, prototypes for every exported function,
+# format strings checked, no const cast away.
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
+            -Wcast-qual
+# The folders of the layers (see docs/ARCHITECTURE.md); every one is on the quote include
+# path, and `make lint` keeps includes from pointing to a higher layer.
+LIB_DIRS := libprotocol/base libprotocol/packet libprotocol/proto libprotocol/report
+SRC_DIRS := $(LIB_DIRS) daemon clientcore owping owampd twampd
 CFLAGS   ?=
-CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $(OPTFLAGS) \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -iquote libprotocol
+CFLAGS   += -std=c11 $(WARNINGS) -D_GNU_SOURCE -DOWAMP_TOOLS_VERSION='"$(VERSION)"' $(OPTFLAGS) \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(addprefix -iquote ,$(LIB_DIRS)) \
+            -MMD -MP
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 PCAP_LIBS   := $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 # The programs link libsodium, nettle, libbsd (with libmd) and json-c statically (the .a files
 # come with the -dev packages): the loader then maps only libc, plus libpcap for the clients,
 # and a program holds only the objects it uses. Idle owampd/twampd RSS 2.6 -> 2.2 MB, owping
 # start-up about 1 ms shorter. Rebuild after a security update of one of these libraries, or
-# link them as shared libraries with STATIC_DEPS=no. The daemons do not take libpcap, and
-# --as-needed (gcc's default on Debian, not clang's) drops any library a program does not use.
+# link them as shared libraries with STATIC_DEPS=no (as the Debian packages do). The daemons
+# do not take libpcap, and --as-needed (gcc's default on Debian, not clang's) drops any
+# library a program does not use.
 STATIC_DEPS ?= yes
 ifeq ($(STATIC_DEPS),yes)
 PROG_LIBS := -Wl,--push-state,-Bstatic $(shell pkg-config --static --libs-only-l $(PKGS) 2>/dev/null) \
@@ -33,65 +47,88 @@ endif
 PROG_LDFLAGS := -Wl,--as-needed $(LDFLAGS)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
-LIB_SRC  := $(sort $(wildcard libprotocol/*.c))
-LIB_OBJ  := $(LIB_SRC:.c=.o)
-LIB      := libprotocol/libprotocol.a
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-PROGS    := owampd/owampd twampd/twampd owping/owping owping/twping owping/owstats owping/powstream
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_BIN := $(UNIT_SRC:.c=)
-TEST_BIN := $(UNIT_BIN) tests/interop/test_interop
-HELPERS  := $(patsubst %.c,%,$(wildcard tests/helpers/*.c)) $(if $(wildcard tests/netsim/netsim.c),tests/netsim/netsim)
+LIB_SRC    := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+LIB        := $(BUILD)/libprotocol.a
+DAEMON_LIB := $(BUILD)/libdaemon.a
+CLIENT_LIB := $(BUILD)/libclient.a
+BIN        := $(BUILD)/bin
+CLIENTS    := $(BIN)/owping $(BIN)/twping $(BIN)/owstats $(BIN)/powstream
+PROGS      := $(BIN)/owampd $(BIN)/twampd $(CLIENTS)
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN   := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRC))
+TEST_BIN   := $(UNIT_BIN) $(BUILD)/tests/interop/test_interop
+HELPERS    := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/helpers/*.c)) $(BUILD)/tests/netsim/netsim
+# What the test scripts are told: where the programs are.
+export OWAMP_TOOLS_BUILD := $(abspath $(BUILD))
 
-.PHONY: all check deps demo install uninstall clean format check-sanitize check-valgrind
+.PHONY: all check deps demo install uninstall clean format lint check-sanitize check-valgrind
 
 all: $(LIB) $(PROGS)
 
 deps:
 	@sh scripts/deps.sh
 
-$(LIB): $(LIB_OBJ)
-	$(AR) rcs $@ $^
-
-libprotocol/%.o: libprotocol/%.c $(wildcard libprotocol/*.h)
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-owampd/owampd: owampd/main.c $(LIB)
-	$(CC) $(CFLAGS) $(PROG_LDFLAGS) -o $@ $< $(LIB) $(PROG_LIBS)
+$(LIB): $(call obj,$(LIB_SRC))
+	$(AR) rcs $@ $^
 
-twampd/twampd: twampd/main.c $(LIB)
-	$(CC) $(CFLAGS) $(PROG_LDFLAGS) -o $@ $< $(LIB) $(PROG_LIBS)
+$(BUILD)/daemon/%.o: CFLAGS += -iquote daemon
+$(DAEMON_LIB): $(call obj,$(wildcard daemon/*.c))
+	$(AR) rcs $@ $^
 
-owping/owping: $(wildcard owping/*.c owping/*.h) $(LIB)
-	$(CC) $(CFLAGS) $(PROG_LDFLAGS) -iquote owping -o $@ $(wildcard owping/*.c) $(LIB) $(PCAP_LIBS) \
-	    $(PROG_LIBS)
+$(BUILD)/clientcore/%.o: CFLAGS += -iquote clientcore
+$(CLIENT_LIB): $(call obj,$(wildcard clientcore/*.c))
+	$(AR) rcs $@ $^
 
-owping/twping owping/owstats owping/powstream: owping/owping
+$(BUILD)/owampd/%.o $(BUILD)/twampd/%.o: CFLAGS += -iquote daemon
+$(BIN)/owampd: $(BUILD)/owampd/main.o $(DAEMON_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PROG_LDFLAGS) -o $@ $^ $(PROG_LIBS)
+
+$(BIN)/twampd: $(BUILD)/twampd/main.o $(DAEMON_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PROG_LDFLAGS) -o $@ $^ $(PROG_LIBS)
+
+# owping, twping, owstats and powstream are one program, chosen by the name it runs under.
+$(BUILD)/owping/%.o: CFLAGS += -iquote clientcore
+$(BIN)/owping: $(call obj,$(wildcard owping/*.c)) $(CLIENT_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PROG_LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(PROG_LIBS)
+
+$(BIN)/twping $(BIN)/owstats $(BIN)/powstream: $(BIN)/owping
 	ln -f $< $@
 
-tests/unit/test_%: tests/unit/test_%.c $(LIB)
+$(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PCAP_LIBS) $(LDLIBS)
 
-tests/interop/test_interop: tests/interop/test_interop.c $(LIB)
+$(BUILD)/tests/interop/test_interop: tests/interop/test_interop.c $(LIB)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PCAP_LIBS) $(LDLIBS)
 
-tests/netsim/netsim: $(wildcard tests/netsim/*.c tests/netsim/*.h)
+$(BUILD)/tests/netsim/netsim: $(wildcard tests/netsim/*.c tests/netsim/*.h)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lm
 
-tests/helpers/%: tests/helpers/%.c $(LIB)
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(LIB)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(PCAP_LIBS) $(LDLIBS)
 
 check: deps
 	@$(MAKE) --no-print-directory all $(TEST_BIN) $(HELPERS)
 	@sh tests/run.sh $(TEST_BIN) $(sort $(wildcard tests/e2e/*.sh))
 
-# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (rebuilds everything).
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (in its own build
+# folder: the normal objects stay as they are).
 SAN_FLAGS := -O1 -g -gdwarf-4 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 check-sanitize: deps
-	@$(MAKE) --no-print-directory clean
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	    $(MAKE) --no-print-directory check OPTFLAGS="$(SAN_FLAGS)"
-	@$(MAKE) --no-print-directory clean
+	    $(MAKE) --no-print-directory check BUILD=$(BUILD)/sanitize OPTFLAGS="$(SAN_FLAGS)"
 
 # Unit and interoperability tests, and the daemons of the end-to-end tests, under valgrind.
 check-valgrind: deps
@@ -107,9 +144,9 @@ demo: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 755 owping/owping $(DESTDIR)$(PREFIX)/bin/owping
+	install -m 755 $(BIN)/owping $(DESTDIR)$(PREFIX)/bin/owping
 	for p in twping owstats powstream; do ln -f $(DESTDIR)$(PREFIX)/bin/owping $(DESTDIR)$(PREFIX)/bin/$$p; done
-	install -m 755 owampd/owampd twampd/twampd $(DESTDIR)$(PREFIX)/sbin/
+	install -m 755 $(BIN)/owampd $(BIN)/twampd $(DESTDIR)$(PREFIX)/sbin/
 	for f in $(wildcard man/*.1); do install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man1/; done
 	for f in $(wildcard man/*.5); do install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man5/; done
 	for f in $(wildcard man/*.8); do install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man8/; done
@@ -133,11 +170,10 @@ uninstall:
 	rm -f $(DESTDIR)$(EXAMPLEDIR)/owamp-server.* $(DESTDIR)$(EXAMPLEDIR)/twamp-server.*
 	-rmdir $(DESTDIR)$(EXAMPLEDIR)
 
-# Further targets (fuzz, bench, ...) live in mk/*.mk.
+# Further targets (fuzz, bench, lint, deb) live in mk/*.mk.
 -include $(sort $(wildcard mk/*.mk))
 
-format:
-	clang-format -i libprotocol/*.[ch] owampd/*.c twampd/*.c owping/*.[ch] tests/*/*.c
-
 clean:
-	rm -f $(LIB) $(LIB_OBJ) $(PROGS) $(UNIT_BIN) tests/interop/test_interop $(HELPERS)
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -29,15 +29,15 @@ FAST_COUNT=${ACCURACY_FAST_COUNT:-20000}
 DELAY=${ACCURACY_DELAY:-5ms}
 USE_RT=${ACCURACY_RT:-1}
 CAPTURE=${ACCURACY_CAPTURE:-1}
-STATS=$BIN/accuracy_stats.py
+STATS=$ROOT/bench/accuracy_stats.py
 OW_PORT=8610 TW_PORT=8620  # control ports in B (TCP)
 SRV_PORTS=9100-9149        # the daemons' test ports
 CLI_PORTS=9150-9199        # the clients' test ports
 HOGS=() CAPS=() DPIDS=()
 
 bench_header "accuracy: owping/twping through netsim, $DELAY each way, 1,000 and 10,000 pkt/s"
-[ -x "$NETSIM_BIN" ] || make -s -C "$ROOT" tests/netsim/netsim >/dev/null 2>&1
-[ -x "$BIN/accuracy_wake" ] || make -s -C "$ROOT" bench/accuracy_wake >/dev/null 2>&1
+[ -x "$NETSIM_BIN" ] || make -s -C "$ROOT" bench-build >/dev/null 2>&1
+[ -x "$BIN/accuracy_wake" ] || make -s -C "$ROOT" bench-build >/dev/null 2>&1
 if ! netsim_check; then
     echo "# skipped: $NETSIM_SKIP (needs root, /dev/net/tun, ip netns and tests/netsim/netsim)"
     exit 0

@@ -3,11 +3,13 @@
 # memory and CPU figures from /proc. Everything runs on 127.0.0.1 only.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OWAMPD=$ROOT/owampd/owampd
-TWAMPD=$ROOT/twampd/twampd
-OWPING=$ROOT/owping/owping
-TWPING=$ROOT/owping/twping
-BIN=$ROOT/bench
+BUILD_DIR=${OWAMP_TOOLS_BUILD:-$ROOT/build} # where make put what it built
+BIN_DIR=$BUILD_DIR/bin
+OWAMPD=$BIN_DIR/owampd
+TWAMPD=$BIN_DIR/twampd
+OWPING=$BIN_DIR/owping
+TWPING=$BIN_DIR/twping
+BIN=$BUILD_DIR/bench # the benchmark programs
 TMP=$(mktemp -d -t owamp-bench.XXXXXX)
 BENCH_PIDS=()
 HZ=$(getconf CLK_TCK)

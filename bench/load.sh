@@ -20,9 +20,11 @@ COUNT=${COUNT:-50}
 INTERVAL=${INTERVAL:-0.05}
 ROUNDS=${ROUNDS:-2}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${OWAMP_TOOLS_BUILD:-$ROOT/build} # where make put what it built
+BIN_DIR=$BUILD_DIR/bin
 case $PROTO in
-twamp) DAEMON=$ROOT/twampd/twampd CLIENT=$ROOT/owping/twping CARGS=() ;;
-owamp) DAEMON=$ROOT/owampd/owampd CLIENT=$ROOT/owping/owping CARGS=(-t) ;;
+twamp) DAEMON=$BIN_DIR/twampd CLIENT=$BIN_DIR/twping CARGS=() ;;
+owamp) DAEMON=$BIN_DIR/owampd CLIENT=$BIN_DIR/owping CARGS=(-t) ;;
 *) echo "usage: $0 [twamp|owamp]" >&2; exit 2 ;;
 esac
 for b in "$DAEMON" "$CLIENT"; do

@@ -6,15 +6,16 @@
 # bench/lib.sh is sourced by the scripts, not run.
 
 BENCH_SRC     := $(sort $(wildcard bench/*.c))
-BENCH_BIN     := $(BENCH_SRC:.c=)
+BENCH_BIN     := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
 BENCH_SCRIPTS ?= $(filter-out bench/lib.sh,$(sort $(wildcard bench/*.sh)))
 
 .PHONY: bench bench-build
 
-bench/%: bench/%.c $(LIB)
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(PCAP_LIBS) $(LDLIBS)
 
-bench-build: $(LIB) $(PROGS) $(BENCH_BIN)
+bench-build: $(LIB) $(PROGS) $(BENCH_BIN) $(BUILD)/tests/netsim/netsim
 
 bench: bench-build
 	@for s in $(BENCH_SCRIPTS); do \
@@ -23,8 +24,3 @@ bench: bench-build
 	    echo "=== $$s took $$(( $$(date +%s) - t0 )) s"; echo; \
 	done
 
-.PHONY: bench-clean
-bench-clean:
-	rm -f $(BENCH_BIN)
-
-clean: bench-clean

@@ -5,24 +5,24 @@
 #   make fuzz ... FUZZ_FLAGS="-only_ascii=1"  extra libFuzzer flags
 #   make fuzz-build                only build the fuzzers
 #   make fuzz-seeds                regenerate the seeds from the interop captures into the
-#                                  working corpus tests/fuzz/build/corpus/<target> (one-off: the
+#                                  working corpus $(BUILD)/fuzz/corpus/<target> (one-off: the
 #                                  committed corpus already holds the useful ones)
 #   make fuzz-merge                minimise the committed corpus plus the working corpus (edge
-#                                  coverage) into tests/fuzz/build/merged/<target>; review, then
+#                                  coverage) into $(BUILD)/fuzz/merged/<target>; review, then
 #                                  replace tests/fuzz/corpus/<target> with it
-# The regression drivers (tests/fuzz/build/regress/<target>: harness + driver.c, built with
+# The regression drivers ($(BUILD)/fuzz/regress/<target>: harness + driver.c, built with
 # the normal $(CC) and library) replay tests/fuzz/corpus/<target> and
 # tests/fuzz/crashes/<target> in `make check` (tests/e2e/07-fuzz-regress.sh).
-# Everything built here lives under tests/fuzz/build/ and never touches the normal objects.
+# Everything built here lives under $(BUILD)/fuzz/ and never touches the normal objects.
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   ?=
 FUZZ_DIR     := tests/fuzz
-FUZZ_OUT     := $(FUZZ_DIR)/build
+FUZZ_OUT     := $(BUILD)/fuzz
 FUZZ_ALL     := $(patsubst $(FUZZ_DIR)/fuzz_%.c,%,$(sort $(wildcard $(FUZZ_DIR)/fuzz_*.c)))
 FUZZ_TARGETS ?= $(FUZZ_ALL)
-FUZZ_HDRS    := $(wildcard $(FUZZ_DIR)/*.h) $(wildcard libprotocol/*.h)
+FUZZ_HDRS    := $(wildcard $(FUZZ_DIR)/*.h) $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
 # UBSan findings stop the run (halt_on_error) unless listed in tests/fuzz/ubsan.supp: known
 # bugs waiting for a fix, so that fuzzing can go on past them.
 FUZZ_SAN     := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -30,7 +30,7 @@ FUZZ_SAN     := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 FUZZ_ENV     := UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(FUZZ_DIR)/ubsan.supp
 # The normal flags minus optimisation and -Werror (clang may warn where gcc does not).
 FUZZ_CFLAGS  := $(filter-out -O% -Werror,$(CFLAGS)) -iquote $(FUZZ_DIR) $(FUZZ_SAN)
-FUZZ_LIB_OBJ := $(patsubst libprotocol/%.c,$(FUZZ_OUT)/obj/%.o,$(LIB_SRC))
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(LIB_SRC))
 FUZZ_LIB     := $(FUZZ_OUT)/libprotocol-fuzz.a
 FUZZ_BINS    := $(addprefix $(FUZZ_OUT)/bin/,$(FUZZ_ALL))
 FUZZ_REGRESS := $(addprefix $(FUZZ_OUT)/regress/,$(FUZZ_ALL))
@@ -42,16 +42,16 @@ HELPERS += $(FUZZ_REGRESS)
 
 FUZZ_INTEROP ?= ../shared/interop
 
-$(FUZZ_OUT)/obj/%.o: libprotocol/%.c $(wildcard libprotocol/*.h)
+$(FUZZ_OUT)/obj/%.o: %.c $(FUZZ_HDRS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(filter-out -MMD -MP,$(FUZZ_CFLAGS)) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_LIB): $(FUZZ_LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(FUZZ_OUT)/bin/%: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_LIB) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(PCAP_LIBS) $(LDLIBS)
+	$(FUZZ_CC) $(filter-out -MMD -MP,$(FUZZ_CFLAGS)) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(PCAP_LIBS) $(LDLIBS)
 
 $(FUZZ_OUT)/regress/%: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_DIR)/driver.c $(LIB) $(FUZZ_HDRS)
 	@mkdir -p $(@D)

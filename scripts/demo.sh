@@ -3,6 +3,7 @@
 # scratch config directory, run owping and twping against them, print the results, stop.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
+BIN_DIR=${OWAMP_TOOLS_BUILD:-$top/build}/bin
 dir=$(mktemp -d -t owamp-demo.XXXXXX)
 pids=""
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"; }
@@ -27,17 +28,17 @@ wait_port() { # port
     echo "demo: daemon did not start on port $1" >&2; exit 1
 }
 
-"$top/owampd/owampd" -Z -f -c "$dir/owamp" -R "$dir/owamp" -S 127.0.0.1:18610 -P 18700-18749 2>"$dir/owampd.log" &
+"$BIN_DIR/owampd" -Z -f -c "$dir/owamp" -R "$dir/owamp" -S 127.0.0.1:18610 -P 18700-18749 2>"$dir/owampd.log" &
 pids="$pids $!"
-"$top/twampd/twampd" -Z -f -c "$dir/twamp" -R "$dir/twamp" -S 127.0.0.1:18620 -P 18800-18849 \
+"$BIN_DIR/twampd" -Z -f -c "$dir/twamp" -R "$dir/twamp" -S 127.0.0.1:18620 -P 18800-18849 \
     --light 127.0.0.1:18630 2>"$dir/twampd.log" &
 pids="$pids $!"
 wait_port 18610; wait_port 18620
 
 run() { echo; echo "\$ $*"; "$@" || echo "(exit status $?)"; }
 cd "$dir"
-run "$top/owping/owping" -c 100 -i 0.01f 127.0.0.1:18610
-run "$top/owping/owping" -A E -u demo -k demo.pfs -c 100 -i 0.01f 127.0.0.1:18610
-run "$top/owping/twping" -c 100 -i 0.01f 127.0.0.1:18620
-run "$top/owping/twping" -A A -u demo -k demo.pfs -c 100 -i 0.01f 127.0.0.1:18620
-run "$top/owping/twping" --stamp -c 100 -i 0.01f 127.0.0.1:18630
+run "$BIN_DIR/owping" -c 100 -i 0.01f 127.0.0.1:18610
+run "$BIN_DIR/owping" -A E -u demo -k demo.pfs -c 100 -i 0.01f 127.0.0.1:18610
+run "$BIN_DIR/twping" -c 100 -i 0.01f 127.0.0.1:18620
+run "$BIN_DIR/twping" -A A -u demo -k demo.pfs -c 100 -i 0.01f 127.0.0.1:18620
+run "$BIN_DIR/twping" --stamp -c 100 -i 0.01f 127.0.0.1:18630

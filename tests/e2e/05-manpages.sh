@@ -6,14 +6,15 @@
 # is not built.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD_DIR=${OWAMP_TOOLS_BUILD:-$ROOT/build} # where make put what it built
+BIN_DIR=$BUILD_DIR/bin
 MAN="$ROOT/man"
 
 PAGES=(owping.1 twping.1 owstats.1 powstream.1 owampd.8 twampd.8 owamp-server.conf.5 owamp-server.limits.5
        owamp-server.pfs.5)
 # program:page pairs for the option check
-PROGRAMS=(owping/owping:owping.1 owping/twping:twping.1 owping/owstats:owstats.1
-          owping/powstream:powstream.1 owampd/owampd:owampd.8
-          twampd/twampd:twampd.8)
+PROGRAMS=(owping:owping.1 twping:twping.1 owstats:owstats.1 powstream:powstream.1 owampd:owampd.8
+          twampd:twampd.8)
 
 echo "1..$((${#PAGES[@]} + ${#PROGRAMS[@]} + 1))"
 
@@ -67,7 +68,7 @@ help_options() {
 
 # check_options PROG PAGE: every option of "PROG --help" appears as \-x or \-\-long in PAGE.
 check_options() {
-    local prog="$ROOT/$1" page="$MAN/$2" missing="" opt pat
+    local prog="$BIN_DIR/$1" page="$MAN/$2" missing="" opt pat
     if [ ! -x "$prog" ]; then
         skip "$1 not built"
         return

@@ -1,10 +1,12 @@
 #!/bin/bash
 # 07-fuzz-regress.sh - replay every fuzz harness's seed corpus and saved crash inputs
 # (tests/fuzz/corpus/<target>, tests/fuzz/crashes/<target>) through its regression driver
-# (tests/fuzz/build/regress/<target>: the harness + tests/fuzz/driver.c, normal build, made
+# (build/fuzz/regress/<target>: the harness + tests/fuzz/driver.c, normal build, made
 # by `make check`). One TAP test per harness; it fails if any input crashes or trips a check.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD_DIR=${OWAMP_TOOLS_BUILD:-$ROOT/build} # where make put what it built
+BIN_DIR=$BUILD_DIR/bin
 cd "$ROOT" || exit 1
 
 targets=()
@@ -17,7 +19,7 @@ echo "1..${#targets[@]}"
 n=0
 for t in "${targets[@]}"; do
     n=$((n + 1))
-    bin=tests/fuzz/build/regress/$t
+    bin=$BUILD_DIR/fuzz/regress/$t
     if [ ! -x "$bin" ]; then
         echo "not ok $n - fuzz regression $t"
         echo "# $bin not built (make fuzz-regress)"

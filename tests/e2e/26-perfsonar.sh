@@ -7,8 +7,8 @@
 # client (tests/peers/owamp_client.py), zero addresses and a third party.
 . "$(dirname "$0")/lib/ping.sh"
 echo "1..24"
-OWSTATS=$ROOT/owping/owstats
-POWSTREAM=$ROOT/owping/powstream
+OWSTATS=$BIN_DIR/owstats
+POWSTREAM=$BIN_DIR/powstream
 PARSE=$ROOT/tests/peers/psched_parse.py
 PEER=$ROOT/tests/peers/owamp_client.py
 REFOWP=${SHARED:-$ROOT/../shared}/interop/owp

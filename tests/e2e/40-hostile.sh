@@ -16,11 +16,13 @@
 # an idle 2-CPU machine. RUN_WRAPPER (valgrind) prefixes the daemons.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-OWAMPD=$ROOT/owampd/owampd
-TWAMPD=$ROOT/twampd/twampd
-OWPING=$ROOT/owping/owping
-TWPING=$ROOT/owping/twping
-HOSTILE=$ROOT/tests/helpers/hostile
+BUILD_DIR=${OWAMP_TOOLS_BUILD:-$ROOT/build} # where make put what it built
+BIN_DIR=$BUILD_DIR/bin
+OWAMPD=$BIN_DIR/owampd
+TWAMPD=$BIN_DIR/twampd
+OWPING=$BIN_DIR/owping
+TWPING=$BIN_DIR/twping
+HOSTILE=$BUILD_DIR/tests/helpers/hostile
 TMP=$(mktemp -d -t e2e-hostile.XXXXXX)
 BG_PIDS=()
 LATE_MS=${RUN_WRAPPER:+5000}
@@ -38,7 +40,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-[ -x "$HOSTILE" ] || make -s -C "$ROOT" tests/helpers/hostile >/dev/null 2>&1
+[ -x "$HOSTILE" ] || make -s -C "$ROOT" "${HOSTILE#"$ROOT"/}" >/dev/null 2>&1
 for b in "$OWAMPD" "$TWAMPD" "$OWPING" "$HOSTILE"; do
     if [ ! -x "$b" ]; then
         echo "1..0 # SKIP $b not built (run make check)"

@@ -6,10 +6,12 @@
 # TAP output; needs root (skips otherwise). Daemons run under $RUN_WRAPPER when set.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-OWAMPD=$ROOT/owampd/owampd
-TWAMPD=$ROOT/twampd/twampd
-OWPING=$ROOT/owping/owping
-TWPING=$ROOT/owping/twping
+BUILD_DIR=${OWAMP_TOOLS_BUILD:-$ROOT/build} # where make put what it built
+BIN_DIR=$BUILD_DIR/bin
+OWAMPD=$BIN_DIR/owampd
+TWAMPD=$BIN_DIR/twampd
+OWPING=$BIN_DIR/owping
+TWPING=$BIN_DIR/twping
 read -ra WRAP <<<"${RUN_WRAPPER:-}"
 TERM_TICKS=40 # SIGTERM must end a daemon within 40 x 50 ms (4 times longer under a wrapper)
 [ ${#WRAP[@]} -gt 0 ] && TERM_TICKS=160

@@ -13,6 +13,8 @@
 # shellcheck disable=SC2086,SC2119
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD_DIR=${OWAMP_TOOLS_BUILD:-$ROOT/build} # where make put what it built
+BIN_DIR=$BUILD_DIR/bin
 . "$ROOT/tests/netsim/ns.sh"
 
 PLAN=12
@@ -21,8 +23,8 @@ if ! netsim_check; then
     netsim_skip_all "$PLAN"
     exit 0
 fi
-OWAMPD=$ROOT/owampd/owampd
-OWPING=$ROOT/owping/owping
+OWAMPD=$BIN_DIR/owampd
+OWPING=$BIN_DIR/owping
 echo "1..$PLAN"
 for b in "$OWAMPD" "$OWPING"; do
     [ -x "$b" ] || { echo "Bail out! $b not built (run make)"; exit 1; }

@@ -14,6 +14,8 @@
 # shellcheck disable=SC2086,SC2119
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD_DIR=${OWAMP_TOOLS_BUILD:-$ROOT/build} # where make put what it built
+BIN_DIR=$BUILD_DIR/bin
 . "$ROOT/tests/netsim/ns.sh"
 
 PLAN=11
@@ -22,8 +24,8 @@ if ! netsim_check; then
     netsim_skip_all "$PLAN"
     exit 0
 fi
-DAEMON=$ROOT/twampd/twampd
-CLIENT=$ROOT/owping/twping
+DAEMON=$BIN_DIR/twampd
+CLIENT=$BIN_DIR/twping
 echo "1..$PLAN"
 for b in "$DAEMON" "$CLIENT"; do
     [ -x "$b" ] || { echo "Bail out! $b not built (run make)"; exit 1; }

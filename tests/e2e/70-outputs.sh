@@ -228,8 +228,8 @@ if command -v tshark >/dev/null; then
             awk -F'\t' -v d="$3" '{ n++ } $1 ~ d { t++ } $2 != "" || $3 ~ /error/ || $4 != 1 { b++ }
                 END { printf "%d %d %d\n", n, t, b }'
     }
-    "$ROOT/tests/helpers/pcap_synth" "$TMP/s_ow.pcap" owamp 10 8610 &&
-        "$ROOT/tests/helpers/pcap_synth" "$TMP/s_tw.pcap" twamp 10 8620
+    "$BUILD_DIR/tests/helpers/pcap_synth" "$TMP/s_ow.pcap" owamp 10 8610 &&
+        "$BUILD_DIR/tests/helpers/pcap_synth" "$TMP/s_tw.pcap" twamp 10 8620
     r1=$(pcap_decode "$TMP/s_ow.pcap" 8610 owamp.test)
     r2=$(pcap_decode "$TMP/s_tw.pcap" 8620 twamp.test)
     [ "$r1" = "10 10 0" ] && [ "$r2" = "20 20 0" ]

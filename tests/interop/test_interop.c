@@ -775,7 +775,7 @@ int main(void)
     for (size_t i = 0; i < LP_ARRAY_LEN(expects); i++) {
         tests[i + 1] = (struct CMUnitTest){.name = expects[i].name,
                                            .test_func = test_capture,
-                                           .initial_state = (void *)&expects[i]};
+                                           .initial_state = (void *)(uintptr_t)&expects[i]};
     }
     return _cmocka_run_group_tests("interop", tests, LP_ARRAY_LEN(tests), NULL, NULL);
 }

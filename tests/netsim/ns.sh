@@ -13,7 +13,7 @@
 # Everything A sends to the prefix goes into its TUN, through the relay, out of B's TUN.
 
 NETSIM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-NETSIM_BIN=${NETSIM_BIN:-$NETSIM_DIR/netsim}
+NETSIM_BIN=${NETSIM_BIN:-${OWAMP_TOOLS_BUILD:-$NETSIM_DIR/../../build}/tests/netsim/netsim}
 NETSIM_PROBE=$NETSIM_DIR/probe.py
 # The interpreter itself: a version-manager shim costs ~0.3 s per start.
 NETSIM_PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)

@@ -253,7 +253,7 @@ static void test_saved_tw_and_bare(void **state)
     /* bare -R lines of the reference (no header) and a broken one */
     const char *bare =
         "0 16788979056430284800 1 0.000244141 16788979056430714297 1 0.000244141 255\n";
-    f = fmemopen((void *)bare, strlen(bare), "r");
+    f = fmemopen((void *)(uintptr_t)bare, strlen(bare), "r");
     assert_int_equal(rep_saved_read(f, false, &sv), 0);
     fclose(f);
     assert_int_equal(sv.n, 1);
@@ -261,7 +261,7 @@ static void test_saved_tw_and_bare(void **state)
     assert_null(sv.rs.from_host);
     rep_saved_free(&sv);
     const char *bad = "#KIND\towamp\n0 1 1 0.1 2 1 0.1\n";
-    f = fmemopen((void *)bad, strlen(bad), "r");
+    f = fmemopen((void *)(uintptr_t)bad, strlen(bad), "r");
     assert_int_equal(rep_saved_read(f, false, &sv), LP_E_SYNTAX);
     assert_int_equal(sv.line, 2);
     fclose(f);

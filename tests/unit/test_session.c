@@ -683,10 +683,10 @@ static void test_stamp_tlvs(void **st)
         seen++;
         assert_false(t.flags & (WIRE_TLV_F_U | WIRE_TLV_F_M)); /* all understood */
         if (t.type == WIRE_TLV_LOCATION) {
-            struct wire_tlv_location l;
-            assert_int_equal(wire_tlv_location_decode(&t, &l), 0);
-            assert_int_equal(l.dst_port, lu.port);
-            assert_int_equal(l.src_port, cu.port);
+            struct wire_tlv_location tl;
+            assert_int_equal(wire_tlv_location_decode(&t, &tl), 0);
+            assert_int_equal(tl.dst_port, lu.port);
+            assert_int_equal(tl.src_port, cu.port);
         } else if (t.type == WIRE_TLV_TIMESTAMP_INFO) {
             struct wire_tlv_tsinfo ti;
             assert_int_equal(wire_tlv_tsinfo_decode(&t, &ti), 0);

@@ -451,9 +451,9 @@ static void test_roundtrip_nsessions_fetch(void **state)
     struct wire_fetch_session f = {5, 99, {0}, {0}}, f2;
     struct wire_fetch_ack fa, fa2;
     struct wire_skip_range sk2[3];
-    struct wire_skip_section s = {3, stop_skips, {0}}, s2 = {.n = 3, .skip = sk2};
+    struct wire_skip_section s = {.n = 3, .cskip = stop_skips}, s2 = {.n = 3, .skip = sk2};
     struct wire_record rec[3], rec2[3];
-    struct wire_records_section rs = {3, rec, {0}}, rs2 = {.n = 3, .rec = rec2};
+    struct wire_records_section rs = {.n = 3, .crec = rec}, rs2 = {.n = 3, .rec = rec2};
 
     (void)state;
     fill(sids, sizeof(sids), 0x44);

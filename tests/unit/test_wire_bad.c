@@ -154,9 +154,9 @@ static size_t make_cases(struct bad_case *c)
         .cmd = WIRE_CMD_STOP_N_ACK, .accept = 1, .nsessions = 1, .sids = sids};
     struct wire_fetch_session fs = {0, 10, {0}, {0}};
     struct wire_fetch_ack fa = {.accept = 0, .nrecords = 3};
-    struct wire_skip_section sk = {3, stop_skips, {0}};
+    struct wire_skip_section sk = {.n = 3, .cskip = stop_skips};
     struct wire_record rec[3] = {{0, 1, 1, 2, 3, 255}, {1, 1, 1, 2, 3, 255}, {2, 1, 1, 2, 3, 255}};
-    struct wire_records_section rs = {3, rec, {0}};
+    struct wire_records_section rs = {.n = 3, .crec = rec};
     size_t n = 0;
 
 #define CASE(nm, fn, expr, ...)                                                                    \
@@ -242,7 +242,7 @@ static void test_bad_fields(void **state)
     struct wire_slot bad_slot = {2, 0};
     struct wire_slots sl = {.n = 1, .slot = &bad_slot};
     struct wire_skip_range backwards = {5, 4};
-    struct wire_skip_section sk = {1, &backwards, {0}};
+    struct wire_skip_section sk = {.n = 1, .cskip = &backwards};
     struct wire_nsessions sn = {.cmd = WIRE_CMD_START_N_SESSIONS, .accept = 1};
 
     (void)state;

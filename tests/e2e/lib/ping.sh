@@ -3,12 +3,14 @@
 # TAP lines and -M summary checks.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+BUILD_DIR=${OWAMP_TOOLS_BUILD:-$ROOT/build} # where make put what it built
+BIN_DIR=$BUILD_DIR/bin
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH # the distribution python starts fastest
 DATA=$ROOT/tests/e2e/data
-OWAMPD=$ROOT/owampd/owampd
-TWAMPD=$ROOT/twampd/twampd
-OWPING=$ROOT/owping/owping
-TWPING=$ROOT/owping/twping
+OWAMPD=$BIN_DIR/owampd
+TWAMPD=$BIN_DIR/twampd
+OWPING=$BIN_DIR/owping
+TWPING=$BIN_DIR/twping
 TMP=$(mktemp -d -t e2e-ping.XXXXXX)
 PIDS=()
 n=0

@@ -281,12 +281,12 @@ int wire_slots_encode(const struct wire_slots *s, uint8_t *buf, size_t len)
     for (uint32_t i = 0; i < s->n; i++) {
         uint8_t *p = buf + (size_t)i * WIRE_SLOT_LEN;
 
-        if (s->slot[i].type > WIRE_SLOT_FIXED) {
+        if (s->cslot[i].type > WIRE_SLOT_FIXED) {
             return LP_E_VALUE;
         }
         memset(p, 0, 8);
-        p[0] = s->slot[i].type;
-        lp_store64(p + 8, s->slot[i].param);
+        p[0] = s->cslot[i].type;
+        lp_store64(p + 8, s->cslot[i].param);
     }
     memcpy(buf + need - WIRE_HMAC_LEN, s->hmac, WIRE_HMAC_LEN);
     return (int)need;

@@ -548,10 +548,12 @@ int sock_send_batch(int fd, const struct sock_txbuf *bufs, unsigned n)
     n = n < SOCK_BATCH_MAX ? n : SOCK_BATCH_MAX;
     for (unsigned i = 0; i < n; i++) {
         const struct sock_txbuf *b = &bufs[i];
-        iovs[i] = (struct iovec){.iov_base = (void *)b->data, .iov_len = b->len};
+        /* sendmmsg takes non-const buffers it does not write: the const goes through an
+         * integer, as the interface leaves no other way */
+        iovs[i] = (struct iovec){.iov_base = (void *)(uintptr_t)b->data, .iov_len = b->len};
         msgs[i].msg_len = 0;
         msgs[i].msg_hdr = (struct msghdr){
-            .msg_name = b->dst ? (void *)&b->dst->ss : NULL,
+            .msg_name = b->dst ? (void *)(uintptr_t)&b->dst->ss : NULL,
             .msg_namelen = b->dst ? b->dst->len : 0,
             .msg_iov = &iovs[i],
             .msg_iovlen = 1,

@@ -281,7 +281,7 @@ int wire_skip_section_encode(const struct wire_skip_section *s, uint8_t *buf, si
         return LP_E_SHORT;
     }
     memset(buf, 0, need - WIRE_HMAC_LEN);
-    if (put_skips(buf, s->skip, s->n) != 0) {
+    if (put_skips(buf, s->cskip, s->n) != 0) {
         return LP_E_VALUE;
     }
     memcpy(buf + need - WIRE_HMAC_LEN, s->hmac, WIRE_HMAC_LEN);
@@ -373,7 +373,7 @@ int wire_records_section_encode(const struct wire_records_section *s, uint8_t *b
         return LP_E_SHORT;
     }
     for (uint32_t i = 0; i < s->n; i++) {
-        off += (size_t)wire_record_encode(&s->rec[i], buf + off, len - off);
+        off += (size_t)wire_record_encode(&s->crec[i], buf + off, len - off);
     }
     memset(buf + off, 0, records_pad(s->n));
     memcpy(buf + need - WIRE_HMAC_LEN, s->hmac, WIRE_HMAC_LEN);

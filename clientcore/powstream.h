@@ -31,10 +31,11 @@ struct pow_opts {
     const char *target; /* [host]:port */
 };
 
-/* Parse argv; 0, 1 when --help printed the usage, -1 after printing why. */
+/* Parse argv (owping/pow_opts.c); 0, 1 when --help printed the usage, -1 after printing
+ * why. */
 int pow_parse(struct pow_opts *p, int argc, char **argv);
 
-/* powstream's main: parse, then stream until SIGTERM or SIGINT. The exit status. */
-int pow_main(int argc, char **argv);
+/* Stream until SIGTERM or SIGINT (powstream.c). The exit status. */
+int pow_run(struct pow_opts *po);
 
 #endif

@@ -504,17 +504,12 @@ static void stream(struct pow *p)
     sess_close(&ss[1], false);
 }
 
-int pow_main(int argc, char **argv)
+int pow_run(struct pow_opts *po)
 {
-    struct pow_opts po;
     struct pow p;
-    int rc = pow_parse(&po, argc, argv);
-    if (rc != 0) {
-        return rc > 0 ? 0 : 1;
-    }
     memset(&p, 0, sizeof(p));
-    p.po = &po;
-    p.o = &po.run;
+    p.po = po;
+    p.o = &po->run;
     p.pipe_rd = -1;
     signal(SIGPIPE, SIG_IGN);
     if (cry_init() < 0 || lock_dir(&p) < 0 || !(p.a.loop = loop_create())) {

@@ -31,7 +31,7 @@ int ctrl_send_request(struct ctrl *c, const struct wire_request *r, const struct
     int rc = finish(c, wire_request_encode(r, c->proto, p, WIRE_REQUEST_LEN), WIRE_REQUEST_LEN);
     if (rc == 0 && c->proto == WIRE_OWAMP) {
         size_t n = wire_slots_len(r->nslots);
-        struct wire_slots s = {.n = r->nslots, .slot = (struct wire_slot *)slots};
+        struct wire_slots s = {.n = r->nslots, .cslot = slots};
         if (!(p = ctrl_out_append(c, n))) {
             return LP_E_NOMEM;
         }
@@ -131,14 +131,14 @@ static int send_fetch_head(struct ctrl *c, const struct wire_fetch_ack *a,
     }
     int rc = finish(c, wire_request_encode(req, c->proto, p, WIRE_REQUEST_LEN), WIRE_REQUEST_LEN);
     size_t n = wire_slots_len(req->nslots);
-    struct wire_slots s = {.n = req->nslots, .slot = (struct wire_slot *)slots};
+    struct wire_slots s = {.n = req->nslots, .cslot = slots};
     if (rc < 0 || !(p = ctrl_out_append(c, n))) {
         return rc < 0 ? rc : LP_E_NOMEM;
     }
     if ((rc = finish(c, wire_slots_encode(&s, p, n), n)) < 0) {
         return rc;
     }
-    struct wire_skip_section sk = {.n = a->nskips, .skip = (struct wire_skip_range *)skips};
+    struct wire_skip_section sk = {.n = a->nskips, .cskip = skips};
     n = wire_fetch_skips_len(a->nskips);
     if (!(p = ctrl_out_append(c, n)) || (rc = finish(c, wire_skip_section_encode(&sk, p, n), n)) < 0) {
         return p ? rc : LP_E_NOMEM;
@@ -157,7 +157,7 @@ static int send_fetch_body(struct ctrl *c, const struct wire_fetch_ack *a,
     }
     uint8_t *p;
     size_t n;
-    struct wire_records_section rs = {.n = a->nrecords, .rec = (struct wire_record *)rec};
+    struct wire_records_section rs = {.n = a->nrecords, .crec = rec};
     n = wire_fetch_records_len(a->nrecords);
     if (!(p = ctrl_out_append(c, n))) {
         return LP_E_NOMEM;

@@ -36,7 +36,7 @@ long owpf_header_encode(const struct owpf_header *h, uint8_t *buf, size_t len)
     }
     struct wire_request req = h->req;
     memset(req.hmac, 0, sizeof(req.hmac));
-    struct wire_slots sl = {.n = req.nslots, .slot = (struct wire_slot *)h->slots};
+    struct wire_slots sl = {.n = req.nslots, .cslot = h->slots};
     int rc = wire_request_encode(&req, WIRE_OWAMP, buf + OWPF_FIXED_LEN, WIRE_REQUEST_LEN);
     if (rc >= 0) {
         rc = wire_slots_encode(&sl, buf + OWPF_FIXED_LEN + WIRE_REQUEST_LEN,

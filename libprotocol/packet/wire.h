@@ -223,11 +223,14 @@ struct wire_slot {
 };
 
 /* The slots that follow an OWAMP Request-Session: n * 16 octets plus an HMAC block. The
- * caller sets n (the request's nslots) and slot (an array of n; NULL on decode to only
- * validate). */
+ * caller sets n (the request's nslots) and the array of n: cslot to encode from, slot to
+ * decode into (NULL on decode to only validate). */
 struct wire_slots {
     uint32_t n;
-    struct wire_slot *slot;
+    union {
+        struct wire_slot *slot;
+        const struct wire_slot *cslot;
+    };
     uint8_t hmac[WIRE_HMAC_LEN];
 };
 
@@ -375,10 +378,14 @@ int wire_fetch_ack_decode(const uint8_t *buf, size_t len, struct wire_fetch_ack 
 size_t wire_fetch_skips_len(uint32_t n);
 size_t wire_fetch_records_len(uint32_t n);
 
-/* Skip-range section: n ranges in skip (caller-owned; NULL on decode only validates). */
+/* Skip-range section: n ranges, encoded from cskip or decoded into skip (caller-owned; NULL
+ * on decode only validates). */
 struct wire_skip_section {
     uint32_t n;
-    struct wire_skip_range *skip;
+    union {
+        struct wire_skip_range *skip;
+        const struct wire_skip_range *cskip;
+    };
     uint8_t hmac[WIRE_HMAC_LEN];
 };
 
@@ -399,12 +406,15 @@ struct wire_record {
 int wire_record_encode(const struct wire_record *r, uint8_t *buf, size_t len);
 int wire_record_decode(const uint8_t *buf, size_t len, struct wire_record *r);
 
-/* Data-record section: n records in rec (caller-owned; NULL on decode only validates the
- * padding). Large fetches can instead be streamed with wire_record_decode and
- * wire_records_tail_decode. */
+/* Data-record section: n records, encoded from crec or decoded into rec (caller-owned; NULL
+ * on decode only validates the padding). Large fetches can instead be streamed with
+ * wire_record_decode and wire_records_tail_decode. */
 struct wire_records_section {
     uint32_t n;
-    struct wire_record *rec;
+    union {
+        struct wire_record *rec;
+        const struct wire_record *crec;
+    };
     uint8_t hmac[WIRE_HMAC_LEN];
 };
 
