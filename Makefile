@@ -1,6 +1,6 @@
 # owamp-tools: OWAMP/TWAMP/STAMP toolkit. See README.md and HACKING.md.
 #   make            build the library and every program (everything built goes to $(BUILD))
-#   make check      install missing packages if needed, build, run every test layer
+#   make check      install missing packages if needed, lint, build, run every test layer
 #   make demo       start owampd and twampd on loopback, run owping and twping against them
 #   make lint       formatting, static analysis, the layering rule
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -119,7 +119,9 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(PCAP_LIBS) $(LDLIBS)
 
+# The lint gate first (mk/lint.mk), then every test layer.
 check: deps
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory all $(TEST_BIN) $(HELPERS)
 	@sh tests/run.sh $(TEST_BIN) $(sort $(wildcard tests/e2e/*.sh))
 

@@ -82,8 +82,8 @@ int main(int argc, char **argv)
         late[i] = now_ns() - deadline;
     }
     qsort(late, (size_t)n, sizeof(*late), cmp_i64);
-    printf("%lld %lld %lld\n", (long long)late[(n - 1) / 2], (long long)late[(n * 99 + 99) / 100 - 1],
-           (long long)late[n - 1]);
+    printf("%lld %lld %lld\n", (long long)late[(n - 1) / 2],
+           (long long)late[(n * 99 + 99) / 100 - 1], (long long)late[n - 1]);
     free(late);
     return 0;
 }

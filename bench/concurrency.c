@@ -26,19 +26,29 @@
 #include "loop.h"
 #include "session.h"
 
-#define CC_LOSS_NS 1000000000LL    /* loss timeout after the last packet */
-#define CC_PHASE_NS 30000000000LL  /* bound on set-up and on stop/fetch */
+#define CC_LOSS_NS 1000000000LL   /* loss timeout after the last packet */
+#define CC_PHASE_NS 30000000000LL /* bound on set-up and on stop/fetch */
 
 enum cc_mode { CC_TWAMP, CC_OW_TO, CC_OW_FROM };
 
 enum cc_state {
-    CS_IDLE, CS_CONNECTING, CS_GREETING, CS_SERVER_START, CS_ACCEPT, CS_READY, CS_START_ACK,
-    CS_RUNNING, CS_STOPPING, CS_FETCH, CS_DONE, CS_FAILED,
+    CS_IDLE,
+    CS_CONNECTING,
+    CS_GREETING,
+    CS_SERVER_START,
+    CS_ACCEPT,
+    CS_READY,
+    CS_START_ACK,
+    CS_RUNNING,
+    CS_STOPPING,
+    CS_FETCH,
+    CS_DONE,
+    CS_FAILED,
 };
 
 static const char *const state_names[] = {
-    "idle", "connecting", "greeting", "server-start", "accept-session", "ready", "start-ack",
-    "running", "stopping", "fetch", "done", "failed",
+    "idle",      "connecting", "greeting", "server-start", "accept-session", "ready",
+    "start-ack", "running",    "stopping", "fetch",        "done",           "failed",
 };
 
 struct cc;
@@ -129,7 +139,8 @@ static void send_request(struct csess *c)
     struct cc *cc = c->cc;
     struct sock_addr local = cc->server;
     struct wire_request q = {.ipvn = 4, .npackets = cc->count};
-    struct wire_slot slot = {.type = WIRE_SLOT_FIXED, .param = clk_ns_to_ntp_duration(cc->interval_ns)};
+    struct wire_slot slot = {.type = WIRE_SLOT_FIXED,
+                             .param = clk_ns_to_ntp_duration(cc->interval_ns)};
     if (sock_open_udp(AF_INET, &local, 0, 0, 0, &c->udp) < 0) {
         fail(c, "cannot open a UDP test socket");
         return;
@@ -160,9 +171,15 @@ static void send_request(struct csess *c)
 static void create_session(struct csess *c, const struct wire_accept_session *a)
 {
     struct cc *cc = c->cc;
-    struct wire_slot slot = {.type = WIRE_SLOT_FIXED, .param = clk_ns_to_ntp_duration(cc->interval_ns)};
-    struct sess_config cfg = {.mode = WIRE_MODE_OPEN, .npackets = cc->count, .slots = &slot,
-                              .nslots = 1, .start = c->start, .tos = -1, .peer = cc->server,
+    struct wire_slot slot = {.type = WIRE_SLOT_FIXED,
+                             .param = clk_ns_to_ntp_duration(cc->interval_ns)};
+    struct sess_config cfg = {.mode = WIRE_MODE_OPEN,
+                              .npackets = cc->count,
+                              .slots = &slot,
+                              .nslots = 1,
+                              .start = c->start,
+                              .tos = -1,
+                              .peer = cc->server,
                               .scratch = cc->scratch};
     if (a->accept != WIRE_ACCEPT_OK) {
         sock_close_udp(&c->udp);
@@ -174,7 +191,9 @@ static void create_session(struct csess *c, const struct wire_accept_session *a)
     }
     memcpy(cfg.sid, c->sid, WIRE_SID_LEN);
     ((struct sockaddr_in *)&cfg.peer.ss)->sin_port = htons(a->port);
-    cfg.kind = cc->mode == CC_TWAMP ? SESS_TW_SENDER : cc->mode == CC_OW_TO ? SESS_OW_SENDER : SESS_OW_RECEIVER;
+    cfg.kind = cc->mode == CC_TWAMP   ? SESS_TW_SENDER
+               : cc->mode == CC_OW_TO ? SESS_OW_SENDER
+                                      : SESS_OW_RECEIVER;
     cfg.padding = cc->mode == CC_TWAMP ? WIRE_REFLECTOR_OPEN_LEN - WIRE_SENDER_OPEN_LEN : 0;
     c->sess = sess_create(cc->loop, &c->udp, &cfg);
     if (!c->sess || (cc->mode == CC_OW_FROM && sess_start(c->sess) < 0)) {
@@ -269,9 +288,7 @@ static void on_event(struct csess *c, const struct ctrl_event *ev)
         c->received += ev->u.record.recv_ts != 0 && ev->u.record.seq < c->cc->count;
         break;
     case CTRL_EV_FETCH_DONE: finish(c); break;
-    default:
-        fail(c, "unexpected control message");
-        break;
+    default: fail(c, "unexpected control message"); break;
     }
 }
 
@@ -431,7 +448,8 @@ static void setup_all(struct cc *cc)
 {
     int64_t deadline = now_ns() + CC_PHASE_NS;
     while (now_ns() < deadline) {
-        while (cc->next_open < cc->n && count_states(cc, CS_CONNECTING, CS_ACCEPT) < cc->max_connecting) {
+        while (cc->next_open < cc->n &&
+               count_states(cc, CS_CONNECTING, CS_ACCEPT) < cc->max_connecting) {
             open_conn(&cc->s[cc->next_open++]);
         }
         if (cc->next_open == cc->n && count_states(cc, CS_CONNECTING, CS_ACCEPT) == 0) {
@@ -584,7 +602,9 @@ static int parse_args(int argc, char **argv, struct cc *cc)
         default: return -1;
         }
     }
-    cc->mode = !strcmp(mode, "owamp-t") ? CC_OW_TO : !strcmp(mode, "owamp-f") ? CC_OW_FROM : CC_TWAMP;
+    cc->mode = !strcmp(mode, "owamp-t")   ? CC_OW_TO
+               : !strcmp(mode, "owamp-f") ? CC_OW_FROM
+                                          : CC_TWAMP;
     cc->interval_ns = (int64_t)(interval * 1e9);
     cc->margin_ns = (int64_t)(margin * 1e9);
     if (!dst || addr_split(dst, host, sizeof(host), port, sizeof(port), "862") < 0 ||

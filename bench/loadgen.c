@@ -93,7 +93,8 @@ static unsigned long udp_drops(uint16_t port)
         unsigned lport = 0;
         unsigned long drops = 0;
         if (sscanf(line, " %*s %*x:%x %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %lu", &lport,
-                   &drops) == 2 && lport == port) {
+                   &drops) == 2 &&
+            lport == port) {
             total += drops;
         }
     }
@@ -140,7 +141,9 @@ static int bctl_expect(struct bctl *b, enum ctrl_ev type, struct ctrl_event *ev)
         ssize_t r = rc < 0 ? -1 : recv(b->fd, buf, sizeof(buf), 0);
         if (r <= 0 || ctrl_input(b->c, buf, (size_t)r) < 0) {
             fprintf(stderr, "loadgen: control connection failed (%s)\n",
-                    rc < 0 ? lp_strerror(rc) : r == 0 ? "closed" : strerror(errno));
+                    rc < 0   ? lp_strerror(rc)
+                    : r == 0 ? "closed"
+                             : strerror(errno));
             return -1;
         }
     }
@@ -175,7 +178,9 @@ static int bctl_connect(struct bctl *b, const struct sockaddr_in *to)
 /* Request-TW-Session from our test port, Start-Sessions; sets lg->dst. 0 or -1. */
 static int twamp_begin(struct lg *lg, struct bctl *b, uint16_t our_port)
 {
-    struct wire_request q = {.ipvn = 4, .sender_port = our_port, .receiver_port = our_port,
+    struct wire_request q = {.ipvn = 4,
+                             .sender_port = our_port,
+                             .receiver_port = our_port,
                              .padding_len = LG_PKT_LEN - WIRE_SENDER_OPEN_LEN};
     struct ctrl_event ev;
     if (bctl_connect(b, &lg->ctl_addr) < 0) {
@@ -195,7 +200,8 @@ static int twamp_begin(struct lg *lg, struct bctl *b, uint16_t our_port)
     }
     lg->dst = lg->ctl_addr;
     lg->dst.sin_port = htons(ev.u.accept.port);
-    if (ctrl_send_start(b->c) < 0 || bctl_flush(b) < 0 || bctl_expect(b, CTRL_EV_START_ACK, &ev) < 0) {
+    if (ctrl_send_start(b->c) < 0 || bctl_flush(b) < 0 ||
+        bctl_expect(b, CTRL_EV_START_ACK, &ev) < 0) {
         return -1;
     }
     return ev.u.start_ack.accept == WIRE_ACCEPT_OK ? 0 : -1;
@@ -219,7 +225,10 @@ static int encode_packet(const struct lg *lg, uint32_t seq, uint64_t ts, uint8_t
 {
     if (lg->mode == LG_TWAMP) {
         static const uint8_t zeros[LG_PKT_LEN];
-        struct wire_sender_pkt p = {.seq = seq, .ts = ts, .errest = 1, .pad = zeros,
+        struct wire_sender_pkt p = {.seq = seq,
+                                    .ts = ts,
+                                    .errest = 1,
+                                    .pad = zeros,
                                     .pad_len = LG_PKT_LEN - WIRE_SENDER_OPEN_LEN};
         return wire_sender_encode(&p, WIRE_MODE_OPEN, buf, LG_PKT_LEN);
     }
@@ -242,8 +251,10 @@ static void send_due(struct lg *lg, int64_t t0)
         for (unsigned i = 0; i < n; i++) {
             encode_packet(lg, lg->sent + i, ts, bufs[i]);
             iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = LG_PKT_LEN};
-            msgs[i].msg_hdr = (struct msghdr){.msg_name = &lg->dst, .msg_namelen = sizeof(lg->dst),
-                                              .msg_iov = &iov[i], .msg_iovlen = 1};
+            msgs[i].msg_hdr = (struct msghdr){.msg_name = &lg->dst,
+                                              .msg_namelen = sizeof(lg->dst),
+                                              .msg_iov = &iov[i],
+                                              .msg_iovlen = 1};
         }
         int k = sendmmsg(lg->fd, msgs, n, 0);
         if (k <= 0) {
@@ -308,7 +319,9 @@ static void recv_all(struct lg *lg)
             }
             lg->seen[seq / 8] |= (uint8_t)(1u << (seq % 8));
             int64_t rtt = now - clk_from_ntp((struct clk_ntp){ts}).ns;
-            lg->rtt_ns[lg->received++] = rtt < 0 ? 0 : rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
+            lg->rtt_ns[lg->received++] = rtt < 0            ? 0
+                                         : rtt > UINT32_MAX ? UINT32_MAX
+                                                            : (uint32_t)rtt;
         }
     }
 }
@@ -331,8 +344,8 @@ static void run(struct lg *lg)
             break;
         }
         recv_all(lg);
-        int64_t next = lg->sent < lg->total ? t0 + (int64_t)(lg->sent + quantum - 1) * step_ns
-                                            : now + 1000000;
+        int64_t next =
+            lg->sent < lg->total ? t0 + (int64_t)(lg->sent + quantum - 1) * step_ns : now + 1000000;
         int64_t wait = next - mono_ns();
         if (wait > 0) {
             struct pollfd p = {.fd = lg->fd, .events = POLLIN};

@@ -71,8 +71,10 @@ static void reflect_loop(int fd, double deadline, unsigned long long *rx, unsign
     while (!stop_flag && mono_s() < deadline) {
         for (int i = 0; i < RR_BATCH; i++) {
             iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = RR_PKT_MAX};
-            msgs[i].msg_hdr = (struct msghdr){.msg_name = &peers[i], .msg_namelen = sizeof(peers[i]),
-                                              .msg_iov = &iov[i], .msg_iovlen = 1};
+            msgs[i].msg_hdr = (struct msghdr){.msg_name = &peers[i],
+                                              .msg_namelen = sizeof(peers[i]),
+                                              .msg_iov = &iov[i],
+                                              .msg_iovlen = 1};
         }
         int n = recvmmsg(fd, msgs, RR_BATCH, MSG_WAITFORONE, NULL);
         if (n <= 0) {

@@ -20,8 +20,9 @@
 
 #define PING_CTRL_WAIT_NS 10000000000LL /* bound on every wait for a control reply */
 #define PING_CONNECT_WAIT_NS 10000000000LL
-#define PING_SPIN_NS 80000 /* senders sleep to 80 us before a send, then spin (not under --rt):
-                            * more than a VM's typical wake-up latency */
+#define PING_SPIN_NS                                                                               \
+    80000 /* senders sleep to 80 us before a send, then spin (not under --rt):                     \
+           * more than a VM's typical wake-up latency */
 /* after SIGINT or a failure: bound on stopping the sessions and fetching what the server has */
 #define PING_SALVAGE_NS 1000000000LL
 /* start delay beyond three control round trips: the two hosts' own work on the requests and

@@ -33,9 +33,12 @@ static void fetch_head(struct ow_fetch *f, const struct ctrl_event *ev)
         f->owp_failed = true;
         return;
     }
-    struct owpf_header h = {.finished = f->ack.finished, .next_seqno = f->ack.next_seqno,
-                            .nskips = ev->u.fetch_head.nskips, .nrecords = f->ack.nrecords,
-                            .skips_first = true, .req = ev->u.fetch_head.req,
+    struct owpf_header h = {.finished = f->ack.finished,
+                            .next_seqno = f->ack.next_seqno,
+                            .nskips = ev->u.fetch_head.nskips,
+                            .nrecords = f->ack.nrecords,
+                            .skips_first = true,
+                            .req = ev->u.fetch_head.req,
                             .slots = ev->u.fetch_head.slots};
     if (owpf_write_header(f->owp.f, &h) < 0 ||
         owpf_write_skips(f->owp.f, ev->u.fetch_head.skips, h.nskips) < 0) {

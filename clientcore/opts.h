@@ -36,59 +36,59 @@ struct opts {
     uint32_t count;
     struct opts_slot slots[OPTS_MAX_SLOTS];
     unsigned nslots;
-    int64_t loss_timeout_ns; /* -L; <0 = default (2 s + RTT; -L 0 or less asks for it) */
-    int64_t enddelay_ns;     /* -E */
-    int64_t start_delay_ns;  /* -z; <0 = automatic */
-    uint32_t padding;        /* -s */
+    int64_t loss_timeout_ns;   /* -L; <0 = default (2 s + RTT; -L 0 or less asks for it) */
+    int64_t enddelay_ns;       /* -E */
+    int64_t start_delay_ns;    /* -z; <0 = automatic */
+    uint32_t padding;          /* -s */
     uint16_t port_lo, port_hi; /* -P */
-    int dscp;                /* -D; -1 = unset */
-    bool to, from;           /* -t/-T, -f/-F */
+    int dscp;                  /* -D; -1 = unset */
+    bool to, from;             /* -t/-T, -f/-F */
     const char *to_file, *from_file;
-    bool zero_padding;       /* --zero-padding */
-    bool zero_addresses;     /* twping -Z, --zero-addresses: NAT traversal (RFC 5357 §3.5) */
+    bool zero_padding;   /* --zero-padding */
+    bool zero_addresses; /* twping -Z, --zero-addresses: NAT traversal (RFC 5357 §3.5) */
     /* connection */
-    uint32_t modes;          /* -A, as WIRE mode bits */
-    const char *identity;    /* -u */
-    const char *keyfile;     /* -k */
-    const char *srcaddr;     /* -S */
-    const char *bind_dev;    /* -B */
-    int family;              /* 0, AF_INET (-4) or AF_INET6 (-6) */
+    uint32_t modes;       /* -A, as WIRE mode bits */
+    const char *identity; /* -u */
+    const char *keyfile;  /* -k */
+    const char *srcaddr;  /* -S */
+    const char *bind_dev; /* -B */
+    int family;           /* 0, AF_INET (-4) or AF_INET6 (-6) */
     /* output */
     double pct[OPTS_MAX_PCT]; /* -a */
     unsigned npct;
-    char units;              /* -n: n u m s */
-    int64_t bucket_ns;       /* -b: -M histogram bin width (0: 0.0001 s) */
-    bool machine;            /* -M */
-    bool raw;                /* -R */
-    bool quiet;              /* -Q */
-    int verbose;             /* -v[N] */
-    bool utc;                /* -U */
-    uint32_t subsession;     /* -N */
-    bool json;               /* --json: one JSON document per target run */
+    char units;               /* -n: n u m s */
+    int64_t bucket_ns;        /* -b: -M histogram bin width (0: 0.0001 s) */
+    bool machine;             /* -M */
+    bool raw;                 /* -R */
+    bool quiet;               /* -Q */
+    int verbose;              /* -v[N] */
+    bool utc;                 /* -U */
+    uint32_t subsession;      /* -N */
+    bool json;                /* --json: one JSON document per target run */
     const char *json_packets; /* --json-packets FILE: per-packet JSON Lines */
-    const char *csv;         /* --csv FILE: per-packet CSV */
-    const char *prom;        /* --prom FILE: Prometheus textfile (atomic) */
-    const char *pcap;        /* --pcap FILE: test packets, nanosecond pcap */
-    const char *read_file;   /* --read FILE: report a saved records file, no test
-                              * (owstats: the files are the targets) */
-    unsigned parallel;       /* --parallel N: targets measured at once (default 4) */
+    const char *csv;          /* --csv FILE: per-packet CSV */
+    const char *prom;         /* --prom FILE: Prometheus textfile (atomic) */
+    const char *pcap;         /* --pcap FILE: test packets, nanosecond pcap */
+    const char *read_file;    /* --read FILE: report a saved records file, no test
+                               * (owstats: the files are the targets) */
+    unsigned parallel;        /* --parallel N: targets measured at once (default 4) */
     /* thresholds (exit status 1 when crossed) */
-    double max_loss_pct;     /* --max-loss PCT, <0 = none */
-    double max_delay_ms;     /* --max-delay MS, <0 = none */
-    double delay_pct;        /* --delay-percentile P (default 50) */
+    double max_loss_pct; /* --max-loss PCT, <0 = none */
+    double max_delay_ms; /* --max-delay MS, <0 = none */
+    double delay_pct;    /* --delay-percentile P (default 50) */
     /* repeated sessions */
-    bool continuous;         /* --continuous: back-to-back sessions */
-    uint32_t sessions;       /* --sessions N: stop after N (0 = forever) */
-    const char *out_dir;     /* --out-dir DIR: one file per session */
-    int64_t retry_max_ns;    /* --retry-max S: longest back-off after a failure */
-    bool check;              /* --check: diagnose clock, server, path and timestamps */
-    struct out_ctx *out;     /* where results go (set by main, not an option) */
+    bool continuous;      /* --continuous: back-to-back sessions */
+    uint32_t sessions;    /* --sessions N: stop after N (0 = forever) */
+    const char *out_dir;  /* --out-dir DIR: one file per session */
+    int64_t retry_max_ns; /* --retry-max S: longest back-off after a failure */
+    bool check;           /* --check: diagnose clock, server, path and timestamps */
+    struct out_ctx *out;  /* where results go (set by main, not an option) */
     /* precision and protocol extensions */
-    bool rt;                 /* --rt: real-time scheduling when permitted, no busy-wait */
-    bool individual;         /* --individual: RFC 5938 Start-N/Stop-N-Sessions */
-    int reflect_octets;      /* --reflect-octets N: RFC 6038, -1 = off */
-    bool dscp_ecn;           /* --dscp-ecn: RFC 7750 DSCP and ECN monitoring */
-    bool ptp;                /* --ptp: RFC 8186 PTPv2 timestamps */
+    bool rt;            /* --rt: real-time scheduling when permitted, no busy-wait */
+    bool individual;    /* --individual: RFC 5938 Start-N/Stop-N-Sessions */
+    int reflect_octets; /* --reflect-octets N: RFC 6038, -1 = off */
+    bool dscp_ecn;      /* --dscp-ecn: RFC 7750 DSCP and ECN monitoring */
+    bool ptp;           /* --ptp: RFC 8186 PTPv2 timestamps */
     /* targets */
     const char *targets[OPTS_MAX_TARGETS];
     unsigned ntargets;

@@ -74,7 +74,7 @@ int out_worst(int a, int b);
 struct out_capture {
     int saved_fd; /* -1: not capturing */
     FILE *tmp;
-    bool keep;    /* set after begin: do not replay the text (the caller shows it) */
+    bool keep; /* set after begin: do not replay the text (the caller shows it) */
 };
 
 /* Start capturing fd (1 or 2) into a temporary file; cap->saved_fd stays -1 on failure

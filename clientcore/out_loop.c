@@ -72,7 +72,7 @@ static bool file_end(const struct opts *o, struct session_file *sf)
 static int one_session(struct out_ctx *x, struct app *a, long seq)
 {
     const struct opts *o = x->o;
-    struct session_file sf;
+    struct session_file sf = {.saved_fd = -1};
     struct json_object *doc = NULL;
     if (o->out_dir) {
         file_begin(o, &sf, seq);

@@ -323,8 +323,8 @@ static int whole(const struct opts *o, const struct out_sess *s, const struct re
         s->two_way ? met_tw_acc_add(tw, p, n) : met_ow_acc_add(ow, p, n);
     }
     rc |= split ? subsessions(o, s, rs, ro) : 0;
-    bool stats = !it.err && (ow ? met_ow_acc_finish(ow, &ost) == 0
-                                : tw && met_tw_acc_finish(tw, &tst) == 0);
+    bool stats =
+        !it.err && (ow ? met_ow_acc_finish(ow, &ost) == 0 : tw && met_tw_acc_finish(tw, &tst) == 0);
     if (!stats) {
         fprintf(stderr, "%s: cannot compute the statistics\n", o->prog);
         rc = -1;

@@ -425,8 +425,11 @@ void ow_init(struct ow_run *r, struct app *a, const struct opts *o)
     r->o = o;
     r->c.fd = -1;
     r->salvage_ns = PING_SALVAGE_NS;
-    r->fetch = (struct ow_fetch){.c = &r->c, .end = UINT32_MAX, .recs = &r->recs,
-                                 .owp_path = o->to_file, .owp_suffix = ".tmp"};
+    r->fetch = (struct ow_fetch){.c = &r->c,
+                                 .end = UINT32_MAX,
+                                 .recs = &r->recs,
+                                 .owp_path = o->to_file,
+                                 .owp_suffix = ".tmp"};
 }
 
 int ow_begin(struct ow_run *r, const char *target, const struct clk_ntp *start)
@@ -509,7 +512,9 @@ int ow_save_from(struct ow_run *r, const char *path, const char *tmp_suffix, boo
     struct ow_dir *d = &r->from;
     struct save_file sf;
     struct owpf_header h = {.finished = ok || r->from_described ? OWPF_NORMAL : OWPF_INCOMPLETE,
-                            .next_seqno = d->covered, .req = d->req, .slots = r->slots};
+                            .next_seqno = d->covered,
+                            .req = d->req,
+                            .slots = r->slots};
     h.req.nslots = r->nslots;
     if (!save_open(&sf, path, tmp_suffix, r->o->prog)) {
         return -1;
@@ -569,8 +574,9 @@ static int report_dir(struct ow_run *r, bool to, bool ok)
     const struct ow_dir *d = to ? &r->to : &r->from;
     ow_describe(r, to, ok, &s, &tx);
     if (ok && !to && d->finalized && d->covered < r->o->count) {
-        fprintf(stderr, "%s: the server sent %" PRIu32 " of the %" PRIu32
-                        " packets before the session ended\n",
+        fprintf(stderr,
+                "%s: the server sent %" PRIu32 " of the %" PRIu32
+                " packets before the session ended\n",
                 r->o->prog, d->covered, r->o->count);
     }
     if (!ok) {

@@ -23,13 +23,13 @@ struct ow_dir {
 struct ow_fetch {
     struct conn *c;
     uint8_t sid[WIRE_SID_LEN];
-    uint32_t begin, end;          /* sequence numbers, both included */
-    struct rst **recs;            /* the records go there (a store made on the first one) */
-    const char *owp_path;         /* also save them there as an .owp file (owping -T) */
-    const char *owp_suffix;       /* ... written under owp_path + owp_suffix until complete */
+    uint32_t begin, end;    /* sequence numbers, both included */
+    struct rst **recs;      /* the records go there (a store made on the first one) */
+    const char *owp_path;   /* also save them there as an .owp file (owping -T) */
+    const char *owp_suffix; /* ... written under owp_path + owp_suffix until complete */
     /* progress */
     bool sent, acked, refused, done;
-    bool owp_failed;              /* the file could not be written (said once; goes on) */
+    bool owp_failed; /* the file could not be written (said once; goes on) */
     struct wire_fetch_ack ack;
     struct save_file owp;
 };
@@ -66,8 +66,8 @@ struct ow_run {
     int64_t to_end, from_end;
     struct ow_fetch fetch;
     int64_t salvage_ns; /* ow_salvage's bound (PING_SALVAGE_NS unless changed) */
-    bool waiting;   /* ow_wait_until has begun */
-    bool to_waited; /* ... and our last packet has left */
+    bool waiting;       /* ow_wait_until has begun */
+    bool to_waited;     /* ... and our last packet has left */
 };
 
 /* Ready r for a test of a on the loop of a with the options o. */

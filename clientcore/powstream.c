@@ -40,15 +40,15 @@ struct pow;
 /* One session of the stream. */
 struct pow_sess {
     struct ow_run r;
-    bool active;           /* requested and started */
-    struct clk_ntp start;  /* its start time */
-    uint64_t end_ntp;      /* the scheduled time of its last packet */
-    struct sched *gen;     /* its schedule, walked forward for the -N parts */
-    uint32_t gen_count;    /* packets the walk has passed */
-    uint64_t gen_off;      /* offset of the last of them */
-    uint32_t nsub_done;    /* -N parts saved */
-    uint64_t sub_start;    /* START of the next part */
-    struct conn fc;        /* -t -N: the connection the parts are fetched on */
+    bool active;          /* requested and started */
+    struct clk_ntp start; /* its start time */
+    uint64_t end_ntp;     /* the scheduled time of its last packet */
+    struct sched *gen;    /* its schedule, walked forward for the -N parts */
+    uint32_t gen_count;   /* packets the walk has passed */
+    uint64_t gen_off;     /* offset of the last of them */
+    uint32_t nsub_done;   /* -N parts saved */
+    uint64_t sub_start;   /* START of the next part */
+    struct conn fc;       /* -t -N: the connection the parts are fetched on */
     bool fc_open;
     char owp[POW_PATH_MAX];
 };
@@ -57,12 +57,12 @@ struct pow {
     struct pow_opts *po;
     const struct opts *o;
     struct app a;
-    bool quit, hup;      /* SIGTERM/SIGINT, SIGHUP arrived */
-    int err_fd;          /* the real stderr */
-    int pipe_rd;         /* what the engine writes on stderr */
+    bool quit, hup; /* SIGTERM/SIGINT, SIGHUP arrived */
+    int err_fd;     /* the real stderr */
+    int pipe_rd;    /* what the engine writes on stderr */
     char line[1024];
     size_t linelen;
-    unsigned failures;   /* attempts in a row that failed */
+    unsigned failures; /* attempts in a row that failed */
 };
 
 /* ---- logging ---- */
@@ -300,19 +300,22 @@ static struct rst *fetch_part(struct pow *p, struct pow_sess *s, uint32_t k, con
     char host[256];
     uint32_t mode;
     struct rst *recs = NULL;
-    if (!s->fc_open && ping_setup(&p->a, &s->fc, p->po->target, WIRE_OWAMP, host, sizeof(host),
-                                  &mode) < 0) {
+    if (!s->fc_open &&
+        ping_setup(&p->a, &s->fc, p->po->target, WIRE_OWAMP, host, sizeof(host), &mode) < 0) {
         conn_close(&s->fc, 0);
         return NULL;
     }
     s->fc_open = true;
-    struct ow_fetch f = {.c = &s->fc, .begin = k * p->po->nsub,
-                         .end = (k + 1) * p->po->nsub - 1, .recs = &recs,
-                         .owp_path = owp, .owp_suffix = ".i"};
+    struct ow_fetch f = {.c = &s->fc,
+                         .begin = k * p->po->nsub,
+                         .end = (k + 1) * p->po->nsub - 1,
+                         .recs = &recs,
+                         .owp_path = owp,
+                         .owp_suffix = ".i"};
     memcpy(f.sid, s->r.to.sid, WIRE_SID_LEN);
     if (ow_fetch_run(&f, loop_mono_ns() + POW_SUB_FETCH_NS) < 0 || f.owp_failed) {
-        pow_log(p, LOG_WARNING, "could not fetch packets %" PRIu32 "-%" PRIu32 " of %s",
-                f.begin, f.end, s->owp);
+        pow_log(p, LOG_WARNING, "could not fetch packets %" PRIu32 "-%" PRIu32 " of %s", f.begin,
+                f.end, s->owp);
         ow_fetch_abort(&f);
         conn_close(&s->fc, 0);
         s->fc_open = false; /* a new connection next time */
@@ -378,8 +381,8 @@ static void save_part(struct pow *p, struct pow_sess *s, uint32_t k)
 static int wait_session(struct pow *p, struct pow_sess *s)
 {
     uint32_t nsubs = p->po->nsub ? p->o->count / p->po->nsub : 0;
-    int64_t io_ns = p->o->slots[0].interval_ns > 1000000000 ? p->o->slots[0].interval_ns
-                                                             : 1000000000;
+    int64_t io_ns =
+        p->o->slots[0].interval_ns > 1000000000 ? p->o->slots[0].interval_ns : 1000000000;
     while (s->nsub_done < nsubs) {
         uint64_t last = sched_at(s, (s->nsub_done + 1) * p->po->nsub - 1);
         struct clk_time t = clk_from_ntp((struct clk_ntp){last});

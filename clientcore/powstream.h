@@ -11,8 +11,8 @@
 #include "opts.h"
 
 #define POW_DEFAULT_COUNT 300
-#define POW_DEFAULT_MEAN_NS 100000000LL  /* -i 0.1 */
-#define POW_DEFAULT_LOSS_NS 10000000000LL /* -L 10 */
+#define POW_DEFAULT_MEAN_NS 100000000LL    /* -i 0.1 */
+#define POW_DEFAULT_LOSS_NS 10000000000LL  /* -L 10 */
 #define POW_DEFAULT_RETRY_NS 60000000000LL /* -I 60: longest back-off after failures */
 
 /* powstream's command line. */

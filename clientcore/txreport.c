@@ -15,7 +15,8 @@ static bool tw_received(const struct met_twrec *r)
 
 /* What the replies say: which T1 each round trip used, and the DSCP/ECN octets the
  * reflector saw (counted per value in tos_count). */
-static void collect_replies(const struct met_twrec *tw, size_t n, uint64_t *tos_count, struct rep_tx *t)
+static void collect_replies(const struct met_twrec *tw, size_t n, uint64_t *tos_count,
+                            struct rep_tx *t)
 {
     for (size_t i = 0; i < n; i++) {
         if (!tw_received(&tw[i])) {

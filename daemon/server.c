@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stddef.h>
 #include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -11,6 +10,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +77,8 @@ void srv_req_peer(const struct srv_conn *c, const struct wire_request *r, const 
 int srv_open_test_socket(struct srv_conn *c, struct sock_udp *out)
 {
     const struct conf *cf = &c->srv->conf;
-    int rc = sock_open_udp(c->local.ss.ss_family, &c->local, cf->testport_lo, cf->testport_hi, 0, out);
+    int rc =
+        sock_open_udp(c->local.ss.ss_family, &c->local, cf->testport_lo, cf->testport_hi, 0, out);
     if (rc < 0) {
         srv_log(c->srv, LOG_WARNING, "session of %s refused: no test socket in ports %u-%u: %s",
                 c->peer_text, cf->testport_lo, cf->testport_hi, strerror(errno));
@@ -252,7 +253,8 @@ uint8_t srv_check_request(struct srv_conn *c, const struct wire_request *r,
     uint8_t accept = WIRE_ACCEPT_OK;
     const char *id = c->authenticated ? c->identity : NULL;
     if ((r->ipvn == 6) != (c->peer.ss.ss_family == AF_INET6)) {
-        why = "address family differs from the control connection", accept = WIRE_ACCEPT_UNSUPPORTED;
+        why = "address family differs from the control connection",
+        accept = WIRE_ACCEPT_UNSUPPORTED;
     } else if (!addr_same_host((const struct sockaddr *)&ep->ss,
                                (const struct sockaddr *)&c->peer.ss) &&
                !conf_third_party_allowed(&s->conf, (const struct sockaddr *)&c->peer.ss, id)) {
@@ -351,7 +353,8 @@ static int handle_setup(struct srv_conn *c, const struct ctrl_event *ev)
     struct srv *s = c->srv;
     uint32_t sec = ev->u.setup.mode & WIRE_MODE_SECURITY;
     const char *id = sec == WIRE_MODE_OPEN ? NULL : ev->u.setup.identity;
-    const struct conf_class *cls = conf_limits_class_for(&s->limits, (const struct sockaddr *)&c->peer.ss, id);
+    const struct conf_class *cls =
+        conf_limits_class_for(&s->limits, (const struct sockaddr *)&c->peer.ss, id);
     if (cls) {
         c->cls = *cls;
     }
@@ -458,8 +461,8 @@ static void conn_io(struct loop *loop, int fd, unsigned events, void *arg)
             int rc = ctrl_input(c->ctrl, buf, (size_t)n);
             rc = rc < 0 ? rc : conn_events(c);
             if (rc < 0) {
-                srv_log(c->srv, LOG_WARNING, "closing control connection from %s: %s",
-                        c->peer_text, lp_strerror(rc));
+                srv_log(c->srv, LOG_WARNING, "closing control connection from %s: %s", c->peer_text,
+                        lp_strerror(rc));
                 conn_close(c);
                 return;
             }
@@ -516,8 +519,8 @@ static void conn_tick(struct loop *loop, loop_timer_id id, void *arg)
     int64_t idle = now - c->last_ctrl_ns;
     int64_t servwait = (int64_t)cf->controltimeout_s * 1000000000LL;
     if (servwait > 0 && idle > servwait && (!c->started || c->nsess == 0)) {
-        srv_log(c->srv, LOG_INFO, "control connection from %s idle for %u s: closed",
-                c->peer_text, (unsigned)cf->controltimeout_s);
+        srv_log(c->srv, LOG_INFO, "control connection from %s idle for %u s: closed", c->peer_text,
+                (unsigned)cf->controltimeout_s);
         conn_close(c);
         return;
     }
@@ -532,8 +535,9 @@ static void set_peer_text(struct srv_conn *c)
                     NI_NUMERICHOST) != 0) {
         strcpy(host, "?");
     }
-    snprintf(c->peer_text, sizeof(c->peer_text), c->peer.ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
-             host, sock_addr_port(&c->peer));
+    snprintf(c->peer_text, sizeof(c->peer_text),
+             c->peer.ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host,
+             sock_addr_port(&c->peer));
 }
 
 /* A v4-mapped address from the dual-stack listener, as the plain IPv4 address it is: test

@@ -8,14 +8,15 @@
 #include "server.h"
 #include "session.h"
 
-#define SRV_MAX_SESS 64     /* test sessions per control connection */
+#define SRV_MAX_SESS 64 /* test sessions per control connection */
 #define SRV_MAX_PACKETS (1u << 24)
 #define SRV_MAX_PADDING 9000u
-#define SRV_SPIN_NS 10000   /* daemon senders busy-wait at most 10 us per packet */
+#define SRV_SPIN_NS 10000         /* daemon senders busy-wait at most 10 us per packet */
 #define SRV_END_RETRY_NS 10000000 /* early Stop-Sessions held back by a Fetch reply: retry */
-#define SRV_FETCH_SCAN 65536 /* records a streamed Fetch reply looks at per loop round */
-#define SRV_STORE_MEM 65536 /* a receiving session keeps this much of its records in memory,
-                             * the rest in an unnamed file in datadir (or $TMPDIR) */
+#define SRV_FETCH_SCAN 65536      /* records a streamed Fetch reply looks at per loop round */
+#define SRV_STORE_MEM                                                                              \
+    65536 /* a receiving session keeps this much of its records in memory,                         \
+           * the rest in an unnamed file in datadir (or $TMPDIR) */
 /* Fetch-Session of the whole of a session still running: answered when it ends, polled
  * this often, refused after this long (the reference retries for 1+2+4+8+16 s) */
 #define SRV_FETCH_POLL_NS 100000000LL
@@ -29,14 +30,14 @@ struct srv_session {
     uint8_t sid[WIRE_SID_LEN];
     struct wire_request req; /* as requested (SID filled in), for Fetch-Session */
     struct wire_slot *slots;
-    uint32_t next_seqno;     /* receiver: from the peer's Stop-Sessions */
+    uint32_t next_seqno;           /* receiver: from the peer's Stop-Sessions */
     struct wire_skip_range *skips; /* receiver: ranges the peer never sent */
     uint32_t nskips;
-    bool started;            /* by a Start-Sessions (a connection may run several rounds) */
+    bool started; /* by a Start-Sessions (a connection may run several rounds) */
     bool stopped;
-    bool fetched;            /* stopped and fetched once: may make room for new sessions */
-    uint64_t seen_rx;        /* packets received at the last tick (REFWAIT) */
-    int64_t seen_ns;         /* when that count last changed */
+    bool fetched;     /* stopped and fetched once: may make room for new sessions */
+    uint64_t seen_rx; /* packets received at the last tick (REFWAIT) */
+    int64_t seen_ns;  /* when that count last changed */
 };
 
 /* A Fetch-Session waiting for its session to end (see SRV_FETCH_WAIT_NS); the messages
@@ -74,9 +75,9 @@ struct srv_conn {
     bool want_write;
     int64_t last_ctrl_ns, last_test_ns;
     loop_timer_id tick;
-    loop_timer_id end_check; /* OWAMP: see whether every packet is in (server_ow.c) */
-    bool stop_sent;          /* OWAMP: our Stop-Sessions went out */
-    struct srv_fetch fetch; /* the Fetch reply being streamed (OWAMP) */
+    loop_timer_id end_check;          /* OWAMP: see whether every packet is in (server_ow.c) */
+    bool stop_sent;                   /* OWAMP: our Stop-Sessions went out */
+    struct srv_fetch fetch;           /* the Fetch reply being streamed (OWAMP) */
     struct srv_fetch_wait fetch_wait; /* a Fetch-Session waiting for its session (OWAMP) */
     struct srv_conn *next;
 };
@@ -138,7 +139,6 @@ struct srv_session *srv_find_any(struct srv *s, const uint8_t *sid, struct srv_c
 /* Go on with a connection whose input waited (a Fetch-Session answered late): flush, handle
  * the messages that arrived meanwhile; rc < 0 (the answer failed) closes it instead. */
 void srv_conn_resume(struct srv_conn *c, int rc);
-
 
 /* Add a session (takes s); returns the slot or NULL when full. */
 struct srv_session *srv_add(struct srv_conn *c, struct sess *s, const uint8_t *sid,

@@ -129,7 +129,8 @@ static int load_config(struct srv *s, const struct cli_set *set, int nset)
 /* Bind and listen on host:port; IPv6 wildcard accepts IPv4 too. Returns fd or -1. */
 static int listen_on(struct srv *s, const char *host, const char *port, int family)
 {
-    struct addrinfo hints = {.ai_family = family, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo hints = {
+        .ai_family = family, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
     struct addrinfo *res;
     int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
     if (rc != 0) {
@@ -145,7 +146,8 @@ static int listen_on(struct srv *s, const char *host, const char *port, int fami
             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
         }
         if (fd >= 0 && (bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, 128) < 0)) {
-            srv_log(s, LOG_ERR, "cannot listen on %s:%s: %s", host[0] ? host : "*", port, strerror(errno));
+            srv_log(s, LOG_ERR, "cannot listen on %s:%s: %s", host[0] ? host : "*", port,
+                    strerror(errno));
             close(fd);
             fd = -1;
         }
@@ -157,7 +159,8 @@ static int listen_on(struct srv *s, const char *host, const char *port, int fami
 static int open_listeners(struct srv *s)
 {
     char host[CONF_PATH_MAX], port[64];
-    if (addr_split(s->conf.srcnode, host, sizeof(host), port, sizeof(port), s->ops->default_port) < 0) {
+    if (addr_split(s->conf.srcnode, host, sizeof(host), port, sizeof(port), s->ops->default_port) <
+        0) {
         srv_log(s, LOG_ERR, "bad listen address '%s'", s->conf.srcnode);
         return -1;
     }
@@ -205,8 +208,8 @@ static int add_light(struct srv *s, const char *host, uint16_t port, int family)
     }
     light_set_idle(s->light[s->nlight], s->conf.lightidle_s);
     s->nlight++;
-    srv_log(s, LOG_INFO, "TWAMP Light / STAMP reflector on %s port %u", host[0] ? host : 
-            (family == AF_INET6 ? "[::]" : "0.0.0.0"), port);
+    srv_log(s, LOG_INFO, "TWAMP Light / STAMP reflector on %s port %u",
+            host[0] ? host : (family == AF_INET6 ? "[::]" : "0.0.0.0"), port);
     return 0;
 }
 
@@ -297,9 +300,9 @@ static int drop_capabilities(void)
  * are opened later, so testports must be >= 1024. */
 static int drop_privileges(struct srv *s, const struct run_as *ra)
 {
-    if (ra->change && (drop_bounding_set() < 0 || setgroups(1, &ra->gid) < 0 ||
-                       setresgid(ra->gid, ra->gid, ra->gid) < 0 ||
-                       setresuid(ra->uid, ra->uid, ra->uid) < 0)) {
+    if (ra->change &&
+        (drop_bounding_set() < 0 || setgroups(1, &ra->gid) < 0 ||
+         setresgid(ra->gid, ra->gid, ra->gid) < 0 || setresuid(ra->uid, ra->uid, ra->uid) < 0)) {
         srv_log(s, LOG_ERR, "cannot drop privileges: %s", strerror(errno));
         return -1;
     }
@@ -346,7 +349,8 @@ static int write_pidfile(struct srv *s, struct pidfh **pfh)
 {
     char path[CONF_PATH_MAX + 32];
     pid_t other;
-    snprintf(path, sizeof(path), "%s/%s.pid", s->conf.vardir[0] ? s->conf.vardir : ".", s->ops->name);
+    snprintf(path, sizeof(path), "%s/%s.pid", s->conf.vardir[0] ? s->conf.vardir : ".",
+             s->ops->name);
     *pfh = pidfile_open(path, 0644, &other);
     if (!*pfh) {
         if (errno == EEXIST) {
@@ -385,7 +389,9 @@ static int serve(struct srv *s)
     signal(SIGPIPE, SIG_IGN);
     struct clk_state st;
     if (clk_state_read(&st) == 0 && !st.synced) {
-        srv_log(s, LOG_WARNING, "system clock is not synchronised (NTP/PTP): one-way results will be marked unsync");
+        srv_log(
+            s, LOG_WARNING,
+            "system clock is not synchronised (NTP/PTP): one-way results will be marked unsync");
     }
     int rc = loop_run(s->loop);
     srv_close_all(s);

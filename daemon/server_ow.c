@@ -295,8 +295,8 @@ static int fetch_wait(struct srv_conn *c, const struct wire_fetch_session *f)
     struct srv_fetch_wait *w = &c->fetch_wait;
     int64_t now = loop_mono_ns();
     if (!w->active) {
-        *w = (struct srv_fetch_wait){.active = true, .req = *f,
-                                     .deadline_ns = now + SRV_FETCH_WAIT_NS};
+        *w = (struct srv_fetch_wait){
+            .active = true, .req = *f, .deadline_ns = now + SRV_FETCH_WAIT_NS};
         srv_log(c->srv, LOG_DEBUG, "fetch from %s: waiting for the end of the session",
                 c->peer_text);
     } else if (now >= w->deadline_ns) {
@@ -314,10 +314,12 @@ static void note_overflow(struct srv_conn *c, const struct srv_session *ss)
 {
     uint64_t refused = sess_counters(ss->s).overflow;
     if (refused > 0) {
-        const char *dir = c->srv->conf.datadir[0] ? c->srv->conf.datadir : "the temporary directory";
+        const char *dir =
+            c->srv->conf.datadir[0] ? c->srv->conf.datadir : "the temporary directory";
         srv_log(c->srv, LOG_WARNING,
                 "session of %s: %" PRIu64 " records could not be stored in %s (missing, full "
-                "or not writable?)", c->peer_text, refused, dir);
+                "or not writable?)",
+                c->peer_text, refused, dir);
     }
 }
 
@@ -347,12 +349,15 @@ static int serve_fetch(struct srv_conn *c, const struct wire_fetch_session *f)
         srv_log(c->srv, LOG_ERR, "fetch from %s: cannot read the records back", c->peer_text);
         return fetch_refuse(c, WIRE_ACCEPT_INTERNAL);
     }
-    struct wire_fetch_ack ack = {.accept = WIRE_ACCEPT_OK, .finished = ss->stopped ? 1 : 2,
+    struct wire_fetch_ack ack = {.accept = WIRE_ACCEPT_OK,
+                                 .finished = ss->stopped ? 1 : 2,
                                  .next_seqno = ss->stopped ? ss->next_seqno : 0,
                                  .nskips = ss->stopped ? ss->nskips : 0,
                                  .nrecords = (uint32_t)p.nrecords};
     /* delete_on_fetch (of the class that made the session) after a whole finished one */
-    c->fetch = (struct srv_fetch){.st = rst_retain(st), .begin = p.begin, .end = p.end,
+    c->fetch = (struct srv_fetch){.st = rst_retain(st),
+                                  .begin = p.begin,
+                                  .end = p.end,
                                   .remove = whole && owner->cls.delete_on_fetch};
     ss->fetched = ss->fetched || whole;
     memcpy(c->fetch.sid, ss->sid, WIRE_SID_LEN);

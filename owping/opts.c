@@ -113,24 +113,26 @@ static void usage(const struct opts *o, FILE *f)
           "  -D, --dscp DSCP        DSCP of test packets (number or name: EF, AF41, CS1...)\n",
           f);
     if (tw) {
-        fputs("  -Z, --zero-addresses   NAT traversal: send the request with zero test addresses;\n"
-              "                         the server then uses those of the control connection\n"
-              "      --zero-padding     fill padding with zeros (default random)\n"
-              "  -F FILE                save the records to FILE (read back with --read)\n"
-              "      --light            TWAMP Light: no control connection (RFC 5357 App. I)\n"
-              "      --stamp            STAMP (RFC 8762) session-sender, no control connection\n"
-              "      --individual       start/stop with Start-N/Stop-N-Sessions (RFC 5938)\n"
-              "      --reflect-octets N ask the reflector to return N octets of padding (RFC 6038)\n"
-              "      --dscp-ecn         ask the reflector to report DSCP and ECN (RFC 7750)\n"
-              "      --ptp              PTPv2 timestamps in test packets (RFC 8186)\n",
-              f);
+        fputs(
+            "  -Z, --zero-addresses   NAT traversal: send the request with zero test addresses;\n"
+            "                         the server then uses those of the control connection\n"
+            "      --zero-padding     fill padding with zeros (default random)\n"
+            "  -F FILE                save the records to FILE (read back with --read)\n"
+            "      --light            TWAMP Light: no control connection (RFC 5357 App. I)\n"
+            "      --stamp            STAMP (RFC 8762) session-sender, no control connection\n"
+            "      --individual       start/stop with Start-N/Stop-N-Sessions (RFC 5938)\n"
+            "      --reflect-octets N ask the reflector to return N octets of padding (RFC 6038)\n"
+            "      --dscp-ecn         ask the reflector to report DSCP and ECN (RFC 7750)\n"
+            "      --ptp              PTPv2 timestamps in test packets (RFC 8186)\n",
+            f);
     } else {
-        fputs("  -t / -T FILE           test toward the host only [save the session to FILE]\n"
-              "  -f / -F FILE           test from the host only [save the session to FILE]\n"
-              "                         (.owp session files, read back with owstats or --read)\n"
-              "      --zero-addresses   NAT traversal: send the requests with zero test addresses;\n"
-              "                         the server then uses those of the control connection\n",
-              f);
+        fputs(
+            "  -t / -T FILE           test toward the host only [save the session to FILE]\n"
+            "  -f / -F FILE           test from the host only [save the session to FILE]\n"
+            "                         (.owp session files, read back with owstats or --read)\n"
+            "      --zero-addresses   NAT traversal: send the requests with zero test addresses;\n"
+            "                         the server then uses those of the control connection\n",
+            f);
     }
     fputs("Connection:\n"
           "  -A, --auth-mode MODES  acceptable modes, strongest first: A(uth) E(nc) O(pen)",
@@ -218,7 +220,8 @@ int opts_parse_schedule(struct opts *o, const char *s)
     }
     strcpy(buf, s);
     o->nslots = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
         if (o->nslots == OPTS_MAX_SLOTS) {
             return -1;
         }
@@ -238,11 +241,14 @@ int opts_parse_schedule(struct opts *o, const char *s)
 
 int opts_parse_dscp(const char *s)
 {
-    static const struct { const char *name; int v; } names[] = {
-        {"NONE", 0}, {"DEFAULT", 0}, {"DF", 0}, {"CS0", 0}, {"CS1", 8}, {"AF11", 10},
-        {"AF12", 12}, {"AF13", 14}, {"CS2", 16}, {"AF21", 18}, {"AF22", 20}, {"AF23", 22},
-        {"CS3", 24}, {"AF31", 26}, {"AF32", 28}, {"AF33", 30}, {"CS4", 32}, {"AF41", 34},
-        {"AF42", 36}, {"AF43", 38}, {"CS5", 40}, {"EF", 46}, {"CS6", 48}, {"CS7", 56},
+    static const struct {
+        const char *name;
+        int v;
+    } names[] = {
+        {"NONE", 0},  {"DEFAULT", 0}, {"DF", 0},    {"CS0", 0},   {"CS1", 8},   {"AF11", 10},
+        {"AF12", 12}, {"AF13", 14},   {"CS2", 16},  {"AF21", 18}, {"AF22", 20}, {"AF23", 22},
+        {"CS3", 24},  {"AF31", 26},   {"AF32", 28}, {"AF33", 30}, {"CS4", 32},  {"AF41", 34},
+        {"AF42", 36}, {"AF43", 38},   {"CS5", 40},  {"EF", 46},   {"CS6", 48},  {"CS7", 56},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strcasecmp(s, names[i].name) == 0) {
@@ -319,7 +325,8 @@ static int parse_pcts(struct opts *o, const char *s)
         return -1;
     }
     strcpy(buf, s);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
         char *end;
         double v = strtod(tok, &end);
         if (end == tok || *end || v < 0 || v > 100 || o->npct == OPTS_MAX_PCT) {
@@ -398,13 +405,24 @@ static int apply(struct opts *o, int c, const char *arg)
     case 'c': return parse_u32(arg, &o->count) < 0 || o->count == 0 ? bad(o, c, arg) : 0;
     case 'i': return opts_parse_schedule(o, arg) < 0 ? bad(o, c, arg) : 0;
     case 'L': return opts_parse_loss_timeout(arg, &o->loss_timeout_ns) < 0 ? bad(o, c, arg) : 0;
-    case 'E': if (opts_parse_seconds(arg, &ns) < 0) return bad(o, c, arg); o->enddelay_ns = ns; return 0;
-    case 'z': if (opts_parse_seconds(arg, &ns) < 0) return bad(o, c, arg); o->start_delay_ns = ns; return 0;
+    case 'E':
+        if (opts_parse_seconds(arg, &ns) < 0)
+            return bad(o, c, arg);
+        o->enddelay_ns = ns;
+        return 0;
+    case 'z':
+        if (opts_parse_seconds(arg, &ns) < 0)
+            return bad(o, c, arg);
+        o->start_delay_ns = ns;
+        return 0;
     case 's': return parse_u32(arg, &o->padding) < 0 || o->padding > 65000 ? bad(o, c, arg) : 0;
     case 'P': return parse_ports(arg, &o->port_lo, &o->port_hi) < 0 ? bad(o, c, arg) : 0;
     case 'D': o->dscp = opts_parse_dscp(arg); return o->dscp < 0 ? bad(o, c, arg) : 0;
     case 't': o->to = true; return 0;
-    case 'T': o->to = true; o->to_file = arg; return 0;
+    case 'T':
+        o->to = true;
+        o->to_file = arg;
+        return 0;
     case 'f': o->from = true; return 0;
     case 'F':
         if (o->proto == OPTS_TWAMP) {
@@ -423,7 +441,8 @@ static int apply(struct opts *o, int c, const char *arg)
     case '4': o->family = AF_INET; return 0;
     case '6': o->family = AF_INET6; return 0;
     case 'a': return parse_pcts(o, arg) < 0 ? bad(o, c, arg) : 0;
-    case 'b': return opts_parse_seconds(arg, &o->bucket_ns) < 0 || o->bucket_ns <= 0 ? bad(o, c, arg) : 0;
+    case 'b':
+        return opts_parse_seconds(arg, &o->bucket_ns) < 0 || o->bucket_ns <= 0 ? bad(o, c, arg) : 0;
     case 'n':
         if (strlen(arg) != 1 || !strchr("nums", arg[0])) {
             return bad(o, c, arg);
@@ -431,14 +450,21 @@ static int apply(struct opts *o, int c, const char *arg)
         o->units = arg[0];
         return 0;
     case 'M': o->machine = true; return 0;
-    case 'R': o->raw = true; o->quiet = true; return 0;
+    case 'R':
+        o->raw = true;
+        o->quiet = true;
+        return 0;
     case 'Q': o->quiet = true; return 0;
     case 'v': o->verbose = arg ? atoi(arg) : o->verbose + 1; return 0;
     case 'U': o->utc = true; return 0;
     case 'N': return parse_u32(arg, &o->subsession) < 0 ? bad(o, c, arg) : 0;
     case OPT_JSON: o->json = true; return 0;
-    case OPT_LIGHT: o->light = OPTS_LIGHT; return o->proto == OPTS_TWAMP ? 0 : bad(o, 'l', "--light");
-    case OPT_STAMP: o->light = OPTS_STAMP; return o->proto == OPTS_TWAMP ? 0 : bad(o, 's', "--stamp");
+    case OPT_LIGHT:
+        o->light = OPTS_LIGHT;
+        return o->proto == OPTS_TWAMP ? 0 : bad(o, 'l', "--light");
+    case OPT_STAMP:
+        o->light = OPTS_STAMP;
+        return o->proto == OPTS_TWAMP ? 0 : bad(o, 's', "--stamp");
     case OPT_RT: o->rt = true; return 0;
     case OPT_INDIVIDUAL: o->individual = true; return twamp_only(o, "--individual");
     case OPT_REFLECT_OCTETS: {
@@ -586,8 +612,8 @@ static int check_combination(const struct opts *o)
         return usage_error(o, "no target host given");
     }
     if ((o->continuous || o->check) && o->ntargets > 1) {
-        return usage_error(o, o->check ? "--check takes one target"
-                                       : "--continuous takes one target");
+        return usage_error(o,
+                           o->check ? "--check takes one target" : "--continuous takes one target");
     }
     if (o->out_dir && !o->continuous) {
         return usage_error(o, "--out-dir needs --continuous or --sessions");
@@ -605,8 +631,9 @@ int opts_parse(struct opts *o, int argc, char **argv)
     if (o->kind == OPTS_OWSTATS) {
         return parse_owstats(o, argc, argv);
     }
-    const char *shortopts = o->proto == OPTS_TWAMP ? "+46a:A:b:B:c:D:E:F:hi:k:L:MN:n:P:QRs:S:u:Uv::z:Z"
-                                                   : "+46a:A:b:B:c:D:E:fF:hi:k:L:MN:n:P:QRs:S:tT:u:Uv::z:";
+    const char *shortopts = o->proto == OPTS_TWAMP
+                                ? "+46a:A:b:B:c:D:E:F:hi:k:L:MN:n:P:QRs:S:u:Uv::z:Z"
+                                : "+46a:A:b:B:c:D:E:fF:hi:k:L:MN:n:P:QRs:S:tT:u:Uv::z:";
     int c, rc;
     optind = 1;
     while ((c = getopt_long(argc, argv, shortopts, long_opts, NULL)) != -1) {

@@ -59,9 +59,9 @@ static void usage(const char *prog, FILE *f)
 /* -g: the least severe syslog priority reported (-1: none), -2 for an unknown name. */
 static int parse_level(const char *s)
 {
-    static const int prio[] = {[CONF_LOG_NONE] = -1,         [CONF_LOG_FATAL] = LOG_ERR,
-                               [CONF_LOG_WARNING] = LOG_WARNING, [CONF_LOG_INFO] = LOG_INFO,
-                               [CONF_LOG_DEBUG] = LOG_DEBUG,  [CONF_LOG_ALL] = LOG_DEBUG};
+    static const int prio[] = {
+        [CONF_LOG_NONE] = -1,       [CONF_LOG_FATAL] = LOG_ERR,   [CONF_LOG_WARNING] = LOG_WARNING,
+        [CONF_LOG_INFO] = LOG_INFO, [CONF_LOG_DEBUG] = LOG_DEBUG, [CONF_LOG_ALL] = LOG_DEBUG};
     int lv = conf_loglevel_by_name(s);
     return lv < 0 ? -2 : prio[lv];
 }
@@ -139,7 +139,10 @@ static int apply_session(struct opts *o, int c, const char *arg)
     case 'E': return opts_parse_seconds(arg, &o->enddelay_ns) < 0 ? bad(o->prog, c, arg) : 0;
     case 'z': return opts_parse_seconds(arg, &o->start_delay_ns) < 0 ? bad(o->prog, c, arg) : 0;
     case 's': return parse_count(arg, 0, 65000, &o->padding) < 0 ? bad(o->prog, c, arg) : 0;
-    case 't': o->to = true; o->from = false; return 0;
+    case 't':
+        o->to = true;
+        o->from = false;
+        return 0;
     case 'D': o->dscp = opts_parse_dscp(arg); return o->dscp < 0 ? bad(o->prog, c, arg) : 0;
     case 'A': return parse_modes(arg, &o->modes) < 0 ? bad(o->prog, c, arg) : 0;
     case 'u': o->identity = arg; return strlen(arg) > 80 ? bad(o->prog, c, arg) : 0;
@@ -148,7 +151,10 @@ static int apply_session(struct opts *o, int c, const char *arg)
     case 'B': o->bind_dev = arg; return 0;
     case '4': o->family = AF_INET; return 0;
     case '6': o->family = AF_INET6; return 0;
-    case 'b': return opts_parse_seconds(arg, &o->bucket_ns) < 0 || o->bucket_ns <= 0 ? bad(o->prog, c, arg) : 0;
+    case 'b':
+        return opts_parse_seconds(arg, &o->bucket_ns) < 0 || o->bucket_ns <= 0
+                   ? bad(o->prog, c, arg)
+                   : 0;
     case 'U': o->utc = true; return 0;
     default: return 1;
     }
@@ -214,20 +220,21 @@ static int check(const struct pow_opts *p)
 
 int pow_parse(struct pow_opts *p, int argc, char **argv)
 {
-    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-                                              {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c, rc;
     defaults(p, argv[0]);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+46A:b:B:c:d:D:e:E:g:hi:I:k:L:nN:pP:Rs:S:tu:Uvz:", longopts,
-                            NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+46A:b:B:c:d:D:e:E:g:hi:I:k:L:nN:pP:Rs:S:tu:Uvz:",
+                            longopts, NULL)) != -1) {
         if ((rc = apply(p, c, optarg)) != 0) {
             return rc;
         }
     }
     if (argc - optind > 1) {
-        fprintf(stderr, "%s: a test address apart from the server's is not supported: give one "
-                        "[host]:port\n", p->run.prog);
+        fprintf(stderr,
+                "%s: a test address apart from the server's is not supported: give one "
+                "[host]:port\n",
+                p->run.prog);
         return -1;
     }
     p->target = optind < argc ? argv[optind] : NULL;

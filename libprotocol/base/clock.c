@@ -9,10 +9,10 @@
 
 #define NS_PER_S 1000000000ULL
 #define FRAC_HALF (1ULL << 31)
-#define ERA_PIVOT 0x80000000ULL  /* NTP seconds below this belong to era 1 (RFC 4330 §3) */
+#define ERA_PIVOT 0x80000000ULL /* NTP seconds below this belong to era 1 (RFC 4330 §3) */
 #define MULT_MAX 255U
 #define SCALE_MAX 63U
-#define RES_FALLBACK_NS 1000ULL   /* used if clock_getres() fails: 1 µs, a coarse clock */
+#define RES_FALLBACK_NS 1000ULL /* used if clock_getres() fails: 1 µs, a coarse clock */
 
 /* Nanoseconds (< 1 s) to a 32-bit binary fraction, rounded to nearest. Never carries:
  * 999999999 ns maps to 0xfffffffc. */

@@ -9,22 +9,22 @@
 /* One error convention for the whole library: 0 on success, a negative LP_E* on failure. */
 enum lp_err {
     LP_OK = 0,
-    LP_E_SHORT = -1,    /* buffer shorter than the message needs */
-    LP_E_MBZ = -2,      /* a must-be-zero field is not zero */
-    LP_E_CMD = -3,      /* unknown or unexpected command number */
-    LP_E_MODE = -4,     /* unsupported or unoffered mode */
-    LP_E_LEN = -5,      /* inconsistent length or count field */
-    LP_E_VALUE = -6,    /* a field holds a value the RFC does not allow */
-    LP_E_HMAC = -7,     /* HMAC does not verify */
-    LP_E_AUTH = -8,     /* authentication failed (token, identity, key) */
-    LP_E_NOMEM = -9,    /* allocation failed or a configured bound was hit */
-    LP_E_STATE = -10,   /* message not valid in the current protocol state */
-    LP_E_CRYPTO = -11,  /* crypto back end failure */
-    LP_E_IO = -12,      /* system call failed (errno is kept by the caller) */
-    LP_E_NOTFOUND = -13,/* no such key, session or entry */
-    LP_E_SYNTAX = -14,  /* config or option syntax error */
-    LP_E_REFUSED = -15, /* peer refused (Accept != 0) */
-    LP_E_TIMEOUT = -16, /* a protocol timer expired */
+    LP_E_SHORT = -1,     /* buffer shorter than the message needs */
+    LP_E_MBZ = -2,       /* a must-be-zero field is not zero */
+    LP_E_CMD = -3,       /* unknown or unexpected command number */
+    LP_E_MODE = -4,      /* unsupported or unoffered mode */
+    LP_E_LEN = -5,       /* inconsistent length or count field */
+    LP_E_VALUE = -6,     /* a field holds a value the RFC does not allow */
+    LP_E_HMAC = -7,      /* HMAC does not verify */
+    LP_E_AUTH = -8,      /* authentication failed (token, identity, key) */
+    LP_E_NOMEM = -9,     /* allocation failed or a configured bound was hit */
+    LP_E_STATE = -10,    /* message not valid in the current protocol state */
+    LP_E_CRYPTO = -11,   /* crypto back end failure */
+    LP_E_IO = -12,       /* system call failed (errno is kept by the caller) */
+    LP_E_NOTFOUND = -13, /* no such key, session or entry */
+    LP_E_SYNTAX = -14,   /* config or option syntax error */
+    LP_E_REFUSED = -15,  /* peer refused (Accept != 0) */
+    LP_E_TIMEOUT = -16,  /* a protocol timer expired */
 };
 
 /* Short English text for an lp_err value (static storage). */

@@ -10,21 +10,21 @@
 #include "recstore.h"
 
 struct rst {
-    unsigned refs;     /* owners: rst_create gives one, rst_retain adds one */
+    unsigned refs; /* owners: rst_create gives one, rst_retain adds one */
     size_t elem;
-    size_t mem_cap;    /* records the memory part may hold */
-    uint8_t *mem;      /* records [0, nmem) */
+    size_t mem_cap; /* records the memory part may hold */
+    uint8_t *mem;   /* records [0, nmem) */
     size_t nmem, mem_alloc;
-    size_t chunk;      /* records per file chunk */
+    size_t chunk; /* records per file chunk */
     char *dir;
-    int fd;            /* -1 until the first chunk is written */
-    int werr;          /* errno of a failed file creation or write: later records refused */
-    uint64_t nfile;    /* records in the file: [nmem, nmem + nfile) */
-    uint8_t *wbuf;     /* records [nmem + nfile, nmem + nfile + nw) */
+    int fd;         /* -1 until the first chunk is written */
+    int werr;       /* errno of a failed file creation or write: later records refused */
+    uint64_t nfile; /* records in the file: [nmem, nmem + nfile) */
+    uint8_t *wbuf;  /* records [nmem + nfile, nmem + nfile + nw) */
     size_t nw;
-    uint8_t *rbuf;     /* the last chunk read back */
-    uint64_t rfirst;   /* file index of rbuf[0] */
-    size_t rcount;     /* records in rbuf (0: none) */
+    uint8_t *rbuf;   /* the last chunk read back */
+    uint64_t rfirst; /* file index of rbuf[0] */
+    size_t rcount;   /* records in rbuf (0: none) */
 };
 
 struct rst *rst_create(size_t elem, size_t mem_bytes, const char *dir)

@@ -47,16 +47,16 @@ struct met_owrec {
     uint64_t send_wire, recv_wire; /* the same as carried by the packet or a data record (NTP,
                                     * or PTP when the Error Estimate says so), kept so that
                                     * records and files repeat them exactly; 0: not known */
-    uint16_t send_err, recv_err; /* raw Error Estimate fields */
-    uint8_t ttl;                 /* IP TTL / hop limit seen by the receiver */
-    uint8_t recv_src;            /* enum clk_source of recv */
+    uint16_t send_err, recv_err;   /* raw Error Estimate fields */
+    uint8_t ttl;                   /* IP TTL / hop limit seen by the receiver */
+    uint8_t recv_src;              /* enum clk_source of recv */
     bool lost;
 };
 
 /* Flags of a TWAMP record. */
 enum met_tw_flag {
-    MET_TW_LOST = 1,     /* no reply arrived */
-    MET_TW_REFL_SEQ = 2, /* refl_seq is the reflector's own counter (stateful reflector) */
+    MET_TW_LOST = 1,      /* no reply arrived */
+    MET_TW_REFL_SEQ = 2,  /* refl_seq is the reflector's own counter (stateful reflector) */
     MET_TW_REFL_COPY = 4, /* ... or may be a copy of seq (a stateless TWAMP Light or STAMP
                            * reflector): taken for a counter only once a reply shows a
                            * refl_seq other than its seq, else loss is not split by direction */
@@ -254,6 +254,21 @@ bool met_errest_synced(uint16_t raw);
 
 /* 2^-32 s units to ns, rounded up (saturating). */
 uint64_t met_ntp_to_ns(uint64_t v);
+
+/* A histogram of non-negative ns values, 16 bins per power of two (relative resolution
+ * 1/16): fixed size, for figures such as how late packets left. Zero it to start. */
+#define MET_HIST_BINS 640
+struct met_hist {
+    uint32_t bin[MET_HIST_BINS];
+    uint64_t n;
+    int64_t max;
+};
+
+void met_hist_add(struct met_hist *h, int64_t v);
+
+/* The upper bound of the bin holding percentile pct (0..100), at most the largest value;
+ * 0 when empty. */
+int64_t met_hist_pct(const struct met_hist *h, double pct);
 
 /* One-way delay recv - send in ns (meaningless for lost records). */
 int64_t met_owrec_delay_ns(const struct met_owrec *r);

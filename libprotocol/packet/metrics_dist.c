@@ -342,3 +342,48 @@ int64_t met_dist_jitter(const struct met_dist *d)
     }
     return p95 - p50;
 }
+
+/* ---- met_hist ---- */
+
+static unsigned hist_index(int64_t v)
+{
+    if (v < 16) {
+        return v < 0 ? 0 : (unsigned)v;
+    }
+    unsigned msb = 63u - (unsigned)__builtin_clzll((unsigned long long)v);
+    unsigned idx = (msb - 3) * 16 + (unsigned)((v >> (msb - 4)) & 15);
+    return idx < MET_HIST_BINS ? idx : MET_HIST_BINS - 1;
+}
+
+/* Upper bound of a bin's values. */
+static int64_t hist_value(unsigned idx)
+{
+    if (idx < 16) {
+        return idx;
+    }
+    unsigned msb = idx / 16 + 3;
+    int64_t lo = (int64_t)(16 + idx % 16) << (msb - 4);
+    return lo + ((int64_t)1 << (msb - 4)) - 1;
+}
+
+void met_hist_add(struct met_hist *h, int64_t v)
+{
+    h->bin[hist_index(v)]++;
+    h->n++;
+    if (v > h->max) {
+        h->max = v;
+    }
+}
+
+int64_t met_hist_pct(const struct met_hist *h, double pct)
+{
+    uint64_t rank = (uint64_t)((double)h->n * pct / 100.0 + 0.999999);
+    uint64_t seen = 0;
+    for (unsigned i = 0; i < MET_HIST_BINS && h->n; i++) {
+        seen += h->bin[i];
+        if (seen >= rank) {
+            return hist_value(i) < h->max ? hist_value(i) : h->max;
+        }
+    }
+    return 0;
+}

@@ -29,7 +29,7 @@ struct met_tw_acc {
     uint64_t refl_distinct;
     uint32_t refl_max;
     bool refl_any;
-    bool refl_all; /* every in-time reply carried a reflector counter */
+    bool refl_all;     /* every in-time reply carried a reflector counter */
     bool refl_copy;    /* some reply's counter may be a copy of its seq (MET_TW_REFL_COPY) */
     bool refl_differs; /* some reply's reflector seq differs from its seq: a real counter */
 };

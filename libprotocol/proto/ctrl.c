@@ -38,8 +38,7 @@ uint8_t *ctrl_out_append(struct ctrl *c, size_t n)
     return p;
 }
 
-struct ctrl *ctrl_create(enum wire_proto proto, enum ctrl_role role, uint32_t modes,
-                         uint32_t count)
+struct ctrl *ctrl_create(enum wire_proto proto, enum ctrl_role role, uint32_t modes, uint32_t count)
 {
     struct ctrl *c = calloc(1, sizeof(*c));
     if (!c) {
@@ -416,8 +415,7 @@ int ctrl_client_setup(struct ctrl *c, uint32_t mode, const char *identity, const
 
 uint32_t ctrl_choose_mode(uint32_t server_modes, uint32_t client_modes)
 {
-    static const uint32_t pref[] = {WIRE_MODE_ENC, WIRE_MODE_AUTH, WIRE_MODE_MIXED,
-                                    WIRE_MODE_OPEN};
+    static const uint32_t pref[] = {WIRE_MODE_ENC, WIRE_MODE_AUTH, WIRE_MODE_MIXED, WIRE_MODE_OPEN};
     for (size_t i = 0; i < LP_ARRAY_LEN(pref); i++) {
         if (server_modes & client_modes & pref[i]) {
             return pref[i];

@@ -58,7 +58,7 @@ struct ctrl_event {
         struct wire_fetch_ack fetch_ack;
         struct {
             struct wire_request req;
-            const struct wire_slot *slots;      /* req.nslots; valid until the next call */
+            const struct wire_slot *slots;       /* req.nslots; valid until the next call */
             const struct wire_skip_range *skips; /* nskips; valid until the next call */
             uint32_t nskips;
         } fetch_head;

@@ -5,7 +5,7 @@
 #include "ctrl.h"
 
 #define CTRL_IN_MAX (WIRE_REQUEST_LEN + CTRL_MAX_SLOTS * WIRE_SLOT_LEN + 4096)
-#define CTRL_OUT_MAX (64u << 20) /* bound on queued output (a large fetch) */
+#define CTRL_OUT_MAX (64u << 20)   /* bound on queued output (a large fetch) */
 #define CTRL_FETCH_LOW (64u << 10) /* a streamed Fetch reply is refilled below this */
 #define CTRL_FETCH_BATCH 256u      /* records pulled from the source at a time */
 #define CTRL_EXPECT_MAX 64
@@ -17,7 +17,7 @@ enum ctrl_state {
     ST_WAIT_SETUP,        /* server: waiting for Set-Up-Response */
     ST_WAIT_START_APP,    /* server: Set-Up-Response seen, ctrl_server_start not yet called */
     ST_ACTIVE,
-    ST_FETCH_REQ,         /* client: stored Request-Session after a Fetch-Ack */
+    ST_FETCH_REQ, /* client: stored Request-Session after a Fetch-Ack */
     ST_FETCH_SLOTS,
     ST_FETCH_SKIPS,
     ST_FETCH_RECORDS,
@@ -28,8 +28,8 @@ struct ctrl {
     enum wire_proto proto;
     enum ctrl_role role;
     enum ctrl_state state;
-    uint32_t offered;  /* server: modes offered */
-    uint32_t mode;     /* chosen */
+    uint32_t offered; /* server: modes offered */
+    uint32_t mode;    /* chosen */
     uint32_t count;
     uint8_t challenge[WIRE_CHALLENGE_LEN];
     uint8_t salt[WIRE_SALT_LEN];
@@ -37,7 +37,7 @@ struct ctrl {
     bool secure;
     struct cry_session_keys keys;
     struct cry_stream tx, rx;
-    bool rx_ready;     /* rx stream initialised: decrypt arriving blocks */
+    bool rx_ready; /* rx stream initialised: decrypt arriving blocks */
     /* input: [0, plain) decrypted or clear, [plain, len) still raw */
     uint8_t *in;
     size_t in_len, in_plain, in_cap;
@@ -56,8 +56,8 @@ struct ctrl {
     /* fetch streaming (client) */
     uint32_t fetch_slots, fetch_skips, fetch_left, fetch_total;
     struct wire_request fetch_req; /* client: the stored request of the fetch in progress */
-    struct ctrl_scratch *x; /* allocated when a message first needs it */
-    struct wire_slot *slots; /* sized by the largest request seen */
+    struct ctrl_scratch *x;        /* allocated when a message first needs it */
+    struct wire_slot *slots;       /* sized by the largest request seen */
     uint32_t cap_slots;
 };
 

@@ -101,8 +101,8 @@ int ctrl_send_fetch(struct ctrl *c, const struct wire_fetch_session *f)
     if (!p) {
         return LP_E_NOMEM;
     }
-    int rc = finish(c, wire_fetch_session_encode(f, p, WIRE_FETCH_SESSION_LEN),
-                    WIRE_FETCH_SESSION_LEN);
+    int rc =
+        finish(c, wire_fetch_session_encode(f, p, WIRE_FETCH_SESSION_LEN), WIRE_FETCH_SESSION_LEN);
     return rc < 0 ? rc : ctrl_expect(c, WIRE_MSG_FETCH_ACK);
 }
 
@@ -140,7 +140,8 @@ static int send_fetch_head(struct ctrl *c, const struct wire_fetch_ack *a,
     }
     struct wire_skip_section sk = {.n = a->nskips, .cskip = skips};
     n = wire_fetch_skips_len(a->nskips);
-    if (!(p = ctrl_out_append(c, n)) || (rc = finish(c, wire_skip_section_encode(&sk, p, n), n)) < 0) {
+    if (!(p = ctrl_out_append(c, n)) ||
+        (rc = finish(c, wire_skip_section_encode(&sk, p, n), n)) < 0) {
         return p ? rc : LP_E_NOMEM;
     }
     return 0;
@@ -261,8 +262,7 @@ static int parse_command(struct ctrl *c, long n, struct ctrl_event *ev)
     int rc;
     switch (c->in[0]) {
     case WIRE_CMD_REQUEST_SESSION:
-    case WIRE_CMD_REQUEST_TW_SESSION:
-        return server ? parse_request(c, n, ev) : LP_E_CMD;
+    case WIRE_CMD_REQUEST_TW_SESSION: return server ? parse_request(c, n, ev) : LP_E_CMD;
     case WIRE_CMD_START_SESSIONS:
         if (!server) {
             return LP_E_CMD;
@@ -286,8 +286,7 @@ static int parse_command(struct ctrl *c, long n, struct ctrl_event *ev)
         ev->type = CTRL_EV_FETCH;
         return rc < 0 ? rc : 1;
     case WIRE_CMD_START_N_SESSIONS:
-    case WIRE_CMD_STOP_N_SESSIONS:
-        return server ? parse_nsessions(c, n, ev) : LP_E_CMD;
+    case WIRE_CMD_STOP_N_SESSIONS: return server ? parse_nsessions(c, n, ev) : LP_E_CMD;
     case WIRE_CMD_START_N_ACK:
     case WIRE_CMD_STOP_N_ACK:
         if (server) {
@@ -364,7 +363,8 @@ static int parse_fetch_head(struct ctrl *c, struct ctrl_event *ev)
         return LP_E_NOMEM;
     }
     struct wire_skip_section s = {.n = c->fetch_skips, .skip = x ? x->skips : NULL};
-    if ((rc = ctrl_verify_part(c, 0, len)) < 0 || (rc = wire_skip_section_decode(c->in, len, &s)) < 0) {
+    if ((rc = ctrl_verify_part(c, 0, len)) < 0 ||
+        (rc = wire_skip_section_decode(c->in, len, &s)) < 0) {
         return rc;
     }
     ctrl_consume(c, len);

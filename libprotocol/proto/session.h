@@ -38,35 +38,35 @@ void sess_scratch_destroy(struct sess_scratch *x);
 
 struct sess_config {
     enum sess_kind kind;
-    struct sess_scratch *scratch;        /* shared I/O buffers, or NULL */
+    struct sess_scratch *scratch; /* shared I/O buffers, or NULL */
     enum sess_fmt fmt;
     uint32_t mode;                       /* WIRE_MODE_OPEN/AUTH/ENC/MIXED plus feature bits */
     const struct cry_session_keys *keys; /* Auth/Enc control keys (test keys are derived) */
     const uint8_t *stamp_key;            /* STAMP authenticated mode HMAC key */
     size_t stamp_key_len;
     uint8_t sid[WIRE_SID_LEN];
-    uint16_t ssid;                /* STAMP Session-Sender Identifier */
-    struct sock_addr peer;        /* where packets go (senders, reflector replies) */
-    uint32_t npackets;            /* senders: packets to send */
-    uint32_t padding;             /* octets after the base packet (senders) */
-    bool zero_padding;            /* senders: zeros instead of random padding */
-    int tos;                      /* senders: TOS octet (DSCP << 2 | ECN), -1 = default */
+    uint16_t ssid;                 /* STAMP Session-Sender Identifier */
+    struct sock_addr peer;         /* where packets go (senders, reflector replies) */
+    uint32_t npackets;             /* senders: packets to send */
+    uint32_t padding;              /* octets after the base packet (senders) */
+    bool zero_padding;             /* senders: zeros instead of random padding */
+    int tos;                       /* senders: TOS octet (DSCP << 2 | ECN), -1 = default */
     const struct wire_slot *slots; /* senders: the schedule (copied) */
     uint32_t nslots;
-    struct clk_ntp start;         /* senders: session start time */
-    int64_t spin_ns;              /* senders: busy-wait before each send (0: none) */
-    uint32_t max_records;         /* bound on logged records (0: 2 * npackets + 1024) */
-    size_t store_mem;             /* records kept in memory, octets (0: RST_MEM_DEFAULT);
-                                   * later ones go to an unnamed file */
-    const char *store_dir;        /* where that file is made (NULL: $TMPDIR or /tmp) */
-    uint16_t reflect_octets;      /* RFC 6038 octets of padding to reflect (reflector), or
-                                   * expected back (sender) */
-    bool refl_may_copy;           /* TWAMP senders: the reflector may copy our sequence
-                                   * numbers instead of counting (TWAMP Light, STAMP) */
-    int64_t loss_timeout_ns;      /* OWAMP receivers: a packet still missing this long after
-                                   * its scheduled send time is logged lost at once (as the
-                                   * reference's receiver does), so what is fetched from a
-                                   * running session counts it; 0: only at sess_ow_finalize */
+    struct clk_ntp start;    /* senders: session start time */
+    int64_t spin_ns;         /* senders: busy-wait before each send (0: none) */
+    uint32_t max_records;    /* bound on logged records (0: 2 * npackets + 1024) */
+    size_t store_mem;        /* records kept in memory, octets (0: RST_MEM_DEFAULT);
+                              * later ones go to an unnamed file */
+    const char *store_dir;   /* where that file is made (NULL: $TMPDIR or /tmp) */
+    uint16_t reflect_octets; /* RFC 6038 octets of padding to reflect (reflector), or
+                              * expected back (sender) */
+    bool refl_may_copy;      /* TWAMP senders: the reflector may copy our sequence
+                              * numbers instead of counting (TWAMP Light, STAMP) */
+    int64_t loss_timeout_ns; /* OWAMP receivers: a packet still missing this long after
+                              * its scheduled send time is logged lost at once (as the
+                              * reference's receiver does), so what is fetched from a
+                              * running session counts it; 0: only at sess_ow_finalize */
 };
 
 struct sess;
@@ -84,14 +84,14 @@ enum sess_drop {
 
 /* Counters of what a session saw. */
 struct sess_counters {
-    uint64_t sent;       /* packets sent */
-    uint64_t received;   /* valid packets received */
-    uint64_t malformed;  /* dropped: too short, bad MBZ, wrong source */
-    uint64_t bad_hmac;   /* dropped: HMAC did not verify */
-    uint64_t overflow;   /* dropped: record store full */
-    uint64_t tx_errors;  /* send failures */
-    uint64_t reflect_mismatch; /* TWAMP sender: reflected octets (RFC 6038) that differ */
-    uint64_t src_count[4]; /* receive timestamps by enum clk_source */
+    uint64_t sent;                    /* packets sent */
+    uint64_t received;                /* valid packets received */
+    uint64_t malformed;               /* dropped: too short, bad MBZ, wrong source */
+    uint64_t bad_hmac;                /* dropped: HMAC did not verify */
+    uint64_t overflow;                /* dropped: record store full */
+    uint64_t tx_errors;               /* send failures */
+    uint64_t reflect_mismatch;        /* TWAMP sender: reflected octets (RFC 6038) that differ */
+    uint64_t src_count[4];            /* receive timestamps by enum clk_source */
     uint64_t reply_drop[SESS_DROP_N]; /* TWAMP sender: replies not used, by reason (also
                                        * counted in malformed or bad_hmac) */
     uint64_t reply_no_ttl;            /* TWAMP sender: replies used that hold no Sender TTL */
@@ -173,8 +173,8 @@ struct sess_tx_stats sess_tx_stats(const struct sess *s);
 
 /* One test packet as the session sent or received it. */
 struct sess_pkt {
-    bool sent;                         /* sent by this session, else received */
-    const uint8_t *data;               /* UDP payload as on the wire (sealed) */
+    bool sent;           /* sent by this session, else received */
+    const uint8_t *data; /* UDP payload as on the wire (sealed) */
     size_t len;
     const struct sock_addr *src, *dst; /* with ports */
     struct clk_time ts;                /* sent: the time written in the packet; received:

@@ -1,4 +1,5 @@
-/* session_int.h - helpers shared by session.c and session_light.c (not installed). */
+/* session_int.h - what the files of a test session share (session.c, session_send.c,
+ * session_recv.c) and the helpers session_light.c uses too (not installed). */
 #ifndef LP_SESSION_INT_H
 #define LP_SESSION_INT_H
 
@@ -36,7 +37,8 @@ void sess_send_replies(int fd, struct sess_scratch *x, unsigned n, struct sess_c
 struct clk_time sess_wire_time(uint64_t ts, uint16_t errest, int64_t tai_ns);
 
 /* Encode t in NTP format, or in PTP format (TAI) when ptp; sets the Z bit of *errest. */
-uint64_t sess_wire_stamp(struct clk_time t, bool ptp, const struct sess_errest *e, uint16_t *errest);
+uint64_t sess_wire_stamp(struct clk_time t, bool ptp, const struct sess_errest *e,
+                         uint16_t *errest);
 
 /* True when a and b hold the same IP address (ports ignored). */
 bool sess_same_host(const struct sock_addr *a, const struct sock_addr *b);
@@ -85,5 +87,108 @@ struct light_flow *lflows_use(struct light_flows *t, const struct light_flow_key
 
 /* Live entries at now_ns (one pass over the table: for tests and statistics). */
 uint32_t lflows_count(const struct light_flows *t, int64_t now_ns);
+
+/* ---- one test session (session.c, session_send.c, session_recv.c) ---- */
+
+#define SESS_TX_RING 1024         /* sends awaiting their TX timestamp */
+#define SESS_BUDGET_NS 2000000    /* longest a sender keeps the loop in one callback */
+#define SESS_DRAIN_NS 20000       /* a TWAMP sender waiting this long reads replies */
+#define SESS_BIAS_RING (1u << 16) /* TWAMP: per-seq TX bias until the reply comes */
+/* Most packets a sender stamps, builds and sends with one sendmmsg. Eight take the cost per
+ * packet from about 12 us (sendto and one error-queue recvmsg each) to about 2.4 us on the
+ * 2-core VM, 64 only to 1.7 us; but a packet waits in the batch for the ones before it,
+ * and the kernel may reschedule between datagrams, which the stamp-to-wire bias shows. */
+#define SESS_BATCH_MAX 8
+_Static_assert(SESS_BATCH_MAX <= SOCK_BATCH_MAX, "a batch is built in the scratch's send slots");
+
+/* A packet sent, waiting for its TX timestamp (OPT_ID counts successful sends). */
+struct sess_txslot {
+    uint32_t id, seq;
+    int64_t t1_ns, sched_ns;
+    bool used;
+};
+
+struct sess_bias {
+    uint32_t seq;
+    int32_t bias_ns;
+    bool used;
+};
+
+struct sess {
+    struct sess_config cfg;
+    struct loop *loop;
+    struct sock_udp sock;
+    bool started, stopped;
+    bool ptp; /* RFC 8186: timestamps in PTPv2 truncated format */
+    enum cry_test_mode cmode;
+    struct cry_test_keys tkeys;
+    uint32_t layout_mode; /* WIRE_MODE_OPEN or WIRE_MODE_AUTH: which packet layout */
+    struct sess_counters cnt;
+    /* sender */
+    struct wire_slot *slots;
+    struct sched *sched;
+    struct sock_pacer pacer;
+    uint32_t next_seq;
+    struct clk_time next_time;
+    loop_timer_id timer;
+    sess_cb on_sent;
+    void *on_sent_arg;
+    uint8_t *pad;
+    bool tx_stamps;
+    struct sess_txslot *txq;
+    struct sess_bias *bias_ring;
+    struct met_hist late_user, late_kernel, bias;
+    uint64_t stamped;
+    enum clk_source tx_src;
+    uint32_t unread; /* sent since the sender last drained the error queue itself */
+    /* records */
+    struct rst *recs; /* receivers: met_owrec, TWAMP senders: met_twrec */
+    uint8_t *seen;    /* receivers and TWAMP senders: one bit per seq below npackets */
+    bool finalized;
+    uint32_t lost_seq;         /* OWAMP receiver: the next packet whose loss timeout is due */
+    struct clk_time lost_time; /* ... and its scheduled send time */
+    uint32_t refl_seq;
+    struct sess_scratch *x;
+    bool own_scratch;
+    sess_pkt_hook pkt_hook; /* see sess_set_packet_hook */
+    void *pkt_arg;
+    struct sock_addr local; /* the socket's address, for the hook */
+};
+
+/* Whether seq q arrived (or was logged lost), and marking it so. */
+static inline bool sess_seen(const struct sess *s, uint32_t q)
+{
+    return s->seen[q / 8] & (1u << (q % 8));
+}
+
+static inline void sess_mark_seen(struct sess *s, uint32_t q)
+{
+    s->seen[q / 8] |= (uint8_t)(1u << (q % 8));
+}
+
+/* The TTL octet of a received packet (-1: the kernel did not say) or unknown. */
+static inline uint8_t sess_ttl_octet(int ttl, uint8_t unknown)
+{
+    return ttl >= 0 ? (uint8_t)ttl : unknown;
+}
+
+/* Log one record (the session's record type); false when the bound or the store refused it. */
+bool sess_rec_log(struct sess *s, const void *rec);
+
+/* A generator of the session's scheduled send times, or NULL without a schedule. */
+struct sched *sess_sched_probe(const struct sess *s);
+
+/* session_send.c: set up a sender (schedule, padding, TX timestamps, TOS); arm the timer of
+ * its next packet; take one TX timestamp from the error queue (sock_read_tx_timestamps
+ * callback); the kernel TX time of seq's packet (TWAMP), when known. */
+int sess_sender_init(struct sess *s);
+void sess_arm_sender(struct sess *s);
+void sess_on_tx_stamp(void *arg, const struct sock_txts *ts);
+bool sess_kernel_t1(const struct sess *s, uint32_t seq, int64_t written_ns, struct clk_time *out);
+
+/* session_recv.c: the socket is readable (or has TX timestamps queued: LOOP_ERR); an OWAMP
+ * receiver starts logging packets lost as their loss timeouts pass. */
+void sess_on_readable(struct loop *loop, int fd, unsigned events, void *arg);
+int sess_start_loss_timer(struct sess *s);
 
 #endif

@@ -151,7 +151,7 @@ static size_t stamp_reply(struct light *l, struct sock_rxbuf *b, const struct li
                                      .sender_seq = p.seq,
                                      .sender_ts = p.ts,
                                      .sender_errest = p.errest,
-                                     .sender_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
+                                     .sender_ttl = sess_ttl_octet(b->info.ttl, 255),
                                      .tlvs = tlvs,
                                      .tlvs_len = p.tlvs_len};
     struct clk_time t3 = clk_now();
@@ -190,7 +190,7 @@ static size_t light_reply(struct light *l, struct sock_rxbuf *b, const struct li
                                    .sender_seq = p.seq,
                                    .sender_ts = p.ts,
                                    .sender_errest = p.errest,
-                                   .sender_ttl = (uint8_t)(b->info.ttl >= 0 ? b->info.ttl : 255),
+                                   .sender_ttl = sess_ttl_octet(b->info.ttl, 255),
                                    .pad = pad,
                                    .pad_len = len - WIRE_REFLECTOR_OPEN_LEN};
     struct clk_time t3 = clk_now();

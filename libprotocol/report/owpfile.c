@@ -9,7 +9,7 @@
 
 static const uint8_t owpf_magic[4] = {'O', 'w', 'A', '\0'};
 
-#define OWPF_TWOWAY 0x80u /* version bit of the reference's two-way files */
+#define OWPF_TWOWAY 0x80u    /* version bit of the reference's two-way files */
 #define OWPF_V2_FIXED_LEN 20 /* version 2: magic, version, header length, finished */
 
 bool owpf_is_owp(const uint8_t *buf, size_t len)
@@ -69,29 +69,44 @@ void owpf_record_encode(const struct wire_record *r, uint8_t out[OWPF_REC_LEN])
 void owpf_record_decode(const uint8_t *buf, uint32_t version, struct wire_record *r)
 {
     if (version == OWPF_VERSION) {
-        *r = (struct wire_record){.seq = lp_load32(buf), .send_errest = lp_load16(buf + 4),
-                                  .recv_errest = lp_load16(buf + 6), .send_ts = lp_load64(buf + 8),
-                                  .recv_ts = lp_load64(buf + 16), .ttl = buf[24]};
+        *r = (struct wire_record){.seq = lp_load32(buf),
+                                  .send_errest = lp_load16(buf + 4),
+                                  .recv_errest = lp_load16(buf + 6),
+                                  .send_ts = lp_load64(buf + 8),
+                                  .recv_ts = lp_load64(buf + 16),
+                                  .ttl = buf[24]};
     } else { /* versions 0 and 2: no TTL, reported as unknown (255) as the reference does */
-        *r = (struct wire_record){.seq = lp_load32(buf), .send_ts = lp_load64(buf + 4),
-                                  .send_errest = lp_load16(buf + 12), .recv_ts = lp_load64(buf + 14),
-                                  .recv_errest = lp_load16(buf + 22), .ttl = 255};
+        *r = (struct wire_record){.seq = lp_load32(buf),
+                                  .send_ts = lp_load64(buf + 4),
+                                  .send_errest = lp_load16(buf + 12),
+                                  .recv_ts = lp_load64(buf + 14),
+                                  .recv_errest = lp_load16(buf + 22),
+                                  .ttl = 255};
     }
 }
 
 struct wire_record owpf_record_of(const struct met_owrec *r)
 {
-    return (struct wire_record){.seq = r->seq, .send_errest = r->send_err,
-                                .recv_errest = r->recv_err, .send_ts = met_owrec_send_ntp(r),
-                                .recv_ts = met_owrec_recv_ntp(r), .ttl = r->ttl};
+    return (struct wire_record){.seq = r->seq,
+                                .send_errest = r->send_err,
+                                .recv_errest = r->recv_err,
+                                .send_ts = met_owrec_send_ntp(r),
+                                .recv_ts = met_owrec_recv_ntp(r),
+                                .ttl = r->ttl};
 }
 
 struct met_owrec owpf_owrec_of(const struct wire_record *w)
 {
-    struct clk_errest se = clk_errest_decode(w->send_errest), re = clk_errest_decode(w->recv_errest);
-    struct met_owrec m = {.seq = w->seq, .send_err = w->send_errest, .recv_err = w->recv_errest,
-                          .send_wire = w->send_ts, .recv_wire = w->recv_ts, .ttl = w->ttl,
-                          .recv_src = CLK_SRC_NONE, .lost = w->recv_ts == 0};
+    struct clk_errest se = clk_errest_decode(w->send_errest),
+                      re = clk_errest_decode(w->recv_errest);
+    struct met_owrec m = {.seq = w->seq,
+                          .send_err = w->send_errest,
+                          .recv_err = w->recv_errest,
+                          .send_wire = w->send_ts,
+                          .recv_wire = w->recv_ts,
+                          .ttl = w->ttl,
+                          .recv_src = CLK_SRC_NONE,
+                          .lost = w->recv_ts == 0};
     if (w->send_ts) {
         m.send = se.ptp ? clk_from_ptp(w->send_ts) : clk_from_ntp((struct clk_ntp){w->send_ts});
     }
@@ -266,7 +281,7 @@ int owpf_reader_open(FILE *f, struct owpf_reader *rd)
     int rc = get_at(f, 0, fixed, 16);
     if (rc < 0) {
         return rc == LP_E_SHORT && st.st_size >= 4 && owpf_is_owp(fixed, 4) ? LP_E_SHORT
-                                                                             : LP_E_VALUE;
+                                                                            : LP_E_VALUE;
     }
     if (!owpf_is_owp(fixed, sizeof(fixed))) {
         return LP_E_VALUE;

@@ -31,7 +31,7 @@
 #define OWPF_REC_LEN 25    /* version 3 data record */
 #define OWPF_REC_V2_LEN 24 /* versions 0 and 2: no TTL */
 #define OWPF_SKIP_LEN 8
-#define OWPF_FIXED_LEN 40  /* the fixed part before the stored request */
+#define OWPF_FIXED_LEN 40 /* the fixed part before the stored request */
 
 /* The Finished field. */
 enum owpf_finished {
@@ -42,12 +42,12 @@ enum owpf_finished {
 
 /* What a file's header says. */
 struct owpf_header {
-    uint32_t version;      /* 3 when writing */
-    uint32_t finished;     /* enum owpf_finished */
+    uint32_t version;  /* 3 when writing */
+    uint32_t finished; /* enum owpf_finished */
     uint32_t next_seqno;
     uint32_t nskips;
     uint32_t nrecords;
-    bool skips_first;      /* writing: the layout of a fetched file (skip records first) */
+    bool skips_first;              /* writing: the layout of a fetched file (skip records first) */
     struct wire_request req;       /* the stored Request-Session (req.nslots slots) */
     const struct wire_slot *slots; /* writing: req.nslots slots */
 };
@@ -88,13 +88,13 @@ int owpf_write_session(FILE *f, const struct owpf_header *h, struct rst *recs,
 /* An open file being read: its header, slots and where its records are. */
 struct owpf_reader {
     FILE *f;
-    struct owpf_header h;  /* h.slots points into slots */
+    struct owpf_header h; /* h.slots points into slots */
     struct wire_slot *slots;
-    bool has_request;      /* false for version 0: records only */
+    bool has_request; /* false for version 0: records only */
     size_t rec_len;
     uint64_t data_off, skip_off;
-    uint32_t nrecords;     /* records to read */
-    uint32_t next;         /* the next one */
+    uint32_t nrecords; /* records to read */
+    uint32_t next;     /* the next one */
 };
 
 /* Read the header of f (positioned anywhere; f stays owned by the caller). 0, or LP_E_VALUE

@@ -206,7 +206,7 @@ static void put_reordering(FILE *f, const struct met_reorder *r)
     } else if (i < MET_NREORDER_MAX) {
         fprintf(f, "no %u-reordering\n", i + 1);
     } else {
-        fprintf(f, "%u-reordering not handled\n", MET_NREORDER_MAX + 1);
+        fprintf(f, "%d-reordering not handled\n", MET_NREORDER_MAX + 1);
     }
 }
 

@@ -51,18 +51,18 @@ struct rep_session {
     uint8_t sid[16];
     const char *from_host, *from_addr, *from_port; /* sender */
     const char *to_host, *to_addr, *to_port;       /* receiver / reflector */
-    uint32_t type_p;            /* Type-P descriptor of the request (DSCP in bits 24-29) */
-    int64_t loss_timeout_ns;    /* as requested */
-    uint32_t padding;           /* packet padding octets */
-    uint32_t npackets;          /* packets in the session; 0 = use the count sent */
-    bool finished;              /* session ended normally */
-    struct clk_time start, end; /* first/last scheduled send; ns 0 = the stats' send times */
+    uint32_t type_p;             /* Type-P descriptor of the request (DSCP in bits 24-29) */
+    int64_t loss_timeout_ns;     /* as requested */
+    uint32_t padding;            /* packet padding octets */
+    uint32_t npackets;           /* packets in the session; 0 = use the count sent */
+    bool finished;               /* session ended normally */
+    struct clk_time start, end;  /* first/last scheduled send; ns 0 = the stats' send times */
     uint64_t start_ntp, end_ntp; /* the same in NTP format as a file holds them (-M prints
                                   * these when not 0) */
     uint64_t loss_timeout_ntp;   /* the loss timeout as requested on the wire, 0: from ns */
-    const char *direction;      /* "to" / "from" the server (OWAMP, seen from the client),
-                                 * "round_trip" (TWAMP), or NULL: not said */
-    const struct rep_tx *tx;    /* what the sender measured, NULL: not ours (JSON "send") */
+    const char *direction;       /* "to" / "from" the server (OWAMP, seen from the client),
+                                  * "round_trip" (TWAMP), or NULL: not said */
+    const struct rep_tx *tx;     /* what the sender measured, NULL: not ours (JSON "send") */
 };
 
 /* Output choices, mirroring owping's -n, -b, -a and -U. A zeroed struct gives defaults. */
@@ -131,10 +131,8 @@ struct json_object *rep_json_double(double v);
 
 /* JSON Lines like rep_*_jsonl, each object also carrying "sid" and "direction" of s (NULL:
  * same as rep_*_jsonl). */
-int rep_ow_jsonl_tagged(FILE *f, const struct rep_session *s, const struct met_owrec *r,
-                        size_t n);
-int rep_tw_jsonl_tagged(FILE *f, const struct rep_session *s, const struct met_twrec *r,
-                        size_t n);
+int rep_ow_jsonl_tagged(FILE *f, const struct rep_session *s, const struct met_owrec *r, size_t n);
+int rep_tw_jsonl_tagged(FILE *f, const struct rep_session *s, const struct met_twrec *r, size_t n);
 
 /* ---- CSV per-packet records (report_csv.c): numbers and fixed words only, so no field
  * needs quoting; an undefined value (lost packet) is an empty field ---- */
@@ -178,7 +176,7 @@ struct rep_saved {
     struct met_params mp;
     struct rst *recs; /* met_twrec when two_way, else met_owrec; NULL when none */
     uint64_t n;       /* records read */
-    unsigned line; /* on a syntax error: the line that failed (1-based) */
+    unsigned line;    /* on a syntax error: the line that failed (1-based) */
     char from_host[REP_SAVED_STR], from_addr[REP_SAVED_STR], from_port[REP_SAVED_STR];
     char to_host[REP_SAVED_STR], to_addr[REP_SAVED_STR], to_port[REP_SAVED_STR];
     char direction[32];

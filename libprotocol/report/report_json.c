@@ -311,8 +311,8 @@ static jobj *j_session(const char *kind, const struct rep_session *s, struct clk
     put(o, "start_time_ns", json_object_new_int64(rep_int_pick(s->start, first).ns));
     put(o, "end_time_ns", json_object_new_int64(rep_int_pick(s->end, last).ns));
     put(o, "loss_timeout_ns", json_object_new_int64(s->loss_timeout_ns));
-    put(o, "dscp", s->type_p & ~UINT32_C(0x3F000000) ? NULL
-                                                     : json_object_new_int((int)(s->type_p >> 24)));
+    put(o, "dscp",
+        s->type_p & ~UINT32_C(0x3F000000) ? NULL : json_object_new_int((int)(s->type_p >> 24)));
     put(o, "padding_octets", j_u64(s->padding));
     put(o, "packets_scheduled", j_u64(s->npackets));
     put(o, "finished", json_object_new_boolean(s->finished));
@@ -445,8 +445,7 @@ static jobj *j_owrec(const struct rep_session *s, const struct met_owrec *x)
     return o;
 }
 
-int rep_ow_jsonl_tagged(FILE *f, const struct rep_session *s, const struct met_owrec *r,
-                        size_t n)
+int rep_ow_jsonl_tagged(FILE *f, const struct rep_session *s, const struct met_owrec *r, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int rc = emit(f, j_owrec(s, &r[i]), false);
@@ -490,8 +489,7 @@ static jobj *j_twrec(const struct rep_session *s, const struct met_twrec *x)
     return o;
 }
 
-int rep_tw_jsonl_tagged(FILE *f, const struct rep_session *s, const struct met_twrec *r,
-                        size_t n)
+int rep_tw_jsonl_tagged(FILE *f, const struct rep_session *s, const struct met_twrec *r, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int rc = emit(f, j_twrec(s, &r[i]), false);

@@ -120,9 +120,8 @@ static void put_session(FILE *f, const struct rep_session *s, const struct rep_o
     if (!(s->type_p & ~UINT32_C(0x3F000000))) {
         fprintf(f, "DSCP\t0x%2.2x\n", (unsigned)(s->type_p >> 24));
     }
-    fprintf(f, "LOSS_TIMEOUT\t%" PRIu64 "\n", s->loss_timeout_ntp
-                                                  ? s->loss_timeout_ntp
-                                                  : clk_ns_to_ntp_duration(s->loss_timeout_ns));
+    fprintf(f, "LOSS_TIMEOUT\t%" PRIu64 "\n",
+            s->loss_timeout_ntp ? s->loss_timeout_ntp : clk_ns_to_ntp_duration(s->loss_timeout_ns));
     fprintf(f, "PACKET_PADDING\t%u\nSESSION_PACKET_COUNT\t%" PRIu64 "\n", s->padding, count);
     fprintf(f, "SAMPLE_PACKET_COUNT\t%" PRIu64 "\nBUCKET_WIDTH\t%g\n", count, ns_to_s(width_of(o)));
     fprintf(f, "SESSION_FINISHED\t%d\n", s->finished ? 1 : 0);
@@ -252,8 +251,8 @@ int rep_ow_raw(FILE *f, const struct met_owrec *r, size_t n)
         fprintf(f, "%lu %020" PRIu64 " %u %g %020" PRIu64 " %u %g %u\n", (unsigned long)r[i].seq,
                 met_owrec_send_ntp(&r[i]), (unsigned)met_errest_synced(r[i].send_err),
                 rep_int_errest_s(r[i].send_err), met_owrec_recv_ntp(&r[i]),
-                (unsigned)met_errest_synced(r[i].recv_err),
-                rep_int_errest_s(r[i].recv_err), (unsigned)r[i].ttl);
+                (unsigned)met_errest_synced(r[i].recv_err), rep_int_errest_s(r[i].recv_err),
+                (unsigned)r[i].ttl);
     }
     return rep_int_status(f);
 }

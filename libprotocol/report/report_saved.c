@@ -21,8 +21,8 @@
 #include "common.h"
 #include "owpfile.h"
 #include "report.h"
-#include "sched.h"
 #include "report_int.h"
+#include "sched.h"
 
 #define SAVED_MAGIC "owamp-tools-records"
 #define SAVED_LINE_MAX 1024
@@ -120,9 +120,9 @@ int rep_saved_write_tw(FILE *f, const struct rep_session *s, const struct met_pa
 
 /* What the header says about the lines that follow. */
 struct saved_rd {
-    bool ours;       /* the magic line: written here, every line ends with a line break */
+    bool ours;          /* the magic line: written here, every line ends with a line break */
     uint8_t refl_flags; /* TWAMP: MET_TW_REFL_SEQ (and _COPY) of the replies */
-    int64_t records; /* records announced, -1 when not said (older writers, bare -R) */
+    int64_t records;    /* records announced, -1 when not said (older writers, bare -R) */
 };
 
 static bool parse_i64(const char *v, int64_t *out)
@@ -273,8 +273,8 @@ static struct clk_time time_of(uint64_t ntp)
 static bool keep(struct rep_saved *o, const void *rec)
 {
     if (!o->recs &&
-        !(o->recs = rst_create(o->two_way ? sizeof(struct met_twrec) : sizeof(struct met_owrec),
-                               0, NULL))) {
+        !(o->recs = rst_create(o->two_way ? sizeof(struct met_twrec) : sizeof(struct met_owrec), 0,
+                               NULL))) {
         return false;
     }
     if (rst_append(o->recs, rec) < 0) {
@@ -295,38 +295,37 @@ static bool record_line(const struct rep_saved *o, const char *line, uint8_t ref
     }
     if (!o->two_way) {
         *ow = (struct met_owrec){.seq = (uint32_t)h.seq,
-                                           .send = time_of(h.a),
-                                           .recv = time_of(h.b),
-                                           .send_wire = h.a,
-                                           .recv_wire = h.b,
-                                           .send_err = rep_errest_from_seconds(h.ea, h.sa),
-                                           .recv_err = rep_errest_from_seconds(h.eb, h.sb),
-                                           .ttl = (uint8_t)h.ttl,
-                                           .recv_src = CLK_SRC_NONE,
-                                           .lost = h.b == 0};
+                                 .send = time_of(h.a),
+                                 .recv = time_of(h.b),
+                                 .send_wire = h.a,
+                                 .recv_wire = h.b,
+                                 .send_err = rep_errest_from_seconds(h.ea, h.sa),
+                                 .recv_err = rep_errest_from_seconds(h.eb, h.sb),
+                                 .ttl = (uint8_t)h.ttl,
+                                 .recv_src = CLK_SRC_NONE,
+                                 .lost = h.b == 0};
         return *p == '\0';
     }
     if (!parse_half(&p, &r) || *p != '\0') {
         return false;
     }
     bool lost = r.b == 0;
-    *tw = (struct met_twrec){
-        .seq = (uint32_t)h.seq,
-        .refl_seq = (uint32_t)r.seq,
-        .t1 = time_of(h.a),
-        .t2 = time_of(h.b),
-        .t3 = time_of(r.a),
-        .t4 = time_of(r.b),
-        .t1_err = rep_errest_from_seconds(h.ea, h.sa),
-        .t2_err = rep_errest_from_seconds(h.eb, h.sb),
-        .t3_err = rep_errest_from_seconds(r.ea, r.sa),
-        .t4_err = rep_errest_from_seconds(r.eb, r.sb),
-        .sender_ttl = (uint8_t)h.ttl,
-        .refl_ttl = (uint8_t)r.ttl,
-        .t1_src = CLK_SRC_NONE,
-        .t4_src = CLK_SRC_NONE,
-        .sender_tos = -1,
-        .flags = lost ? MET_TW_LOST : refl_flags};
+    *tw = (struct met_twrec){.seq = (uint32_t)h.seq,
+                             .refl_seq = (uint32_t)r.seq,
+                             .t1 = time_of(h.a),
+                             .t2 = time_of(h.b),
+                             .t3 = time_of(r.a),
+                             .t4 = time_of(r.b),
+                             .t1_err = rep_errest_from_seconds(h.ea, h.sa),
+                             .t2_err = rep_errest_from_seconds(h.eb, h.sb),
+                             .t3_err = rep_errest_from_seconds(r.ea, r.sa),
+                             .t4_err = rep_errest_from_seconds(r.eb, r.sb),
+                             .sender_ttl = (uint8_t)h.ttl,
+                             .refl_ttl = (uint8_t)r.ttl,
+                             .t1_src = CLK_SRC_NONE,
+                             .t4_src = CLK_SRC_NONE,
+                             .sender_tos = -1,
+                             .flags = lost ? MET_TW_LOST : refl_flags};
     return true;
 }
 
@@ -369,7 +368,8 @@ static int read_line(struct rep_saved *o, char *line, struct saved_rd *rd)
 /* ---- .owp session files ---- */
 
 /* Numeric text of a request's address field and port. */
-static void describe_end(uint8_t ipvn, const uint8_t *addr, uint16_t port, char *host, char *portbuf)
+static void describe_end(uint8_t ipvn, const uint8_t *addr, uint16_t port, char *host,
+                         char *portbuf)
 {
     if (!inet_ntop(ipvn == 6 ? AF_INET6 : AF_INET, addr, host, REP_SAVED_STR)) {
         snprintf(host, REP_SAVED_STR, "***");

@@ -3,9 +3,9 @@
  * limits file (conf_limits_load_file), each reading the input from a temporary file.
  * Input: octet 0 picks the parser; the rest is the file. After a successful load the
  * lookups the daemon makes are run, and the class tree must have no cycle. */
-#include "fuzz.h"
 #include "common.h"
 #include "conf.h"
+#include "fuzz.h"
 
 #include <netinet/in.h>
 #include <sys/mman.h>

@@ -44,7 +44,8 @@ static inline int fz_pass_output(struct ctrl *c, struct ctrl *peer)
 }
 
 /* Fetch-Session: the stored request (OWAMP) with a few skip ranges and records. */
-static inline void fz_srv_fetch(struct ctrl *s, struct fz_srv *st, const struct wire_fetch_session *f)
+static inline void fz_srv_fetch(struct ctrl *s, struct fz_srv *st,
+                                const struct wire_fetch_session *f)
 {
     static const struct wire_skip_range skips[2] = {{1, 2}, {5, 9}};
     struct wire_record rec[8];
@@ -54,12 +55,14 @@ static inline void fz_srv_fetch(struct ctrl *s, struct fz_srv *st, const struct 
         return;
     }
     uint32_t n = f->end_seq >= f->begin_seq ? f->end_seq - f->begin_seq : 0;
-    a = (struct wire_fetch_ack){.accept = WIRE_ACCEPT_OK, .finished = 1,
-                                .next_seqno = f->end_seq, .nskips = f->begin_seq & 1 ? 2 : 0,
+    a = (struct wire_fetch_ack){.accept = WIRE_ACCEPT_OK,
+                                .finished = 1,
+                                .next_seqno = f->end_seq,
+                                .nskips = f->begin_seq & 1 ? 2 : 0,
                                 .nrecords = n < 8 ? n : 8};
     for (uint32_t i = 0; i < a.nrecords; i++) {
-        rec[i] = (struct wire_record){.seq = f->begin_seq + i, .send_ts = i, .recv_ts = i + 1,
-                                      .ttl = 255};
+        rec[i] = (struct wire_record){
+            .seq = f->begin_seq + i, .send_ts = i, .recv_ts = i + 1, .ttl = 255};
     }
     FUZZ_CHECK(ctrl_send_fetch_reply(s, &a, &st->req, st->slots, skips, rec) == 0);
 }
@@ -79,7 +82,8 @@ static inline int fz_srv_answer(struct ctrl *s, struct fz_srv *st, const struct 
         const struct wire_request *r = &ev->u.request.req;
         struct wire_accept_session a = {.accept = r->nslots & 1 ? WIRE_ACCEPT_OK
                                                                 : WIRE_ACCEPT_UNSUPPORTED,
-                                        .port = 18700, .reflected_octets = r->octets_reflected};
+                                        .port = 18700,
+                                        .reflected_octets = r->octets_reflected};
         memcpy(a.sid, r->sid, WIRE_SID_LEN);
         st->req = *r;
         if (ev->u.request.slots && r->nslots <= CTRL_MAX_SLOTS) {
@@ -99,8 +103,8 @@ static inline int fz_srv_answer(struct ctrl *s, struct fz_srv *st, const struct 
     case CTRL_EV_FETCH: fz_srv_fetch(s, st, &ev->u.fetch); return 0;
     case CTRL_EV_NSESSIONS: {
         const struct wire_nsessions *m = &ev->u.nsessions;
-        uint8_t ack = m->cmd == WIRE_CMD_START_N_SESSIONS ? WIRE_CMD_START_N_ACK
-                                                          : WIRE_CMD_STOP_N_ACK;
+        uint8_t ack =
+            m->cmd == WIRE_CMD_START_N_SESSIONS ? WIRE_CMD_START_N_ACK : WIRE_CMD_STOP_N_ACK;
         FUZZ_CHECK(ctrl_send_nsessions(s, ack, WIRE_ACCEPT_OK, m->sids, m->nsessions) == 0);
         return 0;
     }
@@ -187,8 +191,7 @@ static inline int fz_handshake(struct ctrl *srv, struct ctrl *cli, uint32_t mode
  * block, then encrypted), 2 encrypted without a MAC (the receiver must reject it), 3 as 0
  * but sent in 1-octet pieces. Returns the message length (0 at the end of input) and the
  * piece size in *split. */
-static inline size_t fz_chunk(struct fz *f, struct cry_stream *peer_tx, uint8_t *buf,
-                              size_t *split)
+static inline size_t fz_chunk(struct fz *f, struct cry_stream *peer_tx, uint8_t *buf, size_t *split)
 {
     if (f->left == 0) {
         return 0;

@@ -59,14 +59,18 @@ static int secure_setup(struct ctrl *cli, enum wire_proto proto, uint32_t mode,
 static void client_op(struct ctrl *cli, enum wire_proto proto, uint8_t op, struct fz *f)
 {
     uint8_t sids[4 * WIRE_SID_LEN];
-    struct wire_slot slots[3] = {{WIRE_SLOT_FIXED, 1ull << 29}, {WIRE_SLOT_EXP, 1ull << 30},
-                                 {WIRE_SLOT_FIXED, 1}};
+    struct wire_slot slots[3] = {
+        {WIRE_SLOT_FIXED, 1ull << 29}, {WIRE_SLOT_EXP, 1ull << 30}, {WIRE_SLOT_FIXED, 1}};
     switch (op) {
     case 3: {
         uint8_t b = fz_u8(f);
-        struct wire_request r = {.ipvn = b & 1 ? 6 : 4, .conf_sender = b >> 1 & 1,
-                                 .conf_receiver = !(b >> 1 & 1), .nslots = b >> 2 & 3,
-                                 .npackets = 10, .sender_port = 9000, .padding_len = b >> 4};
+        struct wire_request r = {.ipvn = b & 1 ? 6 : 4,
+                                 .conf_sender = b >> 1 & 1,
+                                 .conf_receiver = !(b >> 1 & 1),
+                                 .nslots = b >> 2 & 3,
+                                 .npackets = 10,
+                                 .sender_port = 9000,
+                                 .padding_len = b >> 4};
         ctrl_send_request(cli, &r, slots);
         break;
     }

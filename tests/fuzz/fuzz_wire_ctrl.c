@@ -110,8 +110,7 @@ static void do_start_ack(const uint8_t *b, size_t len)
 
 static void do_desc(const uint8_t *b, size_t len, uint8_t arg)
 {
-    struct wire_session_desc d = {.skip = arg & 0x80 ? NULL : skip_arr,
-                                  .skips_cap = arg % MAX_ARR};
+    struct wire_session_desc d = {.skip = arg & 0x80 ? NULL : skip_arr, .skips_cap = arg % MAX_ARR};
     int n = wire_session_desc_decode(b, len, &d);
     if (n > 0 && d.skip) {
         FUZZ_CHECK(d.nskips <= d.skips_cap);

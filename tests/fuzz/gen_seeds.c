@@ -5,10 +5,10 @@
  * STAMP packets with TLVs and configuration files are synthesised.
  * Usage: gen_seeds INTEROP_DIR OUT_DIR */
 #include <errno.h>
-#include <time.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "../interop/pcap_flow.h"
 #include "crypto.h"
@@ -405,25 +405,37 @@ static void seeds_stamp(void)
 
     m += (size_t)wire_tlv_encode(WIRE_TLV_F_U, 1, v4, 4, sub + m, sizeof(sub) - m);
     loc.sub_len = m;
-    n += (size_t)wire_tlv_encode(WIRE_TLV_F_U, WIRE_TLV_PADDING, NULL, 8, tlvs + n, sizeof(tlvs) - n);
+    n += (size_t)wire_tlv_encode(WIRE_TLV_F_U, WIRE_TLV_PADDING, NULL, 8, tlvs + n,
+                                 sizeof(tlvs) - n);
     n += (size_t)wire_tlv_location_encode(WIRE_TLV_F_U, &loc, tlvs + n, sizeof(tlvs) - n);
     n += (size_t)wire_tlv_tsinfo_encode(WIRE_TLV_F_U, &ts, tlvs + n, sizeof(tlvs) - n);
     n += (size_t)wire_tlv_cos_encode(WIRE_TLV_F_U, &cos, tlvs + n, sizeof(tlvs) - n);
     n += (size_t)wire_tlv_direct_encode(WIRE_TLV_F_U, &dir, tlvs + n, sizeof(tlvs) - n);
-    n += (size_t)wire_tlv_encode(WIRE_TLV_F_U, WIRE_TLV_ACCESS_REPORT, v4, 4, tlvs + n, sizeof(tlvs) - n);
+    n += (size_t)wire_tlv_encode(WIRE_TLV_F_U, WIRE_TLV_ACCESS_REPORT, v4, 4, tlvs + n,
+                                 sizeof(tlvs) - n);
     n += (size_t)wire_tlv_hmac_encode(WIRE_TLV_F_U, hmac, tlvs + n, sizeof(tlvs) - n);
 
     for (int kind = 0; kind < 4; kind++) {
         uint32_t mode = kind & 1 ? WIRE_MODE_AUTH : WIRE_MODE_OPEN;
         int len;
         if (kind < 2) {
-            struct wire_stamp_sender p = {.seq = 7, .ts = 1ull << 60, .errest = 0x8001,
-                                          .ssid = 3, .tlvs = tlvs, .tlvs_len = n};
+            struct wire_stamp_sender p = {.seq = 7,
+                                          .ts = 1ull << 60,
+                                          .errest = 0x8001,
+                                          .ssid = 3,
+                                          .tlvs = tlvs,
+                                          .tlvs_len = n};
             len = wire_stamp_sender_encode(&p, mode, pkt, sizeof(pkt));
         } else {
-            struct wire_stamp_reflector p = {.seq = 7, .ts = 1ull << 60, .errest = 0x8001,
-                                             .ssid = 3, .recv_ts = 5, .sender_seq = 7,
-                                             .sender_ts = 4, .sender_ttl = 255, .tlvs = tlvs,
+            struct wire_stamp_reflector p = {.seq = 7,
+                                             .ts = 1ull << 60,
+                                             .errest = 0x8001,
+                                             .ssid = 3,
+                                             .recv_ts = 5,
+                                             .sender_seq = 7,
+                                             .sender_ts = 4,
+                                             .sender_ttl = 255,
+                                             .tlvs = tlvs,
                                              .tlvs_len = n};
             len = wire_stamp_reflector_encode(&p, mode, pkt, sizeof(pkt));
         }
@@ -481,8 +493,10 @@ static void seeds_cmsg(void)
     uint8_t tos = 0xb8;
     struct in_pktinfo pi = {.ipi_ifindex = 1, .ipi_addr.s_addr = htonl(0x7f000001)};
     struct in6_pktinfo pi6 = {.ipi6_ifindex = 2};
-    struct sock_extended_err ee = {.ee_errno = ENOMSG, .ee_origin = SO_EE_ORIGIN_TIMESTAMPING,
-                                   .ee_info = SCM_TSTAMP_SND, .ee_data = 41};
+    struct sock_extended_err ee = {.ee_errno = ENOMSG,
+                                   .ee_origin = SO_EE_ORIGIN_TIMESTAMPING,
+                                   .ee_info = SCM_TSTAMP_SND,
+                                   .ee_data = 41};
     struct cbuf c = {.n = 0};
 
     pi6.ipi6_addr.s6_addr[15] = 1;
@@ -546,9 +560,9 @@ static void seeds_conf(const char *dir)
 
 int main(int argc, char **argv)
 {
-    static const char *const names[] = {"owamp-open", "owamp-auth", "owamp-enc",
+    static const char *const names[] = {"owamp-open",      "owamp-auth",          "owamp-enc",
                                         "owamp-open-ipv6", "owamp-auth-wrongkey", "twamp-open",
-                                        "twamp-auth", "twamp-enc", "twamp-mixed"};
+                                        "twamp-auth",      "twamp-enc",           "twamp-mixed"};
     if (argc != 3) {
         die("usage: gen_seeds INTEROP_DIR OUT_DIR");
     }

@@ -224,7 +224,9 @@ static size_t build_request(struct hc *h, uint32_t nslots, long off, int width, 
 {
     static struct wire_slot sl[MAX_SLOTS];
     bool ow = h->proto == WIRE_OWAMP;
-    struct wire_request r = {.ipvn = 4, .sender_port = 9, .receiver_port = 9,
+    struct wire_request r = {.ipvn = 4,
+                             .sender_port = 9,
+                             .receiver_port = 9,
                              .timeout = clk_ns_to_ntp_duration(2000000000)};
     r.start_time = clk_to_ntp((struct clk_time){clk_now().ns + 10000000000LL});
     r.nslots = ow ? nslots : 0;
@@ -702,8 +704,8 @@ static int run_case(struct hc *h, const char *spec)
     if (strcmp(name, "req-set") == 0) {
         unsigned long off = 0, width = 0;
         long value = 0;
-        if (!colon || sscanf(colon + 1, "%lu:%lu:%li", &off, &width, &value) != 3 ||
-            width < 1 || width > 4 || off + width > WIRE_REQUEST_HMAC_OFF) {
+        if (!colon || sscanf(colon + 1, "%lu:%lu:%li", &off, &width, &value) != 3 || width < 1 ||
+            width > 4 || off + width > WIRE_REQUEST_HMAC_OFF) {
             usage();
         }
         return req_patched(h, (long)off, (int)width, (uint32_t)value, 1);

@@ -366,7 +366,7 @@ static void check_request(struct run *r, const uint8_t *msg, size_t len, struct 
         assert_int_equal(q->receiver_port, q->sender_port); /* README quirk */
         return;
     }
-    struct wire_slot slot;
+    struct wire_slot slot = {0};
     struct wire_slots slots = {.n = 1, .slot = &slot};
     assert_int_equal(q->nslots, 1);
     assert_int_equal(q->npackets, NPACKETS);

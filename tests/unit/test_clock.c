@@ -28,8 +28,12 @@ static uint64_t rng_next(uint64_t *state)
 /* Unix seconds of a UTC calendar time. */
 static int64_t utc(int y, int mo, int d, int h, int mi, int s)
 {
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = s};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
     return (int64_t)timegm(&tm);
 }
 
@@ -66,8 +70,8 @@ static void test_interop_timestamps(void **state)
 {
     (void)state;
     for (size_t i = 0; i < LP_ARRAY_LEN(interop_ts); i++) {
-        int64_t sec = utc(2026, 11, 27, interop_ts[i].hms[0], interop_ts[i].hms[1],
-                          interop_ts[i].hms[2]);
+        int64_t sec =
+            utc(2026, 11, 27, interop_ts[i].hms[0], interop_ts[i].hms[1], interop_ts[i].hms[2]);
         int64_t ns = sec * NS + interop_ts[i].us * 1000LL;
         assert_int_equal(interop_ts[i].raw >> 32, interop_ts[i].ntp_sec);
         assert_int_equal(clk_from_ntp((struct clk_ntp){interop_ts[i].raw}).ns, ns);
@@ -145,7 +149,8 @@ static void test_ntp_era1(void **state)
     (void)state;
     int64_t t2040 = utc(2040, 1, 1, 0, 0, 0) * NS + 123456789;
     struct clk_ntp n = clk_to_ntp((struct clk_time){t2040});
-    assert_int_equal(n.raw >> 32, (uint64_t)utc(2040, 1, 1, 0, 0, 0) + 2208988800ULL - (1ULL << 32));
+    assert_int_equal(n.raw >> 32,
+                     (uint64_t)utc(2040, 1, 1, 0, 0, 0) + 2208988800ULL - (1ULL << 32));
     assert_int_equal(clk_from_ntp(n).ns, t2040);
     int64_t t2100 = utc(2100, 6, 1, 12, 0, 0) * NS + 1;
     assert_int_equal(clk_from_ntp(clk_to_ntp((struct clk_time){t2100})).ns, t2100);
@@ -286,8 +291,8 @@ static void test_errest_from_ns(void **state)
         check_minimal(p - 1);
         check_minimal(p);
     }
-    check_minimal(1000);    /* 1 us */
-    check_minimal(NS);      /* 1 s */
+    check_minimal(1000); /* 1 us */
+    check_minimal(NS);   /* 1 s */
     check_minimal(NS + 1);
     check_minimal(16 * NS); /* the unsync cap */
     assert_false(clk_errest_from_ns(5, false).sync);
@@ -323,7 +328,7 @@ static void test_state_errest(void **state)
     assert_true(e.sync);
     assert_true(clk_errest_ns(e) >= 10001);
     assert_true(clk_errest_ns(e) <= 10001 + 10001 / 100); /* 8-bit multiplier: < 1% above */
-    st.esterror_ns = 200000; /* tracks the estimate: not a constant */
+    st.esterror_ns = 200000;                              /* tracks the estimate: not a constant */
     struct clk_errest e2 = clk_errest_for_state(&st, 1);
     assert_true(clk_errest_ns(e2) >= 200001);
     assert_int_not_equal(clk_errest_encode(e), clk_errest_encode(e2));

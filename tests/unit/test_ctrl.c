@@ -55,8 +55,7 @@ static int handshake(struct pair *pr, enum wire_proto proto, uint32_t mode, cons
     assert_non_null(pr->cli);
     expect_ev(pr, pr->cli, CTRL_EV_GREETING, &ev);
     assert_int_equal(ev.u.greeting.modes, offered);
-    assert_int_equal(ctrl_choose_mode(ev.u.greeting.modes, mode | WIRE_MODE_OPEN),
-                     mode);
+    assert_int_equal(ctrl_choose_mode(ev.u.greeting.modes, mode | WIRE_MODE_OPEN), mode);
     assert_int_equal(ctrl_client_setup(pr->cli, mode, "alice", PASS, PASSLEN), 0);
     expect_ev(pr, pr->srv, CTRL_EV_SETUP, &ev);
     assert_int_equal(ev.u.setup.mode, mode);
@@ -64,8 +63,8 @@ static int handshake(struct pair *pr, enum wire_proto proto, uint32_t mode, cons
         assert_string_equal(ev.u.setup.identity, "alice");
     }
     struct clk_ntp t0 = {0xeeb39600ull << 32};
-    int rc = ctrl_server_start(pr->srv, srvpass, srvpass ? strlen((const char *)srvpass) : 0,
-                               true, t0);
+    int rc =
+        ctrl_server_start(pr->srv, srvpass, srvpass ? strlen((const char *)srvpass) : 0, true, t0);
     expect_ev(pr, pr->cli, CTRL_EV_SERVER_START, &ev);
     assert_int_equal(ev.u.server_start.accept, rc == 0 ? 0 : 1);
     if (rc == 0) {
@@ -89,8 +88,12 @@ static void owamp_session(uint32_t mode)
         assert_memory_equal(ctrl_keys(pr.cli), ctrl_keys(pr.srv), sizeof(struct cry_session_keys));
     }
     struct wire_slot slots[2] = {{WIRE_SLOT_EXP, 0x19999999}, {WIRE_SLOT_FIXED, 1ull << 32}};
-    struct wire_request r = {.ipvn = 4, .conf_receiver = 1, .nslots = 2, .npackets = 10,
-                             .sender_port = 9000, .timeout = 2ull << 32};
+    struct wire_request r = {.ipvn = 4,
+                             .conf_receiver = 1,
+                             .nslots = 2,
+                             .npackets = 10,
+                             .sender_port = 9000,
+                             .timeout = 2ull << 32};
     r.sender_addr[0] = 127, r.sender_addr[3] = 1;
     r.receiver_addr[0] = 127, r.receiver_addr[3] = 1;
     assert_int_equal(ctrl_send_request(pr.cli, &r, slots), 0);
@@ -131,12 +134,15 @@ static void owamp_session(uint32_t mode)
 
     struct wire_record rec[7];
     for (int i = 0; i < 7; i++) {
-        rec[i] = (struct wire_record){.seq = (uint32_t)i, .send_errest = 1, .recv_errest = 1,
-                                      .send_ts = 1000 + (uint64_t)i, .recv_ts = 2000 + (uint64_t)i,
+        rec[i] = (struct wire_record){.seq = (uint32_t)i,
+                                      .send_errest = 1,
+                                      .recv_errest = 1,
+                                      .send_ts = 1000 + (uint64_t)i,
+                                      .recv_ts = 2000 + (uint64_t)i,
                                       .ttl = 255};
     }
-    struct wire_fetch_ack fa = {.accept = 0, .finished = 1, .next_seqno = 10, .nskips = 1,
-                                .nrecords = 7};
+    struct wire_fetch_ack fa = {
+        .accept = 0, .finished = 1, .next_seqno = 10, .nskips = 1, .nrecords = 7};
     memcpy(r.sid, a.sid, 16);
     assert_int_equal(ctrl_send_fetch_reply(pr.srv, &fa, &r, slots, &skip, rec), 0);
     expect_ev(&pr, pr.cli, CTRL_EV_FETCH_ACK, &ev);
@@ -179,9 +185,12 @@ static long stream_src(void *arg, struct wire_record *out, size_t max)
     }
     size_t k = 0;
     for (; k < max && s->next < STREAM_N; k++, s->next++) {
-        out[k] = (struct wire_record){.seq = s->next, .send_errest = 1, .recv_errest = 2,
+        out[k] = (struct wire_record){.seq = s->next,
+                                      .send_errest = 1,
+                                      .recv_errest = 2,
                                       .send_ts = 1000 + (uint64_t)s->next,
-                                      .recv_ts = 5000 + 3 * (uint64_t)s->next, .ttl = 64};
+                                      .recv_ts = 5000 + 3 * (uint64_t)s->next,
+                                      .ttl = 64};
     }
     return (long)k;
 }
@@ -210,15 +219,15 @@ static void stream_begin(struct pair *pr, uint32_t mode, struct src *src)
     struct ctrl_event ev;
     assert_int_equal(handshake(pr, WIRE_OWAMP, mode, PASS), 0);
     static const struct wire_slot slots[1] = {{WIRE_SLOT_EXP, 0x19999999}};
-    struct wire_request r = {.ipvn = 4, .conf_receiver = 1, .nslots = 1, .npackets = STREAM_N,
-                             .timeout = 2ull << 32};
+    struct wire_request r = {
+        .ipvn = 4, .conf_receiver = 1, .nslots = 1, .npackets = STREAM_N, .timeout = 2ull << 32};
     struct wire_fetch_session f = {.begin_seq = 0, .end_seq = 0xffffffff};
     memset(f.sid, 0x5a, sizeof(f.sid));
     memcpy(r.sid, f.sid, sizeof(r.sid));
     assert_int_equal(ctrl_send_fetch(pr->cli, &f), 0);
     expect_ev(pr, pr->srv, CTRL_EV_FETCH, &ev);
-    struct wire_fetch_ack fa = {.accept = 0, .finished = 1, .next_seqno = STREAM_N,
-                                .nrecords = STREAM_N};
+    struct wire_fetch_ack fa = {
+        .accept = 0, .finished = 1, .next_seqno = STREAM_N, .nrecords = STREAM_N};
     assert_int_equal(ctrl_send_fetch_stream(pr->srv, &fa, &r, slots, NULL, stream_src, src), 0);
     assert_true(ctrl_fetch_pending(pr->srv));
     /* nothing may cut into the reply */
@@ -320,8 +329,12 @@ static void twamp_session(uint32_t mode)
     struct pair pr;
     struct ctrl_event ev;
     assert_int_equal(handshake(&pr, WIRE_TWAMP, mode, PASS), 0);
-    struct wire_request r = {.ipvn = 4, .sender_port = 9000, .receiver_port = 9000,
-                             .padding_len = 27, .timeout = 2ull << 32, .octets_reflected = 0};
+    struct wire_request r = {.ipvn = 4,
+                             .sender_port = 9000,
+                             .receiver_port = 9000,
+                             .padding_len = 27,
+                             .timeout = 2ull << 32,
+                             .octets_reflected = 0};
     assert_int_equal(ctrl_send_request(pr.cli, &r, NULL), 0);
     expect_ev(&pr, pr.srv, CTRL_EV_REQUEST, &ev);
     assert_int_equal(ev.u.request.req.padding_len, 27);
@@ -357,8 +370,8 @@ static void test_wrong_pass(void **state)
     (void)state;
     struct pair pr;
     struct ctrl_event ev;
-    assert_int_equal(handshake(&pr, WIRE_OWAMP, WIRE_MODE_AUTH,
-                               (const uint8_t *)"wrong passphrase"), LP_E_AUTH);
+    assert_int_equal(
+        handshake(&pr, WIRE_OWAMP, WIRE_MODE_AUTH, (const uint8_t *)"wrong passphrase"), LP_E_AUTH);
     assert_true(ctrl_closed(pr.cli));
     assert_true(ctrl_closed(pr.srv));
     assert_int_equal(ctrl_next(pr.srv, &ev), LP_E_STATE);
@@ -462,12 +475,12 @@ int main(void)
 {
     assert_int_equal(cry_init(), 0);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_owamp_open),     cmocka_unit_test(test_owamp_auth),
-        cmocka_unit_test(test_owamp_enc),      cmocka_unit_test(test_twamp_modes),
-        cmocka_unit_test(test_wrong_pass),     cmocka_unit_test(test_unknown_identity),
-        cmocka_unit_test(test_tamper),         cmocka_unit_test(test_byte_at_a_time),
+        cmocka_unit_test(test_owamp_open),       cmocka_unit_test(test_owamp_auth),
+        cmocka_unit_test(test_owamp_enc),        cmocka_unit_test(test_twamp_modes),
+        cmocka_unit_test(test_wrong_pass),       cmocka_unit_test(test_unknown_identity),
+        cmocka_unit_test(test_tamper),           cmocka_unit_test(test_byte_at_a_time),
         cmocka_unit_test(test_mode_not_offered), cmocka_unit_test(test_input_bound),
-        cmocka_unit_test(test_fetch_stream),   cmocka_unit_test(test_fetch_stream_fails),
+        cmocka_unit_test(test_fetch_stream),     cmocka_unit_test(test_fetch_stream_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -154,10 +154,8 @@ static void test_bad_args(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_memory_only),
-        cmocka_unit_test(test_spill),
-        cmocka_unit_test(test_dir_unnamed),
-        cmocka_unit_test(test_no_dir),
+        cmocka_unit_test(test_memory_only), cmocka_unit_test(test_spill),
+        cmocka_unit_test(test_dir_unnamed), cmocka_unit_test(test_no_dir),
         cmocka_unit_test(test_bad_args),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -204,9 +204,12 @@ static void test_saved_ow_roundtrip(void **state)
         assert_int_equal(saved_ow(&sv, i)->seq, ow2[i].seq);
         assert_int_equal(saved_ow(&sv, i)->send.ns, ow2[i].send.ns);
         assert_int_equal(saved_ow(&sv, i)->lost, ow2[i].lost);
-        assert_int_equal(met_errest_ntp(saved_ow(&sv, i)->send_err), met_errest_ntp(ow2[i].send_err));
-        assert_int_equal(met_errest_ntp(saved_ow(&sv, i)->recv_err), met_errest_ntp(ow2[i].recv_err));
-        assert_int_equal(met_errest_synced(saved_ow(&sv, i)->send_err), met_errest_synced(ow2[i].send_err));
+        assert_int_equal(met_errest_ntp(saved_ow(&sv, i)->send_err),
+                         met_errest_ntp(ow2[i].send_err));
+        assert_int_equal(met_errest_ntp(saved_ow(&sv, i)->recv_err),
+                         met_errest_ntp(ow2[i].recv_err));
+        assert_int_equal(met_errest_synced(saved_ow(&sv, i)->send_err),
+                         met_errest_synced(ow2[i].send_err));
     }
     assert_int_equal(saved_ow(&sv, 0)->recv.ns, ow2[0].recv.ns);
     assert_int_equal(saved_ow(&sv, 0)->ttl, 254);

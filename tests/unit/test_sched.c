@@ -97,10 +97,9 @@ static void test_interop_schedule(void **state)
 {
     (void)state;
     static const uint64_t sent[10] = {
-        0xeeb396a032bb98c7ULL, 0xeeb396a04c5479d4ULL, 0xeeb396a065ed17c5ULL,
-        0xeeb396a07f8a19c9ULL, 0xeeb396a099209edbULL, 0xeeb396a0b2bb44e5ULL,
-        0xeeb396a0cc53c148ULL, 0xeeb396a0e5ef416bULL, 0xeeb396a0ff89613dULL,
-        0xeeb396a11921bc12ULL,
+        0xeeb396a032bb98c7ULL, 0xeeb396a04c5479d4ULL, 0xeeb396a065ed17c5ULL, 0xeeb396a07f8a19c9ULL,
+        0xeeb396a099209edbULL, 0xeeb396a0b2bb44e5ULL, 0xeeb396a0cc53c148ULL, 0xeeb396a0e5ef416bULL,
+        0xeeb396a0ff89613dULL, 0xeeb396a11921bc12ULL,
     };
     const struct clk_ntp start = {0xeeb396a0191b0cccULL};
     const struct sched_slot slot = {SCHED_SLOT_FIXED, 0x19999999ULL};
@@ -204,14 +203,10 @@ static void test_saturation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_appendix_b),
-        cmocka_unit_test(test_appendix_b_deviates),
-        cmocka_unit_test(test_periodic),
-        cmocka_unit_test(test_interop_schedule),
-        cmocka_unit_test(test_mixed_cycle),
-        cmocka_unit_test(test_reset_and_sid),
-        cmocka_unit_test(test_invalid),
-        cmocka_unit_test(test_saturation),
+        cmocka_unit_test(test_appendix_b),  cmocka_unit_test(test_appendix_b_deviates),
+        cmocka_unit_test(test_periodic),    cmocka_unit_test(test_interop_schedule),
+        cmocka_unit_test(test_mixed_cycle), cmocka_unit_test(test_reset_and_sid),
+        cmocka_unit_test(test_invalid),     cmocka_unit_test(test_saturation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -533,7 +533,8 @@ static void test_stamp_open_and_auth(void **st)
     for (int auth = 0; auth < 2; auth++) {
         struct env e = {.loop = loop_create()};
         struct light *l;
-        struct sess *s = light_run(&e, SESS_FMT_STAMP, auth ? WIRE_MODE_AUTH : WIRE_MODE_OPEN, 0, &l);
+        struct sess *s =
+            light_run(&e, SESS_FMT_STAMP, auth ? WIRE_MODE_AUTH : WIRE_MODE_OPEN, 0, &l);
         const struct met_twrec *rec;
         assert_int_equal(tw_records(s, &rec), N);
         for (int i = 0; i < N; i++) {
@@ -580,7 +581,8 @@ static void test_stamp_tlvs(void **st)
     loopback(AF_INET, lu.port, &dst);
 
     uint8_t pkt[256] = {0};
-    struct wire_stamp_sender p = {.seq = 7, .ts = clk_to_ntp(clk_now()).raw, .errest = 1, .ssid = 9};
+    struct wire_stamp_sender p = {
+        .seq = 7, .ts = clk_to_ntp(clk_now()).raw, .errest = 1, .ssid = 9};
     size_t off = WIRE_STAMP_OPEN_LEN;
     int n;
     n = wire_tlv_encode(0, WIRE_TLV_PADDING, NULL, 8, pkt + off, sizeof(pkt) - off);
@@ -660,12 +662,15 @@ static void test_stamp_tlvs(void **st)
     uint8_t zero16[16] = {0};
     n = wire_tlv_hmac_encode(0, zero16, pkt + off, sizeof(pkt) - off);
     off += (size_t)n;
-    struct wire_stamp_sender ap = {.seq = 9, .errest = 1, .ssid = 3,
+    struct wire_stamp_sender ap = {.seq = 9,
+                                   .errest = 1,
+                                   .ssid = 3,
                                    .tlvs = pkt + WIRE_STAMP_AUTH_LEN,
                                    .tlvs_len = off - WIRE_STAMP_AUTH_LEN};
     n = wire_stamp_sender_encode(&ap, WIRE_MODE_AUTH, buf, sizeof(buf));
     assert_int_equal(n, (int)off);
-    cry_stamp_hmac(KEY, sizeof(KEY) - 1, buf, WIRE_STAMP_AUTH_HMAC_OFF, buf + WIRE_STAMP_AUTH_HMAC_OFF);
+    cry_stamp_hmac(KEY, sizeof(KEY) - 1, buf, WIRE_STAMP_AUTH_HMAC_OFF,
+                   buf + WIRE_STAMP_AUTH_HMAC_OFF);
     assert_int_equal(sock_send_to(cu.fd, buf, off, &dst), 0);
     for (int i = 0; i < 20; i++) {
         loop_run_once(loop, 5);
@@ -673,7 +678,8 @@ static void test_stamp_tlvs(void **st)
     got = recv(cu.fd, reply, sizeof(reply), MSG_DONTWAIT);
     assert_int_equal(got, (ssize_t)off);
     assert_int_equal(cry_stamp_verify(KEY, sizeof(KEY) - 1, reply, WIRE_STAMP_AUTH_HMAC_OFF,
-                                      reply + WIRE_STAMP_AUTH_HMAC_OFF), 0);
+                                      reply + WIRE_STAMP_AUTH_HMAC_OFF),
+                     0);
     struct wire_stamp_reflector ar;
     assert_true(wire_stamp_reflector_decode(reply, (size_t)got, WIRE_MODE_AUTH, &ar) >= 0);
     assert_int_equal(ar.sender_seq, 9);
@@ -705,7 +711,8 @@ static void test_stamp_tlvs(void **st)
     memset(buf, 0, sizeof(buf));
     struct wire_stamp_sender a = {.seq = 1, .errest = 1};
     n = wire_stamp_sender_encode(&a, WIRE_MODE_AUTH, buf, sizeof(buf));
-    cry_stamp_hmac((const uint8_t *)"other", 5, buf, WIRE_STAMP_AUTH_HMAC_OFF, buf + WIRE_STAMP_AUTH_HMAC_OFF);
+    cry_stamp_hmac((const uint8_t *)"other", 5, buf, WIRE_STAMP_AUTH_HMAC_OFF,
+                   buf + WIRE_STAMP_AUTH_HMAC_OFF);
     uint64_t malformed = light_counters(l).malformed;
     assert_int_equal(sock_send_to(cu.fd, buf, (size_t)n, &dst), 0);
     for (int i = 0; i < 20; i++) {
@@ -723,7 +730,8 @@ static void test_stamp_tlvs(void **st)
     got = recv(cu2.fd, reply, sizeof(reply), MSG_DONTWAIT);
     assert_int_equal(got, n);
     assert_int_not_equal(cry_stamp_verify(KEY, sizeof(KEY) - 1, reply, WIRE_STAMP_AUTH_HMAC_OFF,
-                                          reply + WIRE_STAMP_AUTH_HMAC_OFF), 0);
+                                          reply + WIRE_STAMP_AUTH_HMAC_OFF),
+                         0);
     sock_close_udp(&cu2);
     sock_close_udp(&cu);
     light_destroy(l);
@@ -774,8 +782,9 @@ static void test_light_classes(void **st)
     assert_int_equal(len, 60);
     assert_true(lp_all_zero(reply + WIRE_REFLECTOR_OPEN_LEN, 60 - WIRE_REFLECTOR_OPEN_LEN));
 
-    assert_int_equal(wire_tlv_encode(WIRE_TLV_F_U, WIRE_TLV_PADDING, NULL, 8,
-                                     pkt + WIRE_STAMP_OPEN_LEN, 64), 12);
+    assert_int_equal(
+        wire_tlv_encode(WIRE_TLV_F_U, WIRE_TLV_PADDING, NULL, 8, pkt + WIRE_STAMP_OPEN_LEN, 64),
+        12);
     len = WIRE_STAMP_OPEN_LEN + 12;
     ask_twice(loop, pkt, &len, &dst, refl, reply);
     assert_int_equal(refl[0], 0);
@@ -791,14 +800,12 @@ int main(void)
 {
     assert_int_equal(cry_init(), 0);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_owamp_open),        cmocka_unit_test(test_owamp_auth_enc),
-        cmocka_unit_test(test_owamp_wrong_keys),  cmocka_unit_test(test_twamp_modes),
-        cmocka_unit_test(test_twamp_extensions),
-        cmocka_unit_test(test_twamp_lost),
+        cmocka_unit_test(test_owamp_open),          cmocka_unit_test(test_owamp_auth_enc),
+        cmocka_unit_test(test_owamp_wrong_keys),    cmocka_unit_test(test_twamp_modes),
+        cmocka_unit_test(test_twamp_extensions),    cmocka_unit_test(test_twamp_lost),
         cmocka_unit_test(test_stamp_open_and_auth), cmocka_unit_test(test_twamp_light),
-        cmocka_unit_test(test_stamp_tlvs),        cmocka_unit_test(test_light_classes),
-        cmocka_unit_test(test_owamp_all_due),
-        cmocka_unit_test(test_twamp_all_due),
+        cmocka_unit_test(test_stamp_tlvs),          cmocka_unit_test(test_light_classes),
+        cmocka_unit_test(test_owamp_all_due),       cmocka_unit_test(test_twamp_all_due),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

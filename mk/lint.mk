@@ -1,0 +1,24 @@
+# lint.mk - `make lint`: the checks a change must pass besides the tests (`make check` runs
+# them first, so CI does):
+#   - the layering rule (scripts/check-layers.sh: includes point down);
+#   - clang-format (the version Debian 12 ships, 14) in check mode over every C file, with the
+#     repository's .clang-format; `make format` rewrites them;
+#   - cppcheck (warning, performance and portability checks) clean;
+#   - the extra warnings of the normal build are in WARNINGS (Makefile).
+
+LINT_C     := $(sort $(shell git ls-files '*.c' '*.h' 2>/dev/null))
+LINT_DIRS  := $(LIB_DIRS) daemon clientcore owping owampd twampd
+CPPCHECK   := cppcheck --quiet --std=c11 --enable=warning,performance,portability --inline-suppr \
+              --error-exitcode=1 -D_GNU_SOURCE --suppress=missingIncludeSystem \
+              $(addprefix -I,$(LIB_DIRS) daemon clientcore)
+
+.PHONY: lint
+
+lint: deps
+	@sh scripts/check-layers.sh
+	@clang-format --dry-run --Werror $(LINT_C) && echo "format: every C file as clang-format writes it"
+	@$(CPPCHECK) -j2 $(LINT_DIRS) tests/unit tests/helpers tests/interop tests/netsim bench \
+	    && echo "cppcheck: clean"
+
+format:
+	clang-format -i $(LINT_C)
