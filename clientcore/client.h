@@ -165,6 +165,26 @@ void ping_tx_print(const struct opts *o, const struct rep_tx *t);
 
 /* ---- output.c ---- */
 
+/* A two-way session our sender ran (TWAMP over TWAMP-Control, TWAMP Light, STAMP), to be
+ * reported: the session and what the report says about it. */
+struct tw_done {
+    struct sess *sess;
+    const uint8_t *sid;
+    const struct sock_addr *local, *peer;
+    const char *host; /* the target as given */
+    uint32_t typep;   /* Type-P descriptor requested (0: none) */
+    int64_t loss_ns;
+    uint32_t padding;
+    uint32_t mode;      /* the negotiated Mode (feature bits) */
+    int reflect_octets; /* RFC 6038 octets asked for, -1 when not negotiated */
+    int sent_tos;       /* RFC 7750: our TOS octet, -1 when not negotiated */
+};
+
+/* Stop the session, log a lost record for every reply that never came and report it
+ * (partial unless ok: what was sent so far) with the sender's own figures, when it holds any
+ * record. 0, or -1 when the report could not be written in full (printed). */
+int out_tw_session(const struct opts *o, const struct tw_done *t, bool ok);
+
 /* One finished (or partial) session to report. */
 struct out_sess {
     const char *prog;

@@ -39,18 +39,7 @@ static void conn_interest(struct conn *c, bool want_read, bool connecting)
 
 static int send_pending(struct conn *c)
 {
-    const uint8_t *p;
-    size_t n;
-    ctrl_output(c->ctrl, &p, &n);
-    while (n > 0) {
-        ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
-        if (w < 0) {
-            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
-        }
-        ctrl_output_done(c->ctrl, (size_t)w);
-        ctrl_output(c->ctrl, &p, &n);
-    }
-    return 0;
+    return ctrl_write_fd(c->ctrl, c->fd);
 }
 
 static void on_fd(struct loop *loop, int fd, unsigned events, void *arg)

@@ -4,7 +4,8 @@
  * back-to-back sessions, reports of saved records (--read) and --check.
  *
  * The run document, printed by --json on one line ("version": 2):
- *   version      2
+ *   version      2 (the layout of this document)
+ *   tool_version the toolkit's version ("1.0.0")
  *   tool         "owping" | "twping"
  *   mode         "owamp" | "twamp" | "twamp-light" | "stamp"
  *   target       the target as given (--read: the remote host of the saved session)

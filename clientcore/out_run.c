@@ -149,6 +149,7 @@ struct json_object *out_run_doc(struct out_ctx *x, const char *target, int exit_
     const struct opts *o = x->o;
     struct json_object *d = json_object_new_object();
     json_object_object_add(d, "version", json_object_new_int(OUT_DOC_VERSION));
+    json_object_object_add(d, "tool_version", json_object_new_string(lp_version()));
     json_object_object_add(d, "tool",
                            json_object_new_string(o->proto == OPTS_TWAMP ? "twping" : "owping"));
     json_object_object_add(d, "mode", json_object_new_string(mode_name(o)));

@@ -420,3 +420,36 @@ int out_report(const struct opts *o, const struct out_sess *s)
     }
     return rc ? -1 : 0;
 }
+
+int out_tw_session(const struct opts *o, const struct tw_done *t, bool ok)
+{
+    struct out_sess s;
+    struct rep_tx tx;
+    memset(&s, 0, sizeof(s));
+    s.prog = o->prog;
+    s.two_way = true;
+    memcpy(s.rs.sid, t->sid, WIRE_SID_LEN);
+    out_set_ends(&s, t->local, NULL, t->peer, t->host);
+    sess_stop(t->sess);
+    sess_tw_finalize(t->sess); /* replies that never came become lost records */
+    s.recs = sess_records(t->sess);
+    if (!ok && rst_count(s.recs) == 0) {
+        return 0;
+    }
+    s.save_file = o->to_file;
+    s.rs.type_p = t->typep;
+    s.rs.loss_timeout_ns = t->loss_ns;
+    s.rs.padding = t->padding;
+    s.rs.npackets = ok ? o->count : sess_next_seqno(t->sess); /* partial: those sent */
+    s.rs.finished = ok;
+    s.mp.loss_timeout_ns = t->loss_ns;
+    s.mp.npackets = s.rs.npackets;
+    if (!ok) {
+        fprintf(stderr, "%s: partial results\n", o->prog);
+    }
+    ping_tx_collect(t->sess, s.recs, t->mode, t->reflect_octets, t->sent_tos, &tx);
+    s.rs.tx = &tx;
+    int rc = out_report(o, &s);
+    ping_tx_print(o, &tx);
+    return rc;
+}

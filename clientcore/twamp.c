@@ -285,40 +285,21 @@ static int run(struct tw_run *r, const char *target)
     return stop_session(r);
 }
 
-/* Report the session (partial unless ok) when it holds records. 0 or -1 when the report
- * could not be written in full (printed). */
+/* Report the session (partial unless ok). 0 or -1 (printed). */
 static int report(struct tw_run *r, bool ok)
 {
-    struct out_sess s;
-    struct rep_tx tx;
-    memset(&s, 0, sizeof(s));
-    s.prog = r->o->prog;
-    s.two_way = true;
-    memcpy(s.rs.sid, r->sid, WIRE_SID_LEN);
-    out_set_ends(&s, &r->local, NULL, &r->peer, r->host);
-    sess_stop(r->sess);
-    sess_tw_finalize(r->sess); /* replies that never came become lost records */
-    s.recs = sess_records(r->sess);
-    if (!ok && rst_count(s.recs) == 0) {
-        return 0;
-    }
-    s.save_file = r->o->to_file;
-    s.rs.type_p = r->typep;
-    s.rs.loss_timeout_ns = r->loss_ns;
-    s.rs.padding = r->padding;
-    s.rs.npackets = ok ? r->o->count : sess_next_seqno(r->sess); /* partial: those sent */
-    s.rs.finished = ok;
-    s.mp.loss_timeout_ns = r->loss_ns;
-    s.mp.npackets = s.rs.npackets;
-    if (!ok) {
-        fprintf(stderr, "%s: partial results\n", r->o->prog);
-    }
-    ping_tx_collect(r->sess, s.recs, r->mode, r->reflect, r->o->dscp >= 0 ? r->o->dscp << 2 : 0,
-                    &tx);
-    s.rs.tx = &tx;
-    int rc = out_report(r->o, &s);
-    ping_tx_print(r->o, &tx);
-    return rc;
+    struct tw_done t = {.sess = r->sess,
+                        .sid = r->sid,
+                        .local = &r->local,
+                        .peer = &r->peer,
+                        .host = r->host,
+                        .typep = r->typep,
+                        .loss_ns = r->loss_ns,
+                        .padding = r->padding,
+                        .mode = r->mode,
+                        .reflect_octets = r->reflect,
+                        .sent_tos = r->o->dscp >= 0 ? r->o->dscp << 2 : 0};
+    return out_tw_session(r->o, &t, ok);
 }
 
 int ping_twamp(struct app *a, const char *target)

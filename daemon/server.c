@@ -93,6 +93,36 @@ int srv_open_test_socket(struct srv_conn *c, struct sock_udp *out)
     return rc;
 }
 
+void srv_local_sid(const struct srv_conn *c, uint8_t sid[WIRE_SID_LEN])
+{
+    uint8_t local[16];
+    size_t n = addr_sockaddr_octets((const struct sockaddr *)&c->local.ss, local);
+    sess_make_sid(local, n, sid);
+}
+
+struct srv_session *srv_open_session(struct srv_conn *c, const struct wire_request *r,
+                                     const struct wire_slot *slots, const struct sess_config *cfg,
+                                     struct wire_accept_session *a)
+{
+    struct sock_udp u;
+    if (a->accept != WIRE_ACCEPT_OK) {
+        return NULL;
+    }
+    if (srv_open_test_socket(c, &u) < 0) {
+        a->accept = WIRE_ACCEPT_TEMP_LIMIT;
+        return NULL;
+    }
+    struct sess *s = sess_create(c->srv->loop, &u, cfg);
+    struct srv_session *ss = s ? srv_add(c, s, cfg->sid, r, slots) : NULL;
+    if (!ss) {
+        a->accept = WIRE_ACCEPT_INTERNAL;
+        return NULL;
+    }
+    a->port = sess_port(s);
+    memcpy(a->sid, cfg->sid, WIRE_SID_LEN);
+    return ss;
+}
+
 struct srv_session *srv_find(struct srv_conn *c, const uint8_t *sid)
 {
     for (unsigned i = 0; i < c->nsess; i++) {
@@ -319,18 +349,10 @@ static int conn_flush(struct srv_conn *c)
 {
     const uint8_t *p;
     size_t n;
-    ctrl_output(c->ctrl, &p, &n);
-    while (n > 0) {
-        ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                break;
-            }
-            return -1;
-        }
-        ctrl_output_done(c->ctrl, (size_t)w);
-        ctrl_output(c->ctrl, &p, &n);
+    if (ctrl_write_fd(c->ctrl, c->fd) < 0) {
+        return -1;
     }
+    ctrl_output(c->ctrl, &p, &n);
     if (n == 0 && ctrl_fetch_pending(c->ctrl)) {
         ctrl_fetch_refill(c->ctrl); /* the source had nothing ready: its next share */
         ctrl_output(c->ctrl, &p, &n);

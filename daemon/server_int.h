@@ -125,6 +125,16 @@ void srv_req_peer(const struct srv_conn *c, const struct wire_request *r, const 
  * ports. 0 or LP_E_*. */
 int srv_open_test_socket(struct srv_conn *c, struct sock_udp *out);
 
+/* A SID for a session this daemon receives or reflects: from the local control address. */
+void srv_local_sid(const struct srv_conn *c, uint8_t sid[WIRE_SID_LEN]);
+
+/* Accept a request that passed its checks (a->accept 0): a test socket, the session of cfg
+ * on it, kept by the connection, its port and SID into a. The session, or NULL with the
+ * refusal in a (also when a->accept was a refusal already). Accept-Session is the caller's. */
+struct srv_session *srv_open_session(struct srv_conn *c, const struct wire_request *r,
+                                     const struct wire_slot *slots, const struct sess_config *cfg,
+                                     struct wire_accept_session *a);
+
 /* The test sessions' shared I/O buffers, made on first use (an idle daemon does not carry
  * them); NULL when out of memory, and a session then makes its own. */
 struct sess_scratch *srv_scratch(struct srv *s);

@@ -52,7 +52,8 @@ static void usage(const struct srv_ops *ops, FILE *f)
     if (ops->proto == WIRE_TWAMP) {
         fprintf(f, "      --light [ADDR:]PORT  also run a TWAMP Light / STAMP reflector\n");
     }
-    fprintf(f, "  -h, --help      this help\n");
+    fprintf(f, "  -V, --version   print the version and exit\n"
+               "  -h, --help      this help\n");
 }
 
 static const char *opt_key(int c)
@@ -79,10 +80,11 @@ static int parse_args(struct srv *s, int argc, char **argv, struct cli_set *set,
     static const struct option lo[] = {
         {"light", required_argument, NULL, OPT_LIGHT},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "a:c:d:e:fG:hnP:R:S:U:vZ", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "a:c:d:e:fG:hnP:R:S:U:vVZ", lo, NULL)) != -1) {
         const char *key = opt_key(c);
         if (key) {
             set[(*nset)++] = (struct cli_set){key, optarg ? optarg : ""};
@@ -94,6 +96,9 @@ static int parse_args(struct srv *s, int argc, char **argv, struct cli_set *set,
             s->foreground = true;
         } else if (c == 'h') {
             usage(s->ops, stdout);
+            return 1;
+        } else if (c == 'V') {
+            printf("%s (owamp-tools) %s\n", s->ops->name, lp_version());
             return 1;
         } else {
             usage(s->ops, stderr);

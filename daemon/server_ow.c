@@ -57,36 +57,23 @@ static int ow_request(struct srv_conn *c, const struct ctrl_event *ev)
         int64_t duration = mean_interval_ns(slots, r->nslots) * (int64_t)r->npackets;
         a.accept = srv_check_request(c, r, &peer, request_bps(r, slots), duration);
     }
-    struct sock_udp u;
-    if (a.accept == WIRE_ACCEPT_OK && srv_open_test_socket(c, &u) < 0) {
-        a.accept = WIRE_ACCEPT_TEMP_LIMIT;
+    struct sess_config cfg;
+    srv_sess_config(c, r, &cfg);
+    cfg.kind = receive ? SESS_OW_RECEIVER : SESS_OW_SENDER;
+    cfg.slots = slots;
+    cfg.nslots = r->nslots;
+    cfg.peer = peer;
+    if (receive) {
+        srv_local_sid(c, cfg.sid);
+        cfg.store_mem = SRV_STORE_MEM;
+        cfg.loss_timeout_ns = clk_ntp_duration_to_ns(r->timeout);
+        cfg.store_dir = c->srv->conf.datadir[0] ? c->srv->conf.datadir : NULL;
+    } else {
+        memcpy(cfg.sid, r->sid, WIRE_SID_LEN);
     }
-    if (a.accept == WIRE_ACCEPT_OK) {
-        struct sess_config cfg;
-        srv_sess_config(c, r, &cfg);
-        cfg.kind = receive ? SESS_OW_RECEIVER : SESS_OW_SENDER;
-        cfg.slots = slots;
-        cfg.nslots = r->nslots;
-        cfg.peer = peer;
-        if (receive) {
-            uint8_t local[16];
-            size_t n = addr_sockaddr_octets((const struct sockaddr *)&c->local.ss, local);
-            sess_make_sid(local, n, cfg.sid);
-            cfg.store_mem = SRV_STORE_MEM;
-            cfg.loss_timeout_ns = clk_ntp_duration_to_ns(r->timeout);
-            cfg.store_dir = c->srv->conf.datadir[0] ? c->srv->conf.datadir : NULL;
-        } else {
-            memcpy(cfg.sid, r->sid, WIRE_SID_LEN);
-        }
-        struct sess *s = sess_create(c->srv->loop, &u, &cfg);
-        struct srv_session *ss = s ? srv_add(c, s, cfg.sid, r, slots) : NULL;
-        if (!ss) {
-            a.accept = WIRE_ACCEPT_INTERNAL;
-        } else {
-            a.port = sess_port(s);
-            memcpy(a.sid, cfg.sid, WIRE_SID_LEN);
-            store_ends(c, ss, &peer, receive);
-        }
+    struct srv_session *ss = srv_open_session(c, r, slots, &cfg, &a);
+    if (ss) {
+        store_ends(c, ss, &peer, receive);
     }
     return ctrl_send_accept(c->ctrl, &a);
 }

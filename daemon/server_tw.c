@@ -4,42 +4,25 @@
 
 #include <string.h>
 
-#include "addr.h"
-
 static int tw_request(struct srv_conn *c, const struct ctrl_event *ev)
 {
     const struct wire_request *r = &ev->u.request.req;
     struct sock_addr peer; /* replies go where each test packet came from (NAT) */
     srv_req_peer(c, r, r->sender_addr, r->sender_port, &peer);
     struct wire_accept_session a = {.accept = srv_check_request(c, r, &peer, 0, 0)};
-    struct sock_udp u;
-    if (a.accept == WIRE_ACCEPT_OK && srv_open_test_socket(c, &u) < 0) {
-        a.accept = WIRE_ACCEPT_TEMP_LIMIT;
+    struct sess_config cfg;
+    srv_sess_config(c, r, &cfg);
+    cfg.kind = SESS_TW_REFLECTOR;
+    cfg.npackets = 0;
+    srv_local_sid(c, cfg.sid);
+    cfg.peer = peer;
+    if (cfg.mode & WIRE_MODE_REFLECT_OCTETS) {
+        /* RFC 6038: reflect "Length of padding to reflect" octets of the sender's padding;
+         * "Octets to be reflected" are echoed in Accept-Session */
+        cfg.reflect_octets = r->pad_reflected;
+        a.reflected_octets = r->octets_reflected;
     }
-    if (a.accept == WIRE_ACCEPT_OK) {
-        struct sess_config cfg;
-        srv_sess_config(c, r, &cfg);
-        cfg.kind = SESS_TW_REFLECTOR;
-        cfg.npackets = 0;
-        uint8_t local[16];
-        size_t n = addr_sockaddr_octets((const struct sockaddr *)&c->local.ss, local);
-        sess_make_sid(local, n, cfg.sid);
-        cfg.peer = peer;
-        if (cfg.mode & WIRE_MODE_REFLECT_OCTETS) {
-            /* RFC 6038: reflect "Length of padding to reflect" octets of the sender's
-             * padding; "Octets to be reflected" are echoed in Accept-Session */
-            cfg.reflect_octets = r->pad_reflected;
-            a.reflected_octets = r->octets_reflected;
-        }
-        struct sess *s = sess_create(c->srv->loop, &u, &cfg);
-        struct srv_session *ss = s ? srv_add(c, s, cfg.sid, r, NULL) : NULL;
-        if (!ss) {
-            a.accept = WIRE_ACCEPT_INTERNAL;
-        } else {
-            a.port = sess_port(s);
-            memcpy(a.sid, cfg.sid, WIRE_SID_LEN);
-        }
-    }
+    srv_open_session(c, r, NULL, &cfg, &a);
     return ctrl_send_accept(c->ctrl, &a);
 }
 

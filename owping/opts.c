@@ -1,5 +1,6 @@
 /* opts.c - owping/twping command line, compatible with the reference's options. */
 #include "opts.h"
+#include "common.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -82,6 +83,7 @@ static const struct option long_opts[] = {
     {"zero-padding", no_argument, NULL, OPT_ZERO_PADDING},
     {"zero-addresses", no_argument, NULL, OPT_ZERO_ADDRESSES},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
@@ -181,6 +183,7 @@ static void usage(const struct opts *o, FILE *f)
           "      --retry-max S      longest back-off after failures (default 60)\n"
           "Diagnosis:\n"
           "      --check            clock sync, control port, a 10-packet test, timestamps\n"
+          "  -V, --version          print the version and exit\n"
           "  -h, --help             this help\n"
           "Exit status: 0 all went well, 1 a threshold was crossed, 2 a measurement failed\n"
           "(or bad usage); the highest applies.\n",
@@ -519,6 +522,7 @@ static int apply_output(struct opts *o, int c, const char *arg)
     case OPT_ZERO_PADDING: o->zero_padding = true; return twamp_only(o, "--zero-padding");
     case OPT_ZERO_ADDRESSES: o->zero_addresses = true; return 0;
     case 'h': usage(o, stdout); return 1;
+    case 'V': printf("%s (owamp-tools) %s\n", o->prog, lp_version()); return 1;
     default: usage(o, stderr); return -1;
     }
 }
@@ -539,6 +543,7 @@ static const struct option owstats_long_opts[] = {
     {"max-delay", required_argument, NULL, OPT_MAX_DELAY},
     {"delay-percentile", required_argument, NULL, OPT_DELAY_PCT},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
@@ -562,6 +567,7 @@ static void usage_owstats(const struct opts *o, FILE *f)
           "      --prom FILE        Prometheus textfile\n"
           "      --max-loss PCT, --max-delay MS, --delay-percentile P\n"
           "                         thresholds (exit status 1 when crossed)\n"
+          "  -V, --version          print the version and exit\n"
           "  -h, --help             this help\n"
           "Exit status: 0 all files reported, 1 a threshold was crossed, 2 a file could not be\n"
           "read.\n",
@@ -573,7 +579,7 @@ static int parse_owstats(struct opts *o, int argc, char **argv)
 {
     int c, rc;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+a:b:hMn:N:QRUv::", owstats_long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+a:b:hMn:N:QRUv::V", owstats_long_opts, NULL)) != -1) {
         if (c == 'h' || c == '?') {
             usage_owstats(o, c == 'h' ? stdout : stderr);
             return c == 'h' ? 1 : -1;
@@ -632,8 +638,8 @@ int opts_parse(struct opts *o, int argc, char **argv)
         return parse_owstats(o, argc, argv);
     }
     const char *shortopts = o->proto == OPTS_TWAMP
-                                ? "+46a:A:b:B:c:D:E:F:hi:k:L:MN:n:P:QRs:S:u:Uv::z:Z"
-                                : "+46a:A:b:B:c:D:E:fF:hi:k:L:MN:n:P:QRs:S:tT:u:Uv::z:";
+                                ? "+46a:A:b:B:c:D:E:F:hi:k:L:MN:n:P:QRs:S:u:Uv::Vz:Z"
+                                : "+46a:A:b:B:c:D:E:fF:hi:k:L:MN:n:P:QRs:S:tT:u:Uv::Vz:";
     int c, rc;
     optind = 1;
     while ((c = getopt_long(argc, argv, shortopts, long_opts, NULL)) != -1) {

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <syslog.h>
 
+#include "common.h"
 #include "conf.h"
 
 #include "powstream.h"
@@ -49,6 +50,7 @@ static void usage(const char *prog, FILE *f)
           "  -g LEVEL     none, fatal, warning, info (default), debug or all\n"
           "  -R           syslog only, nothing on stderr\n"
           "  -v           more detail\n"
+          "  -V, --version  print the version and exit\n"
           "  -h, --help   this help\n"
           "Exit status: 0 after SIGTERM or SIGINT (the session in progress is saved, marked\n"
           "unfinished), 1 on a bad command line or when the directory is locked by another\n"
@@ -192,6 +194,7 @@ static int apply(struct pow_opts *p, int c, const char *arg)
     case 'R': p->syslog_only = true; return 0;
     case 'v': p->verbose++; return 0;
     case 'h': usage(prog, stdout); return 1;
+    case 'V': printf("%s (owamp-tools) %s\n", prog, lp_version()); return 1;
     default: usage(prog, stderr); return -1;
     }
 }
@@ -220,11 +223,12 @@ static int check(const struct pow_opts *p)
 
 int pow_parse(struct pow_opts *p, int argc, char **argv)
 {
-    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
     int c, rc;
     defaults(p, argv[0]);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+46A:b:B:c:d:D:e:E:g:hi:I:k:L:nN:pP:Rs:S:tu:Uvz:",
+    while ((c = getopt_long(argc, argv, "+46A:b:B:c:d:D:e:E:g:hi:I:k:L:nN:pP:Rs:S:tu:UvVz:",
                             longopts, NULL)) != -1) {
         if ((rc = apply(p, c, optarg)) != 0) {
             return rc;

@@ -24,3 +24,12 @@ const char *lp_strerror(int err)
     default: return "unknown error";
     }
 }
+
+#ifndef OWAMP_TOOLS_VERSION
+#define OWAMP_TOOLS_VERSION "unknown"
+#endif
+
+const char *lp_version(void)
+{
+    return OWAMP_TOOLS_VERSION;
+}

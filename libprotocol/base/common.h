@@ -27,6 +27,10 @@ enum lp_err {
     LP_E_TIMEOUT = -16,  /* a protocol timer expired */
 };
 
+/* The toolkit's version ("1.0.0", from the VERSION file), for --version and the JSON
+ * documents. */
+const char *lp_version(void);
+
 /* Short English text for an lp_err value (static storage). */
 const char *lp_strerror(int err);
 

@@ -390,8 +390,9 @@ int conf_set(struct conf *c, const char *key, const char *value, char *err, size
 }
 
 /* One "key [value]" line; single-valued keys take exactly one token. */
-static int apply_line(struct conf *c, char *line, char *err, size_t errlen)
+static int apply_line(void *arg, char *line, char *err, size_t errlen)
 {
+    struct conf *c = arg;
     char *cursor = line;
     char *key = conf_next_token(&cursor);
     while (isspace((unsigned char)*cursor)) {
@@ -411,22 +412,7 @@ int conf_load_file(struct conf *c, const char *path, char *err, size_t errlen)
     if (fp == NULL) {
         return conf_open_failed(err, errlen, path);
     }
-    struct conf_reader r;
-    conf_reader_init(&r, fp, path);
-    char *line;
-    unsigned lineno = 0;
-    int rc;
-    while ((rc = conf_reader_next(&r, &line, &lineno, err, errlen)) > 0) {
-        rc = apply_line(c, line, err, errlen);
-        if (rc < 0) {
-            conf_err_at(err, errlen, rc, path, lineno);
-            break;
-        }
-    }
-    if (rc == 0 && ferror(fp)) {
-        rc = conf_errf(err, errlen, LP_E_IO, "%s: read error", path);
-    }
-    conf_reader_done(&r);
+    int rc = conf_each_line(fp, path, apply_line, c, err, errlen);
     fclose(fp);
     return rc;
 }

@@ -5,11 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "common.h"
 #include "conf.h"
 #include "conf_priv.h"
+#include "crypto.h"
 
 void conf_keys_init(struct conf_keys *k)
 {
@@ -20,11 +19,11 @@ void conf_keys_init(struct conf_keys *k)
 void conf_keys_free(struct conf_keys *k)
 {
     for (size_t i = 0; i < k->n; i++) {
-        sodium_memzero(k->v[i].pf, k->v[i].pf_len);
+        cry_wipe(k->v[i].pf, k->v[i].pf_len);
         free(k->v[i].pf);
     }
     if (k->v != NULL) {
-        sodium_memzero(k->v, k->n * sizeof(*k->v));
+        cry_wipe(k->v, k->n * sizeof(*k->v));
     }
     free(k->v);
     conf_keys_init(k);
@@ -91,11 +90,8 @@ static int decode_hex(const char *hex, size_t len, struct conf_key *e, char *err
     if (e->pf == NULL) {
         return conf_errf(err, errlen, LP_E_NOMEM, "out of memory");
     }
-    const char *end = NULL;
     size_t got = 0;
-    if (sodium_hex2bin(e->pf, len / 2, hex, len, NULL, &got, &end) != 0 || end != hex + len ||
-        got != len / 2) {
-        sodium_memzero(e->pf, len / 2);
+    if (cry_hex_decode(hex, len, e->pf, len / 2, &got) < 0) {
         free(e->pf);
         e->pf = NULL;
         return conf_errf(err, errlen, LP_E_SYNTAX, "pass-phrase is not hexadecimal");
@@ -153,7 +149,7 @@ static int keys_line(struct conf_keys *k, char *line, char *err, size_t errlen)
         rc = add_entry(k, &e, err, errlen);
     }
     if (rc < 0 && e.pf != NULL) {
-        sodium_memzero(e.pf, e.pf_len);
+        cry_wipe(e.pf, e.pf_len);
         free(e.pf);
     }
     return rc;
@@ -182,7 +178,7 @@ static int keys_stream(struct conf_keys *k, FILE *fp, const char *path, char *er
         rc = conf_errf(err, errlen, LP_E_IO, "%s: read error", path);
     }
     if (buf != NULL) {
-        sodium_memzero(buf, cap);
+        cry_wipe(buf, cap);
         free(buf);
     }
     return rc;
@@ -200,7 +196,7 @@ int conf_keys_load_file(struct conf_keys *k, const char *path, char *err, size_t
     setvbuf(fp, iobuf, _IOFBF, sizeof(iobuf));
     int rc = keys_stream(k, fp, path, err, errlen);
     fclose(fp);
-    sodium_memzero(iobuf, sizeof(iobuf));
+    cry_wipe(iobuf, sizeof(iobuf));
     if (rc < 0) {
         conf_keys_free(k);
     }

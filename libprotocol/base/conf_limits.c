@@ -356,26 +356,23 @@ static int limits_line(struct conf_limits *l, char *line, const struct conf_keys
     return conf_errf(err, errlen, LP_E_SYNTAX, "expected a limit or assign line, got \"%s\"", word);
 }
 
+/* A limits line with the keys it looks identities up in. */
+struct limits_arg {
+    struct conf_limits *l;
+    const struct conf_keys *keys;
+};
+
+static int limits_line_cb(void *arg, char *line, char *err, size_t errlen)
+{
+    struct limits_arg *a = arg;
+    return limits_line(a->l, line, a->keys, err, errlen);
+}
+
 static int limits_stream(struct conf_limits *l, FILE *fp, const char *path,
                          const struct conf_keys *keys, char *err, size_t errlen)
 {
-    struct conf_reader r;
-    conf_reader_init(&r, fp, path);
-    char *line;
-    unsigned lineno = 0;
-    int rc;
-    while ((rc = conf_reader_next(&r, &line, &lineno, err, errlen)) > 0) {
-        rc = limits_line(l, line, keys, err, errlen);
-        if (rc < 0) {
-            conf_err_at(err, errlen, rc, path, lineno);
-            break;
-        }
-    }
-    if (rc == 0 && ferror(fp)) {
-        rc = conf_errf(err, errlen, LP_E_IO, "%s: read error", path);
-    }
-    conf_reader_done(&r);
-    return rc;
+    struct limits_arg a = {.l = l, .keys = keys};
+    return conf_each_line(fp, path, limits_line_cb, &a, err, errlen);
 }
 
 int conf_limits_load_file(struct conf_limits *l, const char *path, const struct conf_keys *keys,

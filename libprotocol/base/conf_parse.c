@@ -6,10 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <sodium.h>
-
 #include "common.h"
 #include "conf_priv.h"
+#include "crypto.h"
 
 int conf_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
@@ -50,7 +49,7 @@ void conf_reader_init(struct conf_reader *r, FILE *fp, const char *path)
 void conf_reader_done(struct conf_reader *r)
 {
     if (r->buf != NULL) {
-        sodium_memzero(r->buf, r->cap);
+        cry_wipe(r->buf, r->cap);
         free(r->buf);
     }
     r->buf = NULL;
@@ -89,7 +88,7 @@ static int append(struct conf_reader *r, size_t *used, const char *s, size_t len
         }
         if (r->buf != NULL) {
             memcpy(nb, r->buf, *used);
-            sodium_memzero(r->buf, r->cap);
+            cry_wipe(r->buf, r->cap);
             free(r->buf);
         }
         r->buf = nb;
@@ -186,7 +185,7 @@ int conf_reader_next(struct conf_reader *r, char **line, unsigned *lineno, char 
         break;
     }
     if (phys != NULL) {
-        sodium_memzero(phys, physcap);
+        cry_wipe(phys, physcap);
         free(phys);
     }
     return rc;
@@ -318,4 +317,25 @@ int conf_parse_bool(const char *s, bool *out)
         }
     }
     return LP_E_VALUE;
+}
+
+int conf_each_line(FILE *fp, const char *path, conf_line_fn fn, void *arg, char *err, size_t errlen)
+{
+    struct conf_reader r;
+    conf_reader_init(&r, fp, path);
+    char *line;
+    unsigned lineno = 0;
+    int rc;
+    while ((rc = conf_reader_next(&r, &line, &lineno, err, errlen)) > 0) {
+        rc = fn(arg, line, err, errlen);
+        if (rc < 0) {
+            conf_err_at(err, errlen, rc, path, lineno);
+            break;
+        }
+    }
+    if (rc == 0 && ferror(fp)) {
+        rc = conf_errf(err, errlen, LP_E_IO, "%s: read error", path);
+    }
+    conf_reader_done(&r);
+    return rc;
 }

@@ -30,6 +30,15 @@ int conf_reader_next(struct conf_reader *r, char **line, unsigned *lineno, char 
 /* Wipe and free the reader's buffer (the file is not closed). */
 void conf_reader_done(struct conf_reader *r);
 
+/* One logical line of a file: 0, or a negative LP_E_* with err set (the caller adds
+ * "path:line: " in front). */
+typedef int (*conf_line_fn)(void *arg, char *line, char *err, size_t errlen);
+
+/* Every logical line of fp to fn, stopping at the first error (reported as "path:line:
+ * message"). 0 or LP_E_*; fp is not closed. */
+int conf_each_line(FILE *fp, const char *path, conf_line_fn fn, void *arg, char *err,
+                   size_t errlen);
+
 /* printf into err (when err is not NULL) and return rc. */
 int conf_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -31,6 +31,29 @@ void cry_wipe(void *buf, size_t len)
     sodium_memzero(buf, len);
 }
 
+int cry_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t cap, size_t *outlen)
+{
+    const char *end = NULL;
+    if (hexlen % 2 != 0 || hexlen / 2 > cap ||
+        sodium_hex2bin(out, cap, hex, hexlen, NULL, outlen, &end) != 0 || end != hex + hexlen ||
+        *outlen != hexlen / 2) {
+        sodium_memzero(out, cap);
+        return LP_E_SYNTAX;
+    }
+    return 0;
+}
+
+void cry_aes_ecb_init(struct cry_aes_ecb *a, const uint8_t key[CRY_KEY_LEN])
+{
+    aes128_set_encrypt_key(&a->ctx, key);
+}
+
+void cry_aes_ecb_block(const struct cry_aes_ecb *a, const uint8_t in[CRY_BLOCK_LEN],
+                       uint8_t out[CRY_BLOCK_LEN])
+{
+    aes128_encrypt(&a->ctx, CRY_BLOCK_LEN, out, in);
+}
+
 int cry_kdf(const uint8_t *pass, size_t passlen, const uint8_t *salt, size_t saltlen,
             uint32_t count, uint8_t key[CRY_KEY_LEN])
 {

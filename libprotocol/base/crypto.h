@@ -43,6 +43,20 @@ void cry_random(void *buf, size_t len);
 /* Overwrite a secret with zeros in a way the compiler cannot drop. */
 void cry_wipe(void *buf, size_t len);
 
+/* Decode hexlen hexadecimal digits into out (cap octets at most): 0 with *outlen set when
+ * every digit is one and they fit, LP_E_SYNTAX otherwise (out is then wiped). */
+int cry_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t cap, size_t *outlen);
+
+/* AES-128 on single blocks with one key (the RFC 4656 schedule generator keys it with the
+ * SID and encrypts a counter). */
+struct cry_aes_ecb {
+    struct aes128_ctx ctx;
+};
+
+void cry_aes_ecb_init(struct cry_aes_ecb *a, const uint8_t key[CRY_KEY_LEN]);
+void cry_aes_ecb_block(const struct cry_aes_ecb *a, const uint8_t in[CRY_BLOCK_LEN],
+                       uint8_t out[CRY_BLOCK_LEN]);
+
 /* K = PBKDF2-HMAC-SHA1(pass, salt, count) truncated to 16 octets; OWAMP salts are
  * CRY_SALT_LEN octets. The caller enforces the Count policy (RFC 4656: at least 1024; bound
  * it above against hostile servers). 0, or LP_E_VALUE if count is 0. */

@@ -5,10 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <nettle/aes.h>
-#include <sodium.h>
-
 #include "common.h"
+#include "crypto.h"
 #include "wire.h"
 
 /* Q[k] = ln2/1! + ln2^2/2! + ... + ln2^k/k!, times 2^32, rounded to nearest; Q[11] would round
@@ -21,11 +19,11 @@ static const uint32_t exp_q[] = {
 #define EXP_KMAX (LP_ARRAY_LEN(exp_q) - 1)
 
 struct sched {
-    struct aes128_ctx aes; /* key = SID */
-    uint64_t counter;      /* uniforms drawn so far; the AES input is this as 128-bit BE */
-    uint8_t block[16];     /* AES(counter rounded down to a multiple of 4) */
-    uint64_t count;        /* packets scheduled so far */
-    uint64_t offset;       /* cumulative offset of the last packet */
+    struct cry_aes_ecb aes; /* key = SID */
+    uint64_t counter;       /* uniforms drawn so far; the AES input is this as 128-bit BE */
+    uint8_t block[16];      /* AES(counter rounded down to a multiple of 4) */
+    uint64_t count;         /* packets scheduled so far */
+    uint64_t offset;        /* cumulative offset of the last packet */
     size_t nslots;
     struct sched_slot slots[];
 };
@@ -48,7 +46,7 @@ static uint32_t unif_next(struct sched *s)
     if (quarter == 0) {
         uint8_t in[16] = {0};
         lp_store64(in + 8, s->counter);
-        aes128_encrypt(&s->aes, sizeof(in), s->block, in);
+        cry_aes_ecb_block(&s->aes, in, s->block);
     }
     s->counter++;
     return lp_load32(s->block + 4 * quarter);
@@ -133,7 +131,7 @@ int sched_create(const struct sched_slot *slots, size_t nslots, const uint8_t si
     if (s == NULL) {
         return LP_E_NOMEM;
     }
-    aes128_set_encrypt_key(&s->aes, sid);
+    cry_aes_ecb_init(&s->aes, sid);
     s->nslots = nslots;
     memcpy(s->slots, slots, nslots * sizeof(*slots));
     *out = s;
@@ -143,7 +141,7 @@ int sched_create(const struct sched_slot *slots, size_t nslots, const uint8_t si
 void sched_destroy(struct sched *s)
 {
     if (s != NULL) {
-        sodium_memzero(s, sizeof(*s));
+        cry_wipe(s, sizeof(*s));
         free(s);
     }
 }

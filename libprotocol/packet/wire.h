@@ -174,6 +174,12 @@ struct wire_server_start {
 int wire_server_start_encode(const struct wire_server_start *s, uint8_t *buf, size_t len);
 int wire_server_start_decode(const uint8_t *buf, size_t len, struct wire_server_start *s);
 
+/* The last block of Server-Start (Start-Time, MBZ) travels encrypted in the authenticated and
+ * encrypted modes, with the Server-IV of the clear part before it (RFC 4656 §3.1): decode the
+ * clear part (MBZ, Accept, Server-IV) to decrypt it, then the whole message. */
+#define WIRE_SERVER_START_SEALED_OFF 32
+int wire_server_start_decode_clear(const uint8_t *buf, size_t len, struct wire_server_start *s);
+
 /* -------------------------------------------------------------- session requests */
 
 #define WIRE_REQUEST_LEN 112

@@ -121,17 +121,30 @@ int wire_server_start_encode(const struct wire_server_start *s, uint8_t *buf, si
     return WIRE_SERVER_START_LEN;
 }
 
+int wire_server_start_decode_clear(const uint8_t *buf, size_t len, struct wire_server_start *s)
+{
+    if (len < WIRE_SERVER_START_SEALED_OFF) {
+        return LP_E_SHORT;
+    }
+    memset(s, 0, sizeof(*s));
+    s->accept = buf[15]; /* set even when the MBZ octets are not: a refusal stays one */
+    memcpy(s->server_iv, buf + 16, WIRE_IV_LEN);
+    return wire_mbz_ok(buf, 0, 15) ? WIRE_SERVER_START_SEALED_OFF : LP_E_MBZ;
+}
+
 int wire_server_start_decode(const uint8_t *buf, size_t len, struct wire_server_start *s)
 {
     if (len < WIRE_SERVER_START_LEN) {
         return LP_E_SHORT;
     }
-    if (!wire_mbz_ok(buf, 0, 15) || !wire_mbz_ok(buf, 40, 8)) {
+    int rc = wire_server_start_decode_clear(buf, len, s);
+    if (rc < 0) {
+        return rc;
+    }
+    if (!wire_mbz_ok(buf, 40, 8)) {
         return LP_E_MBZ;
     }
-    s->accept = buf[15];
-    memcpy(s->server_iv, buf + 16, WIRE_IV_LEN);
-    s->start_time.raw = lp_load64(buf + 32);
+    s->start_time.raw = lp_load64(buf + WIRE_SERVER_START_SEALED_OFF);
     return WIRE_SERVER_START_LEN;
 }
 

@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 static int out_reserve(struct ctrl *c, size_t n)
 {
     if (c->out_len + n <= c->out_cap) {
@@ -267,12 +265,14 @@ static int next_server_start(struct ctrl *c, struct ctrl_event *ev)
     if (c->in_len < WIRE_SERVER_START_LEN) {
         return 0;
     }
-    uint8_t accept = c->in[15];
-    if (accept == WIRE_ACCEPT_OK) {
-        cry_stream_init(&c->rx, &c->keys, c->in + 16, c->secure);
-        cry_stream_recv(&c->rx, c->in + 32, CRY_BLOCK_LEN);
+    struct wire_server_start clear;
+    int rc = wire_server_start_decode_clear(c->in, c->in_len, &clear); /* sets accept */
+    uint8_t accept = clear.accept;
+    if (rc >= 0 && accept == WIRE_ACCEPT_OK) {
+        cry_stream_init(&c->rx, &c->keys, clear.server_iv, c->secure);
+        cry_stream_recv(&c->rx, c->in + WIRE_SERVER_START_SEALED_OFF, CRY_BLOCK_LEN);
     }
-    int rc = wire_server_start_decode(c->in, c->in_len, &ev->u.server_start);
+    rc = rc < 0 ? rc : wire_server_start_decode(c->in, c->in_len, &ev->u.server_start);
     if (rc < 0 && accept == WIRE_ACCEPT_OK) {
         return rc;
     }
@@ -327,7 +327,7 @@ static int queue_server_start(struct ctrl *c, uint8_t accept, struct clk_ntp sta
     }
     cry_stream_init(&c->tx, &c->keys, s.server_iv, c->secure);
     cry_stream_init(&c->rx, &c->keys, c->setup.client_iv, c->secure);
-    cry_stream_send(&c->tx, p + 32, CRY_BLOCK_LEN);
+    cry_stream_send(&c->tx, p + WIRE_SERVER_START_SEALED_OFF, CRY_BLOCK_LEN);
     c->rx_ready = true;
     c->state = ST_ACTIVE;
     decrypt_pending(c);

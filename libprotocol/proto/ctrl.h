@@ -153,4 +153,9 @@ bool ctrl_fetch_pending(const struct ctrl *c);
  * e.g. because the source had nothing ready. 0, or LP_E_* (the channel is then closed). */
 int ctrl_fetch_refill(struct ctrl *c);
 
+/* For a caller that owns the socket: write the queued output to the non-blocking stream
+ * socket fd until it is all sent or the socket takes no more. 0, or -1 with errno set on a
+ * send error (ctrl_fd.c). */
+int ctrl_write_fd(struct ctrl *c, int fd);
+
 #endif
