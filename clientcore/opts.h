@@ -59,6 +59,8 @@ struct opts {
     char units;               /* -n: n u m s */
     int64_t bucket_ns;        /* -b: -M histogram bin width (0: 0.0001 s) */
     bool machine;             /* -M */
+    bool print_files;         /* -p: summaries into files named START_END, names printed */
+    const char *files_dir;    /* -d: where -p puts them (NULL: the current directory) */
     bool raw;                 /* -R */
     bool quiet;               /* -Q */
     int verbose;              /* -v[N] */

@@ -170,18 +170,58 @@ static void keep_summary(const struct opts *o, struct json_object *j, long part)
 
 /* The summary of statistics st (freed here): kept as JSON, printed as -M or human text unless
  * --json; part is the -N subsession number, or -1 for the whole session (thresholds apply). */
+/* Where a summary goes: stdout, or with -p a file DIR/START_END.sum (-M) or .txt named by
+ * the NTP times of the first and last packet (as the reference names them), put in place
+ * once written and then named on stdout (summary_done). NULL when there is nothing to print
+ * (--json, -Q) or the file cannot be made (said). */
+static FILE *summary_begin(const struct opts *o, const struct rep_session *rs,
+                           struct clk_time first, struct clk_time last, struct save_file *sf)
+{
+    char path[4096];
+    sf->f = NULL;
+    if (o->json || (o->quiet && !o->machine)) {
+        return NULL;
+    }
+    if (!o->print_files) {
+        return stdout;
+    }
+    struct clk_time t0 = rs->start.ns ? rs->start : first, t1 = rs->end.ns ? rs->end : last;
+    uint64_t a = rs->start_ntp ? rs->start_ntp : clk_to_ntp(t0).raw;
+    uint64_t b = rs->end_ntp ? rs->end_ntp : clk_to_ntp(t1).raw;
+    snprintf(path, sizeof(path), "%s%s%020" PRIu64 "_%020" PRIu64 ".%s",
+             o->files_dir ? o->files_dir : "", o->files_dir ? "/" : "", a, b,
+             o->machine ? "sum" : "txt");
+    return save_open(sf, path, ".i", o->prog);
+}
+
+/* After writing a summary (rc of the writer): a -p file put in place and named. */
+static int summary_done(const struct opts *o, struct save_file *sf, int rc)
+{
+    if (!sf->f) {
+        return rc;
+    }
+    if (rc < 0) {
+        save_abort(sf);
+        return rc;
+    }
+    if (save_commit(sf, o->prog) < 0) {
+        return -1;
+    }
+    printf("%s\n", sf->path);
+    return 0;
+}
+
 static int summary_ow(const struct opts *o, const struct rep_session *rs, struct met_ow_stats *st,
                       const struct rep_opts *ro, long part)
 {
+    struct save_file sf;
     int rc = 0;
     keep_summary(o, rep_ow_json_object(rs, ro, st), part);
-    if (o->json) {
-        /* printed in the run document */
-    } else if (o->machine) {
-        rc = rep_ow_machine(stdout, rs, ro, st);
-    } else if (!o->quiet) {
-        rc = rep_ow_summary(stdout, rs, ro, st);
+    FILE *f = summary_begin(o, rs, st->first_send, st->last_send, &sf);
+    if (f) {
+        rc = o->machine ? rep_ow_machine(f, rs, ro, st) : rep_ow_summary(f, rs, ro, st);
     }
+    rc = summary_done(o, &sf, rc);
     if (part < 0) {
         check_thresholds(o, rs->direction, st->sent, st->lost, &st->delay);
     }
@@ -192,15 +232,14 @@ static int summary_ow(const struct opts *o, const struct rep_session *rs, struct
 static int summary_tw(const struct opts *o, const struct rep_session *rs, struct met_tw_stats *st,
                       const struct rep_opts *ro, long part)
 {
+    struct save_file sf;
     int rc = 0;
     keep_summary(o, rep_tw_json_object(rs, ro, st), part);
-    if (o->json) {
-        /* printed in the run document */
-    } else if (o->machine) {
-        rc = rep_tw_machine(stdout, rs, ro, st);
-    } else if (!o->quiet) {
-        rc = rep_tw_summary(stdout, rs, ro, st);
+    FILE *f = summary_begin(o, rs, st->first_send, st->last_send, &sf);
+    if (f) {
+        rc = o->machine ? rep_tw_machine(f, rs, ro, st) : rep_tw_summary(f, rs, ro, st);
     }
+    rc = summary_done(o, &sf, rc);
     if (part < 0) {
         check_thresholds(o, rs->direction, st->sent, st->lost, &st->rtt);
     }
@@ -218,6 +257,13 @@ struct part_acc {
     struct met_tw_acc *tw;
 };
 
+/* The packets of the session cut into -N parts: those scheduled, or for a session that
+ * counts only what its records show (a saved file) those of its request. */
+static uint32_t part_span(const struct out_sess *s)
+{
+    return s->mp.npackets ? s->mp.npackets : s->rs.npackets;
+}
+
 /* Feed the records of one run to the parts [p0, p0 + np) of width w. */
 static void feed_parts(const struct out_sess *s, struct part_acc *acc, uint32_t p0, uint32_t np,
                        uint32_t w, const void *run, size_t n)
@@ -226,7 +272,7 @@ static void feed_parts(const struct out_sess *s, struct part_acc *acc, uint32_t 
         uint32_t seq = s->two_way ? ((const struct met_twrec *)run)[i].seq
                                   : ((const struct met_owrec *)run)[i].seq;
         uint32_t part = seq / w;
-        if (seq >= s->mp.npackets || part < p0 || part - p0 >= np) {
+        if (seq >= part_span(s) || part < p0 || part - p0 >= np) {
             continue;
         }
         if (s->two_way) {
@@ -246,8 +292,10 @@ static int finish_part(const struct opts *o, const struct out_sess *s, const str
                        const struct rep_opts *ro, struct part_acc *a, uint32_t k, uint32_t w)
 {
     struct rep_session part = *rs;
-    uint32_t left = s->mp.npackets - k * w;
+    uint32_t left = part_span(s) - k * w;
     part.npackets = left < w ? left : w;
+    part.start = part.end = (struct clk_time){0}; /* the part's own span, from its records */
+    part.start_ntp = part.end_ntp = 0;
     int rc;
     if (s->two_way) {
         struct met_tw_stats st;
@@ -267,15 +315,17 @@ static int finish_part(const struct opts *o, const struct out_sess *s, const str
 static int subsessions(const struct opts *o, const struct out_sess *s, const struct rep_session *rs,
                        const struct rep_opts *ro)
 {
-    uint32_t w = o->subsession, nparts = (uint32_t)(((uint64_t)s->mp.npackets + w - 1) / w);
+    uint32_t w = o->subsession, nparts = (uint32_t)(((uint64_t)part_span(s) + w - 1) / w);
     struct part_acc acc[OUT_PARTS_PER_PASS];
     int rc = 0;
     for (uint32_t p0 = 0; rc == 0 && p0 < nparts; p0 += OUT_PARTS_PER_PASS) {
         uint32_t np = nparts - p0 < OUT_PARTS_PER_PASS ? nparts - p0 : OUT_PARTS_PER_PASS;
         memset(acc, 0, sizeof(acc));
         for (uint32_t k = 0; k < np; k++) {
-            uint32_t left = s->mp.npackets - (p0 + k) * w;
-            struct met_params mp = {s->mp.loss_timeout_ns, left < w ? left : w};
+            uint32_t left = part_span(s) - (p0 + k) * w;
+            /* a part of a session that counts what its records show does the same */
+            struct met_params mp = {s->mp.loss_timeout_ns,
+                                    s->mp.npackets ? (left < w ? left : w) : 0};
             bool made = s->two_way ? (acc[k].tw = met_tw_acc_create(&mp)) != NULL
                                    : (acc[k].ow = met_ow_acc_create(&mp)) != NULL;
             rc = made ? rc : -1;
@@ -411,7 +461,7 @@ int out_report(const struct opts *o, const struct out_sess *s)
         rs.direction = "round_trip";
     }
     int rc = s->save_file ? save_records(o, s, &rs) : 0;
-    bool split = o->subsession > 0 && s->mp.npackets > o->subsession;
+    bool split = o->subsession > 0 && part_span(s) > o->subsession;
     packet_files(o, s, &rs);
     rc |= whole(o, s, &rs, &ro, split);
     if (fflush(stdout) != 0) {

@@ -152,6 +152,9 @@ static void usage(const struct opts *o, FILE *f)
           "                         percentiles are exact, not read from the bins)\n"
           "  -n, --units u|m|s|n    units for the human summary\n"
           "  -M, --machine          machine-readable summary (reference format)\n"
+          "  -p                     each summary into a file START_END.sum (-M) or .txt,\n"
+          "                         printing its name (START, END: NTP timestamps)\n"
+          "  -d DIR                 where -p puts them (default: the current directory)\n"
           "  -R, --raw              raw per-packet records (reference format)\n"
           "  -Q, --quiet            no summary\n"
           "  -v[N], --verbose[=N]   per-packet delays\n"
@@ -453,6 +456,8 @@ static int apply(struct opts *o, int c, const char *arg)
         o->units = arg[0];
         return 0;
     case 'M': o->machine = true; return 0;
+    case 'p': o->print_files = true; return 0;
+    case 'd': o->files_dir = arg; return 0;
     case 'R':
         o->raw = true;
         o->quiet = true;
@@ -554,6 +559,9 @@ static void usage_owstats(const struct opts *o, FILE *f)
           "reference's tools), each as owping reports a session it has just run.\n\n"
           "  -R, --raw              raw records: SEQ STIME SS SERR RTIME RS RERR TTL\n"
           "  -M, --machine          machine-readable summary (reference format)\n"
+          "  -p                     each summary into a file START_END.sum (-M) or .txt,\n"
+          "                         printing its name (START, END: NTP timestamps)\n"
+          "  -d DIR                 where -p puts them (default: the current directory)\n"
           "  -Q, --quiet            no summary\n"
           "  -v[N], --verbose[=N]   per-packet delays\n"
           "  -a, --percentile LIST  extra delay percentiles to report (comma list)\n"
@@ -579,7 +587,7 @@ static int parse_owstats(struct opts *o, int argc, char **argv)
 {
     int c, rc;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+a:b:hMn:N:QRUv::V", owstats_long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+a:b:d:hMn:N:pQRUv::V", owstats_long_opts, NULL)) != -1) {
         if (c == 'h' || c == '?') {
             usage_owstats(o, c == 'h' ? stdout : stderr);
             return c == 'h' ? 1 : -1;
@@ -638,8 +646,8 @@ int opts_parse(struct opts *o, int argc, char **argv)
         return parse_owstats(o, argc, argv);
     }
     const char *shortopts = o->proto == OPTS_TWAMP
-                                ? "+46a:A:b:B:c:D:E:F:hi:k:L:MN:n:P:QRs:S:u:Uv::Vz:Z"
-                                : "+46a:A:b:B:c:D:E:fF:hi:k:L:MN:n:P:QRs:S:tT:u:Uv::Vz:";
+                                ? "+46a:A:b:B:c:d:D:E:F:hi:k:L:MN:n:pP:QRs:S:u:Uv::Vz:Z"
+                                : "+46a:A:b:B:c:d:D:E:fF:hi:k:L:MN:n:pP:QRs:S:tT:u:Uv::Vz:";
     int c, rc;
     optind = 1;
     while ((c = getopt_long(argc, argv, shortopts, long_opts, NULL)) != -1) {

@@ -6,7 +6,7 @@
 # layout), Fetch-Session of a running session from a second connection by an independent
 # client (tests/peers/owamp_client.py), zero addresses and a third party.
 . "$(dirname "$0")/lib/ping.sh"
-echo "1..24"
+echo "1..25"
 OWSTATS=$BIN_DIR/owstats
 POWSTREAM=$BIN_DIR/powstream
 PARSE=$ROOT/tests/peers/psched_parse.py
@@ -145,6 +145,13 @@ tap $? "owstats -M of the reference's files: the same session, counts and times 
 "$OWPING" -R -c 50 -i 0.01f -L 1 -T "$TMP/to.owp" -F "$TMP/from.owp" "127.0.0.1:$OP" >"$TMP/live.R" 2>/dev/null &&
     { "$OWSTATS" -R "$TMP/to.owp" "$TMP/from.owp"; } | cmp -s - "$TMP/live.R"
 tap $? "owping -T/-F files: owstats -R gives owping's own -R lines"
+
+mkdir -p "$TMP/p"
+"$OWSTATS" -p -d "$TMP/p" -M -N 30 "$REFOWP/powstream-1.owp" >"$TMP/p.out" 2>&1 &&
+    [ "$(wc -l <"$TMP/p.out")" = 3 ] && [ "$(ls "$TMP/p" | grep -c '^[0-9]\{20\}_[0-9]\{20\}\.sum$')" = 3 ] &&
+    grep -q "^$TMP/p/17203797088128964525_17203797093034326717.sum$" "$TMP/p.out" &&
+    [ -z "$(ls "$TMP/p" | grep '\.i$')" ]
+tap $? "owstats -p -d DIR -M -N 30: one START_END.sum per part and for the session, names printed" "$TMP/p.out"
 
 # ---- 14-15: our .owp layout ----
 python3 - "$TMP/to.owp" "$TMP/from.owp" >"$TMP/layout.out" 2>&1 <<'PY'
