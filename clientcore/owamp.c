@@ -500,12 +500,6 @@ void ow_salvage(struct ow_run *r)
     }
 }
 
-struct clk_ntp ow_last_send_ntp(const struct ow_run *r)
-{
-    const struct ow_dir *d = r->to.sess ? &r->to : &r->from;
-    return clk_to_ntp(d->last);
-}
-
 int ow_save_from(struct ow_run *r, const char *path, const char *tmp_suffix, bool ok,
                  struct rst *recs)
 {

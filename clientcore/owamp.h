@@ -94,10 +94,6 @@ int ow_finish(struct ow_run *r);
  * has, within a bound; finalize the session from the server from what arrived. */
 void ow_salvage(struct ow_run *r);
 
-/* The scheduled send time of the last packet of the session (either direction), in NTP
- * format: where the next test of a stream starts. */
-struct clk_ntp ow_last_send_ntp(const struct ow_run *r);
-
 /* Save the session from the server (our receiver's records, or those of recs when not
  * NULL) as an .owp file at path (written under path + tmp_suffix, then renamed). ok: the
  * session ran to its end. 0 or -1 (printed). */

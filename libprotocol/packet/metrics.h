@@ -200,7 +200,6 @@ void met_ow_acc_destroy(struct met_ow_acc *a);
 /* The same for two-way records. */
 struct met_tw_acc;
 struct met_tw_acc *met_tw_acc_create(const struct met_params *p);
-void met_tw_acc_set_exact_max(struct met_tw_acc *a, uint32_t max_values);
 void met_tw_acc_add(struct met_tw_acc *a, const struct met_twrec *r, size_t n);
 int met_tw_acc_finish(struct met_tw_acc *a, struct met_tw_stats *out);
 void met_tw_acc_destroy(struct met_tw_acc *a);

@@ -56,13 +56,6 @@ struct met_tw_acc *met_tw_acc_create(const struct met_params *p)
     return a;
 }
 
-void met_tw_acc_set_exact_max(struct met_tw_acc *a, uint32_t max_values)
-{
-    met_int_dist_set_exact_max(&a->rtt, max_values);
-    met_int_dist_set_exact_max(&a->fwd, max_values);
-    met_int_dist_set_exact_max(&a->rev, max_values);
-}
-
 static bool tw_arrived(const struct met_twrec *r, const struct met_params *p)
 {
     if ((r->flags & MET_TW_LOST) || r->t4.ns == 0) {

@@ -315,38 +315,6 @@ int owpf_reader_next(struct owpf_reader *rd, struct wire_record *r)
     return 1;
 }
 
-int owpf_reader_skips(struct owpf_reader *rd, struct wire_skip_range **out)
-{
-    uint32_t n = rd->h.nskips;
-    *out = NULL;
-    if (n == 0) {
-        return 0;
-    }
-    struct wire_skip_range *s = calloc(n, sizeof(*s));
-    if (!s) {
-        return LP_E_NOMEM;
-    }
-    off_t pos = ftello(rd->f); /* the records are read on from where they were */
-    int rc = get_at(rd->f, rd->skip_off, NULL, 0);
-    for (uint32_t i = 0; rc == 0 && i < n; i++) {
-        uint8_t b[OWPF_SKIP_LEN];
-        if (fread(b, sizeof(b), 1, rd->f) != 1) {
-            rc = ferror(rd->f) ? LP_E_IO : LP_E_SHORT;
-            break;
-        }
-        s[i] = (struct wire_skip_range){.first = lp_load32(b), .last = lp_load32(b + 4)};
-    }
-    if (rc == 0 && pos >= 0 && fseeko(rd->f, pos, SEEK_SET) != 0) {
-        rc = LP_E_IO;
-    }
-    if (rc < 0) {
-        free(s);
-        return rc;
-    }
-    *out = s;
-    return 0;
-}
-
 void owpf_reader_free(struct owpf_reader *rd)
 {
     free(rd->slots);

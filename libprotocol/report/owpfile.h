@@ -106,10 +106,6 @@ int owpf_reader_open(FILE *f, struct owpf_reader *rd);
 /* The next data record: 1 with *r, 0 after the last, LP_E_IO / LP_E_SHORT on a read error. */
 int owpf_reader_next(struct owpf_reader *rd, struct wire_record *r);
 
-/* The skip records (rd->h.nskips of them) into out (allocated, caller frees; NULL when
- * none). 0 or LP_E_*. */
-int owpf_reader_skips(struct owpf_reader *rd, struct wire_skip_range **out);
-
 void owpf_reader_free(struct owpf_reader *rd);
 
 /* Whether the first octets of a file are the .owp magic. */
