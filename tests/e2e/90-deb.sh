@@ -108,14 +108,9 @@ else
     tap 0 "dpkg --root installs both packages: users owamp and twamp, configuration root:owamp 0640"
 fi
 
-# TODO(--version): every program is getting -V/--version; once `owping --version` exits 0
-# everywhere, drop the --help fallback and require the version.
-if out=$("$R/usr/bin/owping" --version 2>&1); then
-    tap "$([[ $out == *"$VERSION"* ]] && echo 0 || echo 1)" "the installed owping --version" "$out"
-else
-    out=$("$R/usr/bin/owping" --help 2>&1)
-    tap $? "the installed owping runs (--help; --version not there yet)" "$out"
-fi
+out=$("$R/usr/bin/owping" --version 2>&1)
+[[ $out == "owping (owamp-tools) $VERSION" ]]
+tap $? "the installed owping --version: owping (owamp-tools) $VERSION" "$out"
 
 o1=$("$R/usr/sbin/owampd" -n -c "$R/etc/owamp-server" 2>&1)
 r1=$?
