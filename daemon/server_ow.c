@@ -168,6 +168,7 @@ static int ow_stop(struct srv_conn *c, const struct ctrl_event *ev)
         struct srv_session *ss = srv_find(c, st->desc[i].sid);
         if (ss && !ss->stopped) {
             const struct wire_session_desc *d = &st->desc[i];
+            sess_drain(ss->s); /* what arrived in time but waits in the socket counts */
             ss->next_seqno = d->next_seqno;
             if (d->nskips > 0 && (ss->skips = calloc(d->nskips, sizeof(*ss->skips)))) {
                 memcpy(ss->skips, d->skip, d->nskips * sizeof(*ss->skips));

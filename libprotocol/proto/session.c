@@ -238,6 +238,13 @@ int sess_start(struct sess *s)
     return s->cfg.kind == SESS_OW_RECEIVER ? sess_start_loss_timer(s) : 0;
 }
 
+void sess_drain(struct sess *s)
+{
+    if (s->sock.fd >= 0 && s->started && !s->stopped) {
+        sess_on_readable(s->loop, s->sock.fd, LOOP_READ, s);
+    }
+}
+
 void sess_stop(struct sess *s)
 {
     s->stopped = true;

@@ -110,6 +110,10 @@ void sess_destroy(struct sess *s);
  * packets (before this they drop them). 0 or LP_E_*. */
 int sess_start(struct sess *s);
 
+/* Receive what waits in the socket now (received in time, not read yet because the loop was
+ * busy), before the session is stopped and its records closed. */
+void sess_drain(struct sess *s);
+
 /* Stop sending and receiving; records are kept. */
 void sess_stop(struct sess *s);
 

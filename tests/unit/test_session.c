@@ -145,6 +145,62 @@ static void owamp_pair(uint32_t mode, int family)
     loop_destroy(e.loop);
 }
 
+/* A receiver whose loop was busy: what waits in its socket is read by sess_drain before the
+ * session closes, not logged lost. And packets never sent are logged lost as their loss
+ * timeout passes, before any finalize. */
+static void test_owamp_drain_and_losses(void **st)
+{
+    (void)st;
+    struct env e = {.loop = loop_create()};
+    struct loop *rloop = loop_create(); /* the receiver's: not run until the end */
+    cry_session_keys_generate(&e.keys);
+    struct sock_udp ru, su;
+    open_sock(AF_INET, &ru);
+    open_sock(AF_INET, &su);
+    struct sess_config rc, sc;
+    sender_config(&sc, SESS_OW_SENDER, WIRE_MODE_OPEN, &e, ru.port, AF_INET);
+    rc = sc;
+    rc.kind = SESS_OW_RECEIVER;
+    rc.npackets = N + 5;          /* five more than will ever come */
+    rc.loss_timeout_ns = 1000000; /* 1 ms */
+    loopback(AF_INET, su.port, &rc.peer);
+    struct sess *r = sess_create(rloop, &ru, &rc);
+    struct sess *s = sess_create(e.loop, &su, &sc);
+    assert_non_null(r);
+    assert_non_null(s);
+    sess_on_sent(s, on_sent, &e);
+    assert_int_equal(sess_start(r), 0);
+    assert_int_equal(sess_start(s), 0);
+    run(&e);
+    const struct met_owrec *rec;
+    assert_int_equal(ow_records(r, &rec), 0); /* all still in the socket */
+    sess_drain(r);
+    size_t n = ow_records(r, &rec);
+    assert_int_equal(n, N);
+    for (size_t i = 0; i < n; i++) {
+        assert_false(rec[i].lost);
+    }
+    /* the five missing ones: their loss timeouts have passed, the timer logs them */
+    for (int i = 0; i < 100 && ow_records(r, &rec) < N + 5; i++) {
+        loop_run_once(rloop, 5);
+    }
+    n = ow_records(r, &rec);
+    assert_int_equal(n, N + 5);
+    for (size_t i = N; i < n; i++) {
+        assert_true(rec[i].lost);
+        assert_int_equal(rec[i].seq, i);
+        assert_int_equal(rec[i].ttl, 255);
+        assert_int_equal(rec[i].send_err & 0xff, 1); /* the reference's minimal estimate */
+        assert_true(rec[i].send.ns > 0);             /* its scheduled send time */
+    }
+    sess_ow_finalize(r, N + 5); /* nothing left to log */
+    assert_int_equal(ow_records(r, &rec), N + 5);
+    sess_destroy(s);
+    sess_destroy(r);
+    loop_destroy(rloop);
+    loop_destroy(e.loop);
+}
+
 static void test_owamp_open(void **st)
 {
     (void)st;
@@ -805,7 +861,8 @@ int main(void)
         cmocka_unit_test(test_twamp_extensions),    cmocka_unit_test(test_twamp_lost),
         cmocka_unit_test(test_stamp_open_and_auth), cmocka_unit_test(test_twamp_light),
         cmocka_unit_test(test_stamp_tlvs),          cmocka_unit_test(test_light_classes),
-        cmocka_unit_test(test_owamp_all_due),       cmocka_unit_test(test_twamp_all_due),
+        cmocka_unit_test(test_owamp_all_due),       cmocka_unit_test(test_owamp_drain_and_losses),
+        cmocka_unit_test(test_twamp_all_due),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,7 +32,9 @@ tap() {
         echo "ok $n - $2"
     else
         echo "not ok $n - $2"
-        [ -n "${3:-}" ] && [ -f "$3" ] && tail -5 "$3" | sed 's/^/# /'
+        # the counts and the messages first (a -M summary's end says little), then the end
+        [ -n "${3:-}" ] && [ -f "$3" ] &&
+            { grep -E '^(SENT|LOST|DUPS)	|^[a-z_]+: ' "$3" | tail -8; tail -3 "$3"; } | sed 's/^/# /'
     fi
     return 0
 }
