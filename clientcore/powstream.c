@@ -68,6 +68,9 @@ struct pow {
 /* ---- logging ---- */
 
 static void pow_vlog(struct pow *p, int prio, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void pow_vlog(struct pow *p, int prio, const char *fmt, va_list ap)
 {
     char msg[1024];
     if (prio > p->po->level) {
