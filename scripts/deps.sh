@@ -2,7 +2,7 @@
 # Install the build and test packages this project needs on Debian, when they are missing.
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -u
-PKGS="build-essential pkg-config libsodium-dev nettle-dev libpcap-dev libcmocka-dev libbsd-dev libjson-c-dev libyaml-dev libmicrohttpd-dev prometheus iproute2 python3 tshark mandoc jq nftables clang-format cppcheck"
+PKGS="build-essential pkg-config libsodium-dev nettle-dev libpcap-dev libcmocka-dev libbsd-dev libjson-c-dev libyaml-dev libmicrohttpd-dev prometheus curl iproute2 python3 tshark mandoc jq nftables clang-format cppcheck"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
