@@ -18,6 +18,10 @@
 #include "probe.h"
 
 #define EXP_START_SPREAD_MAX_NS 60000000000LL /* first sessions spread over at most this */
+/* Timers (packets to send, waits) due within the same millisecond share one wake-up: sends
+ * leave up to 1 ms late, which biases no delay (TWAMP takes T1 from the kernel's TX
+ * timestamp, OWAMP packets carry the time they left) and saves a wake-up per packet. */
+#define EXP_TIMER_SLACK_NS 1000000
 
 struct exporter;
 
@@ -454,29 +458,42 @@ static void shutdown_all(struct exporter *x)
     loop_destroy(x->loop);
 }
 
+/* The loop, the sessions' buffers, the configuration and the HTTP server. 0 or -1 (logged). */
+static int start(struct exporter *x)
+{
+    char err[512];
+    if (cry_init() < 0 || !(x->loop = loop_create()) || !(x->scratch = sess_scratch_create())) {
+        plog(PLOG_ERROR, "cannot initialise: %s", strerror(errno));
+        return -1;
+    }
+    loop_set_timer_slack(x->loop, EXP_TIMER_SLACK_NS);
+    if (reload(x) < 0) {
+        return -1;
+    }
+    if (!(x->http = ph_create(x->loop, x->o->listen, handler, x, err, sizeof(err)))) {
+        plog(PLOG_ERROR, "%s", err);
+        return -1;
+    }
+    loop_add_signal(x->loop, SIGHUP, on_signal, x);
+    loop_add_signal(x->loop, SIGINT, on_signal, x);
+    loop_add_signal(x->loop, SIGTERM, on_signal, x);
+    plog(PLOG_INFO, "listening on %s", x->o->listen);
+    return 0;
+}
+
 int exp_run(const struct exp_opts *o)
 {
     struct exporter x = {.o = o};
-    char err[512];
     int rc = 1;
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
     /* A fixed threshold: every session's large, mostly untouched tables (the TX-timestamp
-     * rings) stay mmapped and zero-filled by the kernel page by page. glibc's default raises
-     * the threshold after such a block is freed and then serves the next from the heap,
-     * clearing all of it: about 800 KB resident per running session. */
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    if (cry_init() < 0 || !(x.loop = loop_create()) || !(x.scratch = sess_scratch_create())) {
-        plog(PLOG_ERROR, "cannot initialise: %s", strerror(errno));
-    } else if (reload(&x) == 0 &&
-               (x.http = ph_create(x.loop, o->listen, handler, &x, err, sizeof(err)))) {
-        loop_add_signal(x.loop, SIGHUP, on_signal, &x);
-        loop_add_signal(x.loop, SIGINT, on_signal, &x);
-        loop_add_signal(x.loop, SIGTERM, on_signal, &x);
-        plog(PLOG_INFO, "listening on %s", o->listen);
+     * rings of 32 and 768 KB) stay mmapped and zero-filled by the kernel page by page.
+     * glibc's default raises the threshold after such a block is freed and then serves the
+     * next from the heap, clearing all of it: about 800 KB resident per running session. */
+    mallopt(M_MMAP_THRESHOLD, 16 * 1024);
+    if (start(&x) == 0) {
         rc = loop_run(x.loop) < 0 ? 1 : 0;
-    } else if (x.reload_ok) {
-        plog(PLOG_ERROR, "%s", err);
     }
     if (x.loop) {
         shutdown_all(&x);
