@@ -23,7 +23,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototy
 # The folders of the layers (see docs/ARCHITECTURE.md); every one is on the quote include
 # path, and `make lint` keeps includes from pointing to a higher layer.
 LIB_DIRS := libprotocol/base libprotocol/packet libprotocol/proto libprotocol/report
-SRC_DIRS := $(LIB_DIRS) daemon clientcore owping owampd twampd
+SRC_DIRS := $(LIB_DIRS) daemon clientcore probecore owping owampd twampd exporter
 CFLAGS   ?=
 CFLAGS   += -std=c11 $(WARNINGS) -D_GNU_SOURCE -DOWAMP_TOOLS_VERSION='"$(VERSION)"' $(OPTFLAGS) \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(addprefix -iquote ,$(LIB_DIRS)) \
@@ -45,6 +45,11 @@ else
 PROG_LIBS := $(LDLIBS)
 endif
 PROG_LDFLAGS := -Wl,--as-needed $(LDFLAGS)
+# ippm_exporter alone takes libyaml and libmicrohttpd (shared): the daemons and the clients
+# gain nothing from them.
+EXP_PKGS    := yaml-0.1 libmicrohttpd
+EXP_CFLAGS  := $(shell pkg-config --cflags $(EXP_PKGS) 2>/dev/null)
+EXP_LIBS    := $(shell pkg-config --libs $(EXP_PKGS) 2>/dev/null || echo -lyaml -lmicrohttpd)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -53,11 +58,13 @@ LIB_SRC    := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB        := $(BUILD)/libprotocol.a
 DAEMON_LIB := $(BUILD)/libdaemon.a
 CLIENT_LIB := $(BUILD)/libclient.a
+PROBE_LIB  := $(BUILD)/libprobe.a
 BIN        := $(BUILD)/bin
 CLIENTS    := $(BIN)/owping $(BIN)/twping $(BIN)/owstats $(BIN)/powstream
-PROGS      := $(BIN)/owampd $(BIN)/twampd $(CLIENTS)
+PROGS      := $(BIN)/owampd $(BIN)/twampd $(CLIENTS) $(BIN)/ippm_exporter
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRC))
+# tests/unit/test_probe_*.c test probecore/ (the exporter's core) and link it too
 TEST_BIN   := $(UNIT_BIN) $(BUILD)/tests/interop/test_interop
 HELPERS    := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/helpers/*.c)) $(BUILD)/tests/netsim/netsim
 # What the test scripts are told: where the programs are.
@@ -85,6 +92,10 @@ $(BUILD)/clientcore/%.o: CFLAGS += -iquote clientcore
 $(CLIENT_LIB): $(call obj,$(wildcard clientcore/*.c))
 	$(AR) rcs $@ $^
 
+$(BUILD)/probecore/%.o: CFLAGS += -iquote probecore $(EXP_CFLAGS)
+$(PROBE_LIB): $(call obj,$(wildcard probecore/*.c))
+	$(AR) rcs $@ $^
+
 $(BUILD)/owampd/%.o $(BUILD)/twampd/%.o: CFLAGS += -iquote daemon
 $(BIN)/owampd: $(BUILD)/owampd/main.o $(DAEMON_LIB) $(LIB)
 	@mkdir -p $(@D)
@@ -103,9 +114,19 @@ $(BIN)/owping: $(call obj,$(wildcard owping/*.c)) $(CLIENT_LIB) $(LIB)
 $(BIN)/twping $(BIN)/owstats $(BIN)/powstream: $(BIN)/owping
 	ln -f $< $@
 
+$(BUILD)/exporter/%.o: CFLAGS += -iquote probecore
+$(BIN)/ippm_exporter: $(call obj,$(wildcard exporter/*.c)) $(PROBE_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PROG_LDFLAGS) -o $@ $^ $(EXP_LIBS) $(PROG_LIBS)
+
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PCAP_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/unit/test_probe_%: tests/unit/test_probe_%.c $(PROBE_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -iquote probecore $(EXP_CFLAGS) -o $@ $< $(PROBE_LIB) $(LIB) $(CMOCKA_LIBS) \
+	    $(EXP_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/interop/test_interop: tests/interop/test_interop.c $(LIB)
 	@mkdir -p $(@D)
@@ -148,6 +169,7 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(BIN)/owping $(DESTDIR)$(PREFIX)/bin/owping
 	for p in twping owstats powstream; do ln -f $(DESTDIR)$(PREFIX)/bin/owping $(DESTDIR)$(PREFIX)/bin/$$p; done
+	install -m 755 $(BIN)/ippm_exporter $(DESTDIR)$(PREFIX)/bin/ippm_exporter
 	install -m 755 $(BIN)/owampd $(BIN)/twampd $(DESTDIR)$(PREFIX)/sbin/
 	for f in $(wildcard man/*.1); do install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man1/; done
 	for f in $(wildcard man/*.5); do install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man5/; done
@@ -158,18 +180,24 @@ install: all
 	        contrib/systemd/$$u.service >$(DESTDIR)$(UNITDIR)/$$u.service && \
 	    chmod 644 $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
 	done
+	sed -e 's|/usr/local/bin/|$(PREFIX)/bin/|' -e 's|--config.file /etc/|--config.file $(SYSCONFDIR)/|' \
+	    contrib/systemd/ippm_exporter.service >$(DESTDIR)$(UNITDIR)/ippm_exporter.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/ippm_exporter.service
 	install -m 644 contrib/config/*-server.conf contrib/config/*-server.limits \
-	    contrib/config/*-server.pfs $(DESTDIR)$(EXAMPLEDIR)/
+	    contrib/config/*-server.pfs contrib/config/ippm_exporter.yml $(DESTDIR)$(EXAMPLEDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/owping $(DESTDIR)$(PREFIX)/bin/twping \
 	    $(DESTDIR)$(PREFIX)/bin/owstats $(DESTDIR)$(PREFIX)/bin/powstream \
-	    $(DESTDIR)$(PREFIX)/sbin/owampd $(DESTDIR)$(PREFIX)/sbin/twampd
+	    $(DESTDIR)$(PREFIX)/sbin/owampd $(DESTDIR)$(PREFIX)/sbin/twampd \
+	    $(DESTDIR)$(PREFIX)/bin/ippm_exporter
 	for f in $(notdir $(wildcard man/*.1)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man1/$$f; done
 	for f in $(notdir $(wildcard man/*.5)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man5/$$f; done
 	for f in $(notdir $(wildcard man/*.8)); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$f; done
-	rm -f $(DESTDIR)$(UNITDIR)/owampd.service $(DESTDIR)$(UNITDIR)/twampd.service
-	rm -f $(DESTDIR)$(EXAMPLEDIR)/owamp-server.* $(DESTDIR)$(EXAMPLEDIR)/twamp-server.*
+	rm -f $(DESTDIR)$(UNITDIR)/owampd.service $(DESTDIR)$(UNITDIR)/twampd.service \
+	    $(DESTDIR)$(UNITDIR)/ippm_exporter.service
+	rm -f $(DESTDIR)$(EXAMPLEDIR)/owamp-server.* $(DESTDIR)$(EXAMPLEDIR)/twamp-server.* \
+	    $(DESTDIR)$(EXAMPLEDIR)/ippm_exporter.yml
 	-rmdir $(DESTDIR)$(EXAMPLEDIR)
 
 # Further targets (fuzz, bench, lint, deb) live in mk/*.mk.

@@ -7,10 +7,10 @@
 #   - the extra warnings of the normal build are in WARNINGS (Makefile).
 
 LINT_C     := $(sort $(shell git ls-files '*.c' '*.h' 2>/dev/null))
-LINT_DIRS  := $(LIB_DIRS) daemon clientcore owping owampd twampd
+LINT_DIRS  := $(LIB_DIRS) daemon clientcore probecore owping owampd twampd exporter
 CPPCHECK   := cppcheck --quiet --std=c11 --enable=warning,performance,portability --inline-suppr \
               --error-exitcode=1 -D_GNU_SOURCE --suppress=missingIncludeSystem \
-              $(addprefix -I,$(LIB_DIRS) daemon clientcore)
+              $(addprefix -I,$(LIB_DIRS) daemon clientcore probecore)
 
 .PHONY: lint
 

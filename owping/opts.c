@@ -1,6 +1,7 @@
 /* opts.c - owping/twping command line, compatible with the reference's options. */
 #include "opts.h"
 #include "common.h"
+#include "optval.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -195,13 +196,7 @@ static void usage(const struct opts *o, FILE *f)
 
 int opts_parse_seconds(const char *s, int64_t *ns)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || !isfinite(v) || v < 0 || v > 1e6) {
-        return -1;
-    }
-    *ns = (int64_t)llround(v * 1e9);
-    return 0;
+    return optval_seconds(s, ns);
 }
 
 int opts_parse_loss_timeout(const char *s, int64_t *ns)
@@ -232,13 +227,7 @@ int opts_parse_schedule(struct opts *o, const char *s)
             return -1;
         }
         struct opts_slot *sl = &o->slots[o->nslots++];
-        size_t n = strlen(tok);
-        sl->exponential = true;
-        if (n > 0 && (tok[n - 1] == 'e' || tok[n - 1] == 'f')) {
-            sl->exponential = tok[n - 1] == 'e';
-            tok[n - 1] = '\0';
-        }
-        if (opts_parse_seconds(tok, &sl->interval_ns) < 0) {
+        if (optval_slot(tok, &sl->exponential, &sl->interval_ns) < 0) {
             return -1;
         }
     }
@@ -247,23 +236,7 @@ int opts_parse_schedule(struct opts *o, const char *s)
 
 int opts_parse_dscp(const char *s)
 {
-    static const struct {
-        const char *name;
-        int v;
-    } names[] = {
-        {"NONE", 0},  {"DEFAULT", 0}, {"DF", 0},    {"CS0", 0},   {"CS1", 8},   {"AF11", 10},
-        {"AF12", 12}, {"AF13", 14},   {"CS2", 16},  {"AF21", 18}, {"AF22", 20}, {"AF23", 22},
-        {"CS3", 24},  {"AF31", 26},   {"AF32", 28}, {"AF33", 30}, {"CS4", 32},  {"AF41", 34},
-        {"AF42", 36}, {"AF43", 38},   {"CS5", 40},  {"EF", 46},   {"CS6", 48},  {"CS7", 56},
-    };
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strcasecmp(s, names[i].name) == 0) {
-            return names[i].v;
-        }
-    }
-    char *end;
-    long v = strtol(s, &end, 0);
-    return (end != s && *end == '\0' && v >= 0 && v <= 63) ? (int)v : -1;
+    return optval_dscp(s);
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -295,22 +268,7 @@ static int parse_ports(const char *s, uint16_t *lo, uint16_t *hi)
 
 static int parse_modes(const char *s, bool twamp, uint32_t *modes)
 {
-    *modes = 0;
-    for (; *s; s++) {
-        switch (toupper((unsigned char)*s)) {
-        case 'O': *modes |= 1; break;
-        case 'A': *modes |= 2; break;
-        case 'E': *modes |= 4; break;
-        case 'M':
-            if (!twamp) {
-                return -1;
-            }
-            *modes |= 8;
-            break;
-        default: return -1;
-        }
-    }
-    return *modes ? 0 : -1;
+    return optval_modes(s, twamp, modes);
 }
 
 static int parse_double(const char *s, double lo, double hi, double *out)

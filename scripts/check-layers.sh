@@ -9,7 +9,8 @@
 #            libprotocol/report    report, owpfile
 #   layer 4  daemon                the daemons' core (owampd and twampd build from it)
 #            clientcore            the clients' core (owping, twping, powstream, owstats)
-#   layer 5  owampd twampd owping  the programs
+#            probecore             the exporter's core (ippm_exporter)
+#   layer 5  owampd twampd owping exporter  the programs
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -18,14 +19,14 @@ layer_of() {
     libprotocol/base) echo 1 ;;
     libprotocol/packet) echo 2 ;;
     libprotocol/proto | libprotocol/report) echo 3 ;;
-    daemon | clientcore) echo 4 ;;
-    owampd | twampd | owping) echo 5 ;;
+    daemon | clientcore | probecore) echo 4 ;;
+    owampd | twampd | owping | exporter) echo 5 ;;
     *) echo 0 ;;
     esac
 }
 
 DIRS="libprotocol/base libprotocol/packet libprotocol/proto libprotocol/report daemon clientcore
-owampd twampd owping"
+probecore owampd twampd owping exporter"
 bad=0
 for dir in $DIRS; do
     mine=$(layer_of "$dir")

@@ -63,7 +63,8 @@ struct loop {
     uint32_t heap_len;
     uint32_t free_head;
     uint64_t next_seq;
-    int64_t armed; /* deadline the timerfd holds, LOOP_NO_DEADLINE when disarmed */
+    int64_t armed;    /* deadline the timerfd holds, LOOP_NO_DEADLINE when disarmed */
+    int64_t slack_ns; /* see loop_set_timer_slack */
     sigset_t sigs;
     sigset_t blocked_by_us;
     unsigned nsigs;
@@ -383,10 +384,18 @@ static int fire_timers(struct loop *loop, int64_t now)
     return n;
 }
 
+void loop_set_timer_slack(struct loop *loop, int64_t slack_ns)
+{
+    loop->slack_ns = slack_ns > 0 ? slack_ns : 0;
+}
+
 /* Point the timerfd at the earliest deadline (only when it changed). */
 static int arm_timerfd(struct loop *loop)
 {
     int64_t want = loop->heap_len ? loop->timers[loop->heap[0]].deadline : LOOP_NO_DEADLINE;
+    if (want != LOOP_NO_DEADLINE && loop->slack_ns > 0 && want > 0) {
+        want = (want + loop->slack_ns - 1) / loop->slack_ns * loop->slack_ns; /* up to a slot */
+    }
     if (want == loop->armed) {
         return 0;
     }

@@ -64,6 +64,13 @@ loop_timer_id loop_timer_after(struct loop *loop, int64_t delay_ns, loop_timer_c
 loop_timer_id loop_timer_at_realtime(struct loop *loop, struct clk_time deadline, loop_timer_cb cb,
                                      void *arg);
 
+/* Let timers run up to slack_ns late so that those due close together share one wake-up:
+ * the timerfd is set to the end of the slack_ns slot (on the monotonic clock) that holds the
+ * earliest deadline, and every timer due by then runs. 0 (the default): each timer at its
+ * deadline. For a process with many independent schedules (ippm_exporter), where a wake-up
+ * per timer costs more than the work it does. */
+void loop_set_timer_slack(struct loop *loop, int64_t slack_ns);
+
 /* Cancel a pending timer; safe from inside callbacks. 0, or LP_E_NOTFOUND when the id has
  * already fired or been cancelled. */
 int loop_timer_cancel(struct loop *loop, loop_timer_id id);

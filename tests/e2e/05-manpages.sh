@@ -11,10 +11,10 @@ BIN_DIR=$BUILD_DIR/bin
 MAN="$ROOT/man"
 
 PAGES=(owping.1 twping.1 owstats.1 powstream.1 owampd.8 twampd.8 owamp-server.conf.5 owamp-server.limits.5
-       owamp-server.pfs.5)
+       owamp-server.pfs.5 ippm_exporter.1)
 # program:page pairs for the option check
 PROGRAMS=(owping:owping.1 twping:twping.1 owstats:owstats.1 powstream:powstream.1 owampd:owampd.8
-          twampd:twampd.8)
+          twampd:twampd.8 ippm_exporter:ippm_exporter.1)
 
 echo "1..$((${#PAGES[@]} + ${#PROGRAMS[@]} + 1))"
 

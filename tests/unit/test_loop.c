@@ -229,6 +229,30 @@ static void test_timers_fire_in_order(void **state)
     loop_destroy(l);
 }
 
+/* With a slack, timers due in the same slot share one wake-up, at the slot's end: never
+ * early, at most a slot late. */
+static void test_timer_slack(void **state)
+{
+    (void)state;
+    struct loop *l = loop_create();
+    struct fired log = {0};
+    const int64_t slack = 50 * MS;
+    loop_set_timer_slack(l, slack);
+    int64_t end = (loop_mono_ns() + 10 * MS + slack - 1) / slack * slack; /* a slot's end */
+    struct tmark m[] = {{&log, 0, end - 2 * MS}, {&log, 1, end - 1 * MS}};
+    for (size_t i = 0; i < LP_ARRAY_LEN(m); i++) {
+        assert_int_not_equal(loop_timer_add(l, m[i].deadline, on_timer, &m[i]), 0);
+    }
+    int n = 0;
+    while (n == 0) {
+        n = loop_run_once(l, 1000);
+    }
+    assert_int_equal(n, 2); /* both in one round */
+    assert_int_equal(log.n, 2);
+    assert_true(loop_mono_ns() >= end);
+    loop_destroy(l);
+}
+
 static void test_timer_cancel(void **state)
 {
     (void)state;
@@ -495,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_delete_inside_callback),
         cmocka_unit_test(test_fd_reuse_in_same_round),
         cmocka_unit_test(test_timers_fire_in_order),
+        cmocka_unit_test(test_timer_slack),
         cmocka_unit_test(test_timer_cancel),
         cmocka_unit_test(test_cancel_from_callback),
         cmocka_unit_test(test_timer_heap_stress),
