@@ -1,7 +1,8 @@
 #!/bin/bash
-# 90-deb.sh - the Debian packages (debian/, mk/deb.mk). `make deb` builds them with
-# dpkg-buildpackage and lintian finds no error; the server package's conffiles are its six
-# files under /etc and the client package alone needs libpcap. Then, twice:
+# 90-deb.sh - the Debian packages (debian/, mk/deb.mk). `make deb` builds them (client, server,
+# exporter) with dpkg-buildpackage and lintian finds no error; the server package's conffiles
+# are its six files under /etc, the client package alone needs libpcap, the exporter alone
+# libmicrohttpd, and its service is installed but not enabled. Then, twice:
 #  - into a scratch root, with dpkg --root and the maintainer scripts run outside it
 #    (--force-script-chrootless: they see DPKG_ROOT): installed, the installed owping and
 #    owampd/twampd -n run, the conffiles registered, removed (configuration kept), purged;
@@ -15,7 +16,7 @@
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VERSION=$(cat "$ROOT/VERSION")
-PLAN=16
+PLAN=17
 OVERLAY_CASES=5
 TMP=$(mktemp -d -t e2e-deb.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -57,12 +58,13 @@ out=$(make -s -C "$ROOT" deb BUILD="$TMP/build" 2>&1)
 rc=$?
 CLIENT=$(ls "$DEB"/owamp-tools-client_"$VERSION"-*.deb 2>/dev/null)
 SERVER=$(ls "$DEB"/owamp-tools-server_"$VERSION"-*.deb 2>/dev/null)
-if [ $rc -ne 0 ] || [ -z "$CLIENT" ] || [ -z "$SERVER" ]; then
-    tap 1 "make deb builds owamp-tools-client and owamp-tools-server" "$out"
+EXPORTER=$(ls "$DEB"/owamp-tools-exporter_"$VERSION"-*.deb 2>/dev/null)
+if [ $rc -ne 0 ] || [ -z "$CLIENT" ] || [ -z "$SERVER" ] || [ -z "$EXPORTER" ]; then
+    tap 1 "make deb builds owamp-tools-client, -server and -exporter" "$out"
     skip $((PLAN - 1)) "no packages"
     exit 0
 fi
-tap 0 "make deb builds owamp-tools-client and owamp-tools-server"
+tap 0 "make deb builds owamp-tools-client, -server and -exporter"
 
 errors=$(grep '^E:' "$DEB/lintian.log")
 grep '^W:' "$DEB/lintian.log" | sed 's/^/# lintian /'
@@ -76,11 +78,14 @@ tap "$([ "$conffiles" = "$CONFFILES" ] && echo 0 || echo 1)" \
     "the server's conffiles are its files under /etc" "conffiles: $conffiles"
 
 cdep=$(dpkg-deb -f "$CLIENT" Depends) sdep=$(dpkg-deb -f "$SERVER" Depends)
+edep=$(dpkg-deb -f "$EXPORTER" Depends)
 ok=0
-[[ $cdep == *libsodium23* && $cdep == *libpcap* ]] || ok=1
-[[ $sdep == *libsodium23* && $sdep == *adduser* && $sdep != *libpcap* ]] || ok=1
-tap $ok "Depends from shlibs: libpcap for the client only, adduser for the server" "client: $cdep
-server: $sdep"
+[[ $cdep == *libsodium23* && $cdep == *libpcap* && $cdep != *microhttpd* ]] || ok=1
+[[ $sdep == *libsodium23* && $sdep == *adduser* && $sdep != *libpcap* && $sdep != *yaml* ]] || ok=1
+[[ $edep == *libmicrohttpd* && $edep == *libyaml* && $edep != *libpcap* ]] || ok=1
+tap $ok "Depends from shlibs: libpcap for the client, adduser for the server, libmicrohttpd and libyaml for the exporter" "client: $cdep
+server: $sdep
+exporter: $edep"
 
 # --- Into a scratch root, maintainer scripts run chrootless ---
 R=$TMP/root
@@ -93,7 +98,7 @@ chmod 755 "$R/usr/sbin/policy-rc.d"
 # No dependency is installed in this root: the programs use this system's libraries.
 rdpkg() { dpkg --root="$R" --force-script-chrootless --force-depends --log=/dev/null "$@"; }
 
-out=$(rdpkg -i "$CLIENT" "$SERVER" 2>&1)
+out=$(rdpkg -i "$CLIENT" "$SERVER" "$EXPORTER" 2>&1)
 rc=$?
 gid=$(sed -n 's/^owamp:[^:]*:\([0-9]*\):.*/\1/p' "$R/etc/group")
 modes=$(cd "$R/etc" && stat -c '%n %u:%g %a' owamp-server owamp-server/owamp-server.pfs)
@@ -111,6 +116,18 @@ fi
 out=$("$R/usr/bin/owping" --version 2>&1)
 [[ $out == "owping (owamp-tools) $VERSION" ]]
 tap $? "the installed owping --version: owping (owamp-tools) $VERSION" "$out"
+
+out=$("$R/usr/bin/ippm_exporter" --version 2>&1 &&
+    "$R/usr/bin/ippm_exporter" --config.check --config.file "$R/etc/ippm_exporter.yml" 2>&1)
+rc=$?
+econf=$(dpkg-query --admindir="$R/var/lib/dpkg" -W -f='${Conffiles}\n' owamp-tools-exporter |
+    cut -d' ' -f2 | tr -d '\n')
+[ $rc -eq 0 ] && [ "$econf" = /etc/ippm_exporter.yml ] &&
+    grep -q '^ExecStart=/usr/bin/ippm_exporter --config.file /etc/ippm_exporter.yml' \
+        "$R/lib/systemd/system/ippm_exporter.service" &&
+    [ ! -e "$R/etc/systemd/system/multi-user.target.wants/ippm_exporter.service" ]
+tap $? "the installed ippm_exporter: --version, its conffile /etc/ippm_exporter.yml passes --config.check, unit not enabled" "$out
+conffiles: $econf"
 
 o1=$("$R/usr/sbin/owampd" -n -c "$R/etc/owamp-server" 2>&1)
 r1=$?
@@ -143,9 +160,9 @@ else
     tap 0 "dpkg --root -i again (an upgrade in place) keeps users and modes"
 fi
 
-out=$(rdpkg --remove owamp-tools-client owamp-tools-server 2>&1)
+out=$(rdpkg --remove owamp-tools-client owamp-tools-server owamp-tools-exporter 2>&1)
 rc=$?
-left=$(ls "$R/usr/bin" "$R/usr/sbin" 2>&1 | grep -E 'ow|tw')
+left=$(ls "$R/usr/bin" "$R/usr/sbin" 2>&1 | grep -E 'ow|tw|ippm')
 if [ $rc -ne 0 ] || [ -n "$left" ] || [ ! -f "$R/etc/owamp-server/owamp-server.pfs" ]; then
     tap 1 "dpkg --remove: programs gone, configuration kept" "$out
 left: $left"
@@ -153,9 +170,10 @@ else
     tap 0 "dpkg --remove: programs gone, configuration kept"
 fi
 
-out=$(rdpkg --purge owamp-tools-client owamp-tools-server 2>&1)
+out=$(rdpkg --purge owamp-tools-client owamp-tools-server owamp-tools-exporter 2>&1)
 rc=$?
 if [ $rc -ne 0 ] || [ -e "$R/etc/owamp-server" ] || [ -e "$R/etc/twamp-server" ] ||
+    [ -e "$R/etc/ippm_exporter.yml" ] ||
     [ -e "$R/etc/systemd/system/multi-user.target.wants/owampd.service" ] ||
     ! grep -q '^owamp:' "$R/etc/passwd"; then
     tap 1 "dpkg --purge: configuration and enablement gone, users kept" "$out

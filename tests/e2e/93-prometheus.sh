@@ -1,5 +1,5 @@
 #!/bin/bash
-# 91-prometheus.sh - a real Prometheus (Debian's prometheus package) on loopback scrapes
+# 93-prometheus.sh - a real Prometheus (Debian's prometheus package) on loopback scrapes
 # ippm_exporter: /metrics (a TWAMP target measured continuously) and a relabeled /probe job
 # over twampd, twampd --light and owampd, as with blackbox_exporter. Prometheus negotiates
 # OpenMetrics, so its scrapes check that format. Its HTTP API must then give a median round

@@ -1,5 +1,5 @@
 #!/bin/bash
-# 90-exporter.sh - ippm_exporter against owampd, twampd and twampd --light on loopback: the
+# 92-exporter.sh - ippm_exporter against owampd, twampd and twampd --light on loopback: the
 # configuration check (valid, an unknown key with file:line), continuous measurement of four
 # targets (TWAMP authenticated, OWAMP encrypted, TWAMP Light, authenticated STAMP) on
 # /metrics, validated by promtool in the text format and in OpenMetrics when asked for; /probe
