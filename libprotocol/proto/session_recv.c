@@ -22,9 +22,11 @@ static void log_ow(struct sess *s, const struct sock_rxbuf *b)
         s->cnt.malformed++;
         return;
     }
-    struct met_owrec r = {.seq = p.seq, .send = sess_wire_time(p.ts, p.errest, s->x->errest.tai_ns),
+    struct met_owrec r = {.seq = p.seq,
+                          .send = sess_wire_time(p.ts, p.errest, s->x->errest.tai_ns),
                           .send_wire = p.ts,
-                          .recv = b->info.ts, .send_err = p.errest,
+                          .recv = b->info.ts,
+                          .send_err = p.errest,
                           .recv_err = sess_errest_get(&s->x->errest, b->info.ts),
                           .ttl = sess_ttl_octet(b->info.ttl, 255),
                           .recv_src = (uint8_t)b->info.src};
@@ -50,7 +52,8 @@ static bool reflect(struct sess *s, struct sock_rxbuf *b, unsigned slot)
     }
     s->cnt.received++;
     s->cnt.src_count[b->info.src & 3]++;
-    size_t base = s->layout_mode == WIRE_MODE_AUTH ? WIRE_REFLECTOR_AUTH_LEN : WIRE_REFLECTOR_OPEN_LEN;
+    size_t base =
+        s->layout_mode == WIRE_MODE_AUTH ? WIRE_REFLECTOR_AUTH_LEN : WIRE_REFLECTOR_OPEN_LEN;
     size_t len = b->len > base ? b->len : base;
     size_t padlen = len - base;
     uint8_t *pad = s->x->work;
@@ -58,12 +61,16 @@ static bool reflect(struct sess *s, struct sock_rxbuf *b, unsigned slot)
     size_t refl = s->cfg.reflect_octets < p.pad_len ? s->cfg.reflect_octets : p.pad_len;
     memcpy(pad, p.pad, refl < padlen ? refl : padlen);
     uint16_t rerr = sess_errest_get(&s->x->errest, b->info.ts);
-    struct wire_reflector_pkt r = {
-        .seq = s->refl_seq, .recv_ts = sess_wire_stamp(b->info.ts, s->ptp, &s->x->errest, &rerr),
-        .sender_seq = p.seq, .sender_ts = p.ts, .sender_errest = p.errest,
-        .sender_ttl = sess_ttl_octet(b->info.ttl, 255),
-        .sender_dscp_ecn = (uint8_t)(b->info.tos >= 0 ? b->info.tos : 0), .pad = pad,
-        .pad_len = padlen};
+    struct wire_reflector_pkt r = {.seq = s->refl_seq,
+                                   .recv_ts =
+                                       sess_wire_stamp(b->info.ts, s->ptp, &s->x->errest, &rerr),
+                                   .sender_seq = p.seq,
+                                   .sender_ts = p.ts,
+                                   .sender_errest = p.errest,
+                                   .sender_ttl = sess_ttl_octet(b->info.ttl, 255),
+                                   .sender_dscp_ecn = (uint8_t)(b->info.tos >= 0 ? b->info.tos : 0),
+                                   .pad = pad,
+                                   .pad_len = padlen};
     struct clk_time t3 = clk_now();
     r.errest = sess_errest_get(&s->x->errest, t3);
     r.ts = sess_wire_stamp(t3, s->ptp, &s->x->errest, &r.errest);
@@ -151,7 +158,8 @@ static struct met_twrec reply_record(struct sess *s, const struct sock_rxbuf *b,
                               .refl_ttl = sess_ttl_octet(b->info.ttl, 0),
                               .t4_src = (uint8_t)b->info.src,
                               .sender_tos = (int16_t)(w->has_dscp_ecn ? r->sender_dscp_ecn : -1),
-                              .flags = MET_TW_REFL_SEQ | (s->cfg.refl_may_copy ? MET_TW_REFL_COPY : 0)};
+                              .flags =
+                                  MET_TW_REFL_SEQ | (s->cfg.refl_may_copy ? MET_TW_REFL_COPY : 0)};
 }
 
 /* A reply to our TWAMP (or STAMP) sender: logged, or counted with the reason it is not. */
@@ -193,8 +201,14 @@ static void hook_received(struct sess *s, const struct sock_rxbuf *b)
         dst = b->info.dst;
         sock_addr_set_port(&dst, sock_addr_port(&s->local));
     }
-    struct sess_pkt p = {.sent = false, .data = b->data, .len = b->len, .src = &b->peer,
-                         .dst = &dst, .ts = b->info.ts, .ttl = b->info.ttl, .tos = b->info.tos};
+    struct sess_pkt p = {.sent = false,
+                         .data = b->data,
+                         .len = b->len,
+                         .src = &b->peer,
+                         .dst = &dst,
+                         .ts = b->info.ts,
+                         .ttl = b->info.ttl,
+                         .tos = b->info.tos};
     s->pkt_hook(s->pkt_arg, &p);
 }
 
@@ -219,7 +233,8 @@ void sess_on_readable(struct loop *loop, int fd, unsigned events, void *arg)
             if (s->pkt_hook && s->started && !b->truncated) {
                 hook_received(s, b);
             }
-            bool from_peer = s->cfg.kind == SESS_TW_SENDER || sess_same_host(&b->peer, &s->cfg.peer);
+            bool from_peer =
+                s->cfg.kind == SESS_TW_SENDER || sess_same_host(&b->peer, &s->cfg.peer);
             bool checked_later = s->cfg.kind == SESS_TW_SENDER; /* log_tw says why */
             if (!s->started || s->stopped || (b->truncated && !checked_later) || !from_peer) {
                 s->cnt.malformed++;
@@ -245,7 +260,10 @@ static void log_one_lost(struct sess *s, uint32_t q, struct clk_time sent)
 {
     sess_mark_seen(s, q);
     if (s->cfg.kind == SESS_OW_RECEIVER) {
-        struct met_owrec ow = {.seq = q, .send = sent, .lost = true, .ttl = 255,
+        struct met_owrec ow = {.seq = q,
+                               .send = sent,
+                               .lost = true,
+                               .ttl = 255,
                                .send_err = SESS_ERREST_UNKNOWN,
                                .recv_err = sess_errest_get(&s->x->errest, clk_now())};
         sess_rec_log(s, &ow);
@@ -260,8 +278,8 @@ static void log_lost(struct sess *s, uint32_t end)
 {
     struct sched *g = sess_sched_probe(s);
     for (uint32_t q = 0; q < end; q++) {
-        struct clk_time sent = g ? sched_send_time(s->cfg.start, sched_next_offset(g))
-                                 : (struct clk_time){0};
+        struct clk_time sent =
+            g ? sched_send_time(s->cfg.start, sched_next_offset(g)) : (struct clk_time){0};
         if (!sess_seen(s, q)) {
             log_one_lost(s, q, sent);
         }

@@ -25,8 +25,8 @@ void sess_on_tx_stamp(void *arg, const struct sock_txts *ts)
     s->tx_src = ts->src;
     if (s->bias_ring) {
         struct sess_bias *b = &s->bias_ring[q->seq % SESS_BIAS_RING];
-        *b = (struct sess_bias){.seq = q->seq, .used = true,
-                                .bias_ns = bias > INT32_MAX ? INT32_MAX : (int32_t)bias};
+        *b = (struct sess_bias){
+            .seq = q->seq, .used = true, .bias_ns = bias > INT32_MAX ? INT32_MAX : (int32_t)bias};
     }
 }
 
@@ -58,7 +58,8 @@ struct sess_tx_stats sess_tx_stats(const struct sess *s)
     const struct met_hist *late = s->stamped ? &s->late_kernel : &s->late_user;
     struct sess_tx_stats t = {.stamped = s->stamped,
                               .source = s->stamped ? s->tx_src : CLK_SRC_USER,
-                              .late_p50_ns = met_hist_pct(late, 50), .late_p99_ns = met_hist_pct(late, 99),
+                              .late_p50_ns = met_hist_pct(late, 50),
+                              .late_p99_ns = met_hist_pct(late, 99),
                               .late_max_ns = late->max};
     if (s->stamped) {
         t.bias_p50_ns = met_hist_pct(&s->bias, 50);
@@ -215,7 +216,6 @@ void sess_arm_sender(struct sess *s)
     struct clk_time at = {s->next_time.ns - s->cfg.spin_ns};
     s->timer = loop_timer_at_realtime(s->loop, at, send_due, s);
 }
-
 
 /* Wait for the next send time: sleep to within the spin margin, then spin; a TWAMP sender
  * reads the replies that arrive meanwhile, so none is lost while it is busy sending. */
