@@ -43,18 +43,34 @@ void sess_scratch_destroy(struct sess_scratch *x)
     free(x);
 }
 
-void sess_send_replies(int fd, struct sess_scratch *x, unsigned n, struct sess_counters *cnt)
+/* Stamp replies [i, i + k) until one cannot be sealed (times into t); how many were. */
+static unsigned stamp_run(const struct sess_replier *r, unsigned i, unsigned k, struct clk_time *t)
 {
-    unsigned done = 0;
-    while (done < n) {
-        int k = sock_send_batch(fd, x->tx + done, n - done);
-        if (k <= 0) {
-            break;
-        }
-        done += (unsigned)k;
+    unsigned j = 0;
+    while (j < k && (t[j] = r->stamp(r->arg, i + j)).ns != 0) {
+        j++;
     }
-    cnt->sent += done;
-    cnt->tx_errors += n - done;
+    return j;
+}
+
+void sess_send_replies(int fd, struct sess_scratch *x, unsigned n, bool behind,
+                       struct sess_counters *cnt, const struct sess_replier *r)
+{
+    unsigned run = behind ? SESS_REPLY_RUN : 1;
+    struct clk_time t[SESS_REPLY_RUN];
+    for (unsigned i = 0; i < n;) {
+        unsigned k = stamp_run(r, i, n - i < run ? n - i : run, t);
+        int sent = k > 0 ? sock_send_batch(fd, &x->tx[i], k) : 0;
+        for (int j = 0; j < sent; j++) {
+            if (r->sent) {
+                r->sent(r->arg, i + (unsigned)j, t[j]);
+            }
+            cnt->sent++;
+        }
+        unsigned done = k > 0 ? k : 1; /* one that cannot be sealed is dropped */
+        cnt->tx_errors += done - (unsigned)(sent > 0 ? sent : 0);
+        i += done;
+    }
 }
 
 struct clk_time sess_wire_time(uint64_t ts, uint16_t errest, int64_t tai_ns)
@@ -146,6 +162,9 @@ static int sess_init(struct sess *s)
             return rc;
         }
     }
+    if (s->cfg.kind == SESS_TW_REFLECTOR && s->cfg.measure_tx && (rc = sess_tx_init(s)) < 0) {
+        return rc; /* T3 against the wire: sess_tx_stats */
+    }
     bool logs = s->cfg.kind == SESS_OW_RECEIVER || s->cfg.kind == SESS_TW_SENDER;
     if (logs && !(s->seen = calloc(s->cfg.npackets / 8 + 1, 1))) {
         return LP_E_NOMEM;
@@ -213,6 +232,7 @@ void sess_destroy(struct sess *s)
     free(s->pad);
     free(s->txq);
     free(s->bias_ring);
+    rst_destroy(s->tx_times);
     rst_destroy(s->recs);
     free(s->seen);
     free(s);
@@ -244,6 +264,9 @@ void sess_stop(struct sess *s)
     if (s->timer) {
         loop_timer_cancel(s->loop, s->timer);
         s->timer = 0;
+    }
+    if (s->tx_stamps && s->sock.fd >= 0) {
+        sock_read_tx_timestamps(s->sock.fd, sess_on_tx_stamp, s); /* every send's is in */
     }
 }
 

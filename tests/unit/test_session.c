@@ -225,6 +225,7 @@ static void twamp_pair(uint32_t mode)
     sc.padding = (mode & (WIRE_MODE_AUTH | WIRE_MODE_ENC)) ? 64 : 27;
     rc = sc;
     rc.kind = SESS_TW_REFLECTOR;
+    rc.measure_tx = true;
     loopback(AF_INET, su.port, &rc.peer);
     struct sess *r = sess_create(e.loop, &ru, &rc);
     struct sess *s = sess_create(e.loop, &su, &sc);
@@ -271,6 +272,7 @@ static void test_twamp_extensions(void **st)
     sc.tos = 46 << 2 | 1; /* EF, ECT(1) */
     rc = sc;
     rc.kind = SESS_TW_REFLECTOR;
+    rc.measure_tx = true;
     loopback(AF_INET, su.port, &rc.peer);
     struct sess *r = sess_create(e.loop, &ru, &rc);
     struct sess *s = sess_create(e.loop, &su, &sc);
@@ -466,7 +468,9 @@ static void test_owamp_all_due(void **st)
     owamp_all_due(WIRE_MODE_ENC);
 }
 
-/* A TWAMP sender that is late: every round trip still takes the kernel TX time as T1. */
+/* A TWAMP sender that is late: every round trip still takes the kernel TX time as T1. The
+ * reflector, measuring its own TX timestamps, has one for every reply, each at or after
+ * the T3 written in it. */
 static void test_twamp_all_due(void **st)
 {
     (void)st;
@@ -479,6 +483,7 @@ static void test_twamp_all_due(void **st)
     late_config(&sc, SESS_TW_SENDER, WIRE_MODE_ENC, &e, ru.port);
     rc = sc;
     rc.kind = SESS_TW_REFLECTOR;
+    rc.measure_tx = true;
     loopback(AF_INET, su.port, &rc.peer);
     struct sess *r = sess_create(e.loop, &ru, &rc);
     struct sess *s = sess_create(e.loop, &su, &sc);
@@ -495,6 +500,11 @@ static void test_twamp_all_due(void **st)
     }
     assert_int_equal(sess_tx_stats(s).stamped, NDUE);
     assert_int_equal(sess_counters(r).sent, NDUE);
+    struct sess_tx_stats rtx = sess_tx_stats(r);
+    assert_int_equal(rtx.stamped, NDUE);
+    assert_int_equal(rtx.source, CLK_SRC_KERNEL);
+    assert_true(rtx.bias_p50_ns >= 0 && rtx.bias_p50_ns <= rtx.bias_max_ns);
+    assert_true(rtx.late_p50_ns >= 0); /* receive to wire */
     sess_destroy(s);
     sess_destroy(r);
     loop_destroy(e.loop);
