@@ -58,7 +58,8 @@ static int ow_request(struct srv_conn *c, const struct ctrl_event *ev)
         a.accept = srv_check_request(c, r, &peer, request_bps(r, slots), duration);
     }
     struct sock_udp u;
-    if (a.accept == WIRE_ACCEPT_OK && srv_open_test_socket(c, &u) < 0) {
+    if (a.accept == WIRE_ACCEPT_OK &&
+        srv_open_test_socket(c, receive ? 0 : SOCK_F_TX_TSTAMP, &u) < 0) {
         a.accept = WIRE_ACCEPT_TEMP_LIMIT;
     }
     if (a.accept == WIRE_ACCEPT_OK) {

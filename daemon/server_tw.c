@@ -13,13 +13,15 @@ static int tw_request(struct srv_conn *c, const struct ctrl_event *ev)
     srv_req_peer(c, r, r->sender_addr, r->sender_port, &peer);
     struct wire_accept_session a = {.accept = srv_check_request(c, r, &peer, 0, 0)};
     struct sock_udp u;
-    if (a.accept == WIRE_ACCEPT_OK && srv_open_test_socket(c, &u) < 0) {
+    if (a.accept == WIRE_ACCEPT_OK &&
+        srv_open_test_socket(c, c->srv->conf.verbose ? SOCK_F_TX_TSTAMP : 0, &u) < 0) {
         a.accept = WIRE_ACCEPT_TEMP_LIMIT;
     }
     if (a.accept == WIRE_ACCEPT_OK) {
         struct sess_config cfg;
         srv_sess_config(c, r, &cfg);
         cfg.kind = SESS_TW_REFLECTOR;
+        cfg.measure_tx = c->srv->conf.verbose; /* logged when the session ends */
         cfg.npackets = 0;
         uint8_t local[16];
         size_t n = addr_sockaddr_octets((const struct sockaddr *)&c->local.ss, local);
