@@ -114,6 +114,7 @@ static int create_sess(struct ow_run *r, struct ow_dir *d, struct sock_udp *sock
     config_common(r, d, &cfg);
     cfg.kind = kind;
     cfg.spin_ns = kind == SESS_OW_SENDER ? ping_spin_ns(r->a) : 0;
+    cfg.keep_tx_times = kind == SESS_OW_SENDER; /* the send times of our results */
     cfg.loss_timeout_ns = kind == SESS_OW_RECEIVER ? r->loss_ns : 0;
     if (!(d->sess = sess_create(r->a->loop, sock, &cfg))) {
         fprintf(stderr, "%s: cannot create the test session\n", r->o->prog);
@@ -147,7 +148,11 @@ static int request_to(struct ow_run *r)
     memcpy(d->sid, acc.sid, WIRE_SID_LEN);
     memcpy(r->fetch.sid, acc.sid, WIRE_SID_LEN);
     sock_addr_set_port(&d->peer, acc.port);
-    return create_sess(r, d, &sock, SESS_OW_SENDER);
+    if (create_sess(r, d, &sock, SESS_OW_SENDER) < 0) {
+        return -1;
+    }
+    r->fetch.sender = d->sess;
+    return 0;
 }
 
 /* The session from the server: it sends, we receive and pick the SID. */
@@ -559,8 +564,11 @@ void ow_describe(struct ow_run *r, bool to, bool ok, struct out_sess *s, struct 
         s->rs.start = clk_from_ntp((struct clk_ntp){s->rs.start_ntp});
         s->rs.end = clk_from_ntp((struct clk_ntp){s->rs.end_ntp});
     }
-    if (to) { /* we sent this one: how precisely */
+    if (to) { /* we sent this one: how precisely, and which send times the results use */
         ping_tx_collect(d->sess, NULL, r->mode, -1, -1, tx);
+        tx->one_way = true;
+        tx->time_tx = r->fetch.send_tx;
+        tx->time_packet = r->fetch.send_packet;
         s->rs.tx = tx;
     }
 }
