@@ -95,10 +95,12 @@ static int request(struct ow_run *r, const struct wire_request *q, struct wire_a
     return 0;
 }
 
-/* Open a test socket on the control connection's local address. */
-static int open_dir_socket(struct ow_run *r, struct ow_dir *d, struct sock_udp *sock)
+/* Open a test socket on the control connection's local address (flags: SOCK_F_TX_TSTAMP
+ * for the one we send on). */
+static int open_dir_socket(struct ow_run *r, struct ow_dir *d, unsigned flags,
+                           struct sock_udp *sock)
 {
-    if (ping_open_test_socket(r->o, &r->c.local, sock) < 0) {
+    if (ping_open_test_socket(r->o, &r->c.local, flags, sock) < 0) {
         return -1;
     }
     d->local = r->c.local;
@@ -134,7 +136,7 @@ static int request_to(struct ow_run *r)
     struct sock_udp sock;
     struct wire_request q;
     struct wire_accept_session acc;
-    if (open_dir_socket(r, d, &sock) < 0) {
+    if (open_dir_socket(r, d, SOCK_F_TX_TSTAMP, &sock) < 0) {
         return -1;
     }
     request_common(r, &q);
@@ -163,7 +165,7 @@ static int request_from(struct ow_run *r)
     struct wire_request q;
     struct wire_accept_session acc;
     uint8_t octets[16];
-    if (open_dir_socket(r, d, &sock) < 0) {
+    if (open_dir_socket(r, d, 0, &sock) < 0) {
         return -1;
     }
     size_t n = addr_sockaddr_octets((const struct sockaddr *)&d->local.ss, octets);

@@ -85,7 +85,7 @@ int srv_open_test_socket(struct srv_conn *c, unsigned flags, struct sock_udp *ou
                 c->peer_text, cf->testport_lo, cf->testport_hi, strerror(errno));
         return rc;
     }
-    sock_hw_auto(out, &c->local, flags);
+    sock_hw_auto(out, &c->local, NULL, flags, NULL);
     if (out->ts.note[0] && strcmp(out->ts.note, c->srv->ts_note) != 0) {
         /* the timestamp source changed (first socket, NIC set up or gone): say it once */
         snprintf(c->srv->ts_note, sizeof(c->srv->ts_note), "%s", out->ts.note);

@@ -231,11 +231,15 @@ void sock_hw_enable(int fd, const char *ifname, unsigned flags, const struct soc
  * 0, LP_E_NOTFOUND or LP_E_IO. */
 int sock_hw_ifname_for(const struct sock_addr *local, char *ifname, size_t len, bool *loopback);
 
-/* Best timestamps for a test socket bound to local: NIC hardware through sock_hw_enable on
- * the interface holding that address (an unprivileged process gets them when the NIC is
- * already set up, e.g. by ptp4l, or when it holds CAP_NET_ADMIN), else kernel software
- * stamps; s->ts says which, with the reason in s->ts.note. Loopback stays software. */
-void sock_hw_auto(struct sock_udp *s, const struct sock_addr *local, unsigned flags);
+/* Best timestamps for a test socket bound to local (flags: SOCK_F_TX_TSTAMP for a socket
+ * that sends): NIC hardware through sock_hw_enable on dev, the device the socket is bound
+ * to, or (dev NULL) on the interface holding local, the one of the route to the peer (an
+ * unprivileged process gets them when the NIC is already set up, e.g. by ptp4l, or when it
+ * holds CAP_NET_ADMIN); else kernel software stamps. s->ts says which, with the reason in
+ * s->ts.note. Loopback stays software. ops as for sock_hw_enable (NULL: the kernel). Used
+ * by the daemons and the clients alike. */
+void sock_hw_auto(struct sock_udp *s, const struct sock_addr *local, const char *dev,
+                  unsigned flags, const struct sock_hw_ops *ops);
 
 /* Measure PHC minus CLOCK_REALTIME for /dev/ptp<phc_index> with PTP_SYS_OFFSET (for
  * reporting how well phc2sys keeps them together). 0 or LP_E_IO. */

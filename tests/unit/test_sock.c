@@ -523,6 +523,51 @@ static void test_hw_enable_fake_fallbacks(void **state)
     sock_close_udp(&s);
 }
 
+/* The clients' path (owping -B DEV, and the daemons' without a device): sock_hw_auto on a
+ * named device probes it as the daemons do; a sending socket gets NIC TX stamps too, a
+ * receiving one RX stamps only; a loopback device is left with kernel stamps unprobed. */
+static void test_hw_auto_device(void **state)
+{
+    (void)state;
+    struct sock_addr lo4;
+    assert_int_equal(sock_addr_parse("127.0.0.1", 0, &lo4), 0);
+    struct fake_nic f = full_nic();
+    struct sock_hw_ops ops = fake_ops(&f);
+    struct sock_udp s;
+    open_lo4(&s, SOCK_F_TX_TSTAMP);
+    sock_hw_auto(&s, &lo4, "fake0", SOCK_F_TX_TSTAMP, &ops);
+    assert_int_equal(s.ts.rx, CLK_SRC_HARDWARE);
+    assert_int_equal(s.ts.tx, CLK_SRC_HARDWARE);
+    assert_int_equal(s.ts.phc_index, 2);
+    assert_int_equal(so_timestamping_flags(s.fd) & (int)SOF_HW, (int)SOF_HW);
+    sock_close_udp(&s);
+
+    f = full_nic();
+    open_lo4(&s, 0);
+    sock_hw_auto(&s, &lo4, "fake0", 0, &ops);
+    assert_int_equal(s.ts.rx, CLK_SRC_HARDWARE);
+    assert_int_equal(s.ts.tx, CLK_SRC_NONE);
+    assert_int_equal(so_timestamping_flags(s.fd) & SOF_TIMESTAMPING_TX_HARDWARE, 0);
+    sock_close_udp(&s);
+
+    f = full_nic();
+    f.ethtool_err = -EOPNOTSUPP; /* a NIC without timestamping: kernel stamps, said why */
+    open_lo4(&s, SOCK_F_TX_TSTAMP);
+    sock_hw_auto(&s, &lo4, "fake0", SOCK_F_TX_TSTAMP, &ops);
+    assert_int_equal(s.ts.rx, CLK_SRC_KERNEL);
+    assert_int_equal(s.ts.tx, CLK_SRC_KERNEL);
+    assert_non_null(strstr(s.ts.note, "fake0"));
+    sock_close_udp(&s);
+
+    f = full_nic();
+    open_lo4(&s, SOCK_F_TX_TSTAMP);
+    sock_hw_auto(&s, &lo4, "lo", SOCK_F_TX_TSTAMP, &ops); /* fake_ts_info would fail on "lo" */
+    assert_int_equal(s.ts.rx, CLK_SRC_KERNEL);
+    assert_int_equal(s.ts.tx, CLK_SRC_KERNEL);
+    assert_string_equal(s.ts.note, "");
+    sock_close_udp(&s);
+}
+
 /* The real kernel: loopback has no PHC, so the automatic fallback must engage. */
 static void test_hw_real_loopback(void **state)
 {
@@ -933,7 +978,7 @@ static void test_hw_ifname_for(void **state)
     assert_int_equal(sock_addr_parse("127.0.0.1", 0, &a), 0);
     assert_int_equal(sock_open_udp(AF_INET, &a, 0, 0, 0, &u), 0);
     enum clk_source before = u.ts.rx;
-    sock_hw_auto(&u, &a, 0);
+    sock_hw_auto(&u, &a, NULL, 0, NULL);
     assert_int_equal(u.ts.rx, before);
     assert_int_not_equal(u.ts.rx, CLK_SRC_HARDWARE);
     sock_close_udp(&u);
@@ -955,6 +1000,7 @@ int main(void)
         cmocka_unit_test(test_hw_choose),
         cmocka_unit_test(test_hw_enable_fake_success),
         cmocka_unit_test(test_hw_enable_fake_fallbacks),
+        cmocka_unit_test(test_hw_auto_device),
         cmocka_unit_test(test_hw_real_loopback),
         cmocka_unit_test(test_phc_offset),
         cmocka_unit_test(test_addr_parse),
