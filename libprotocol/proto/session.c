@@ -58,6 +58,9 @@ void sess_send_replies(int fd, struct sess_scratch *x, unsigned n, bool behind,
 {
     unsigned run = behind ? SESS_REPLY_RUN : 1;
     struct clk_time t[SESS_REPLY_RUN];
+    if (n > 0 && x->reply[0].recv_ns - *r->last_tx_ns > SESS_WARM_NS) {
+        sock_warm(fd, &x->tx[0]); /* idle since before the first packet came */
+    }
     for (unsigned i = 0; i < n;) {
         unsigned k = stamp_run(r, i, n - i < run ? n - i : run, t);
         int sent = k > 0 ? sock_send_batch(fd, &x->tx[i], k) : 0;
@@ -66,6 +69,7 @@ void sess_send_replies(int fd, struct sess_scratch *x, unsigned n, bool behind,
                 r->sent(r->arg, i + (unsigned)j, t[j]);
             }
             cnt->sent++;
+            *r->last_tx_ns = t[j].ns;
         }
         unsigned done = k > 0 ? k : 1; /* one that cannot be sealed is dropped */
         cnt->tx_errors += done - (unsigned)(sent > 0 ? sent : 0);

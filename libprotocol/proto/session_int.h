@@ -47,7 +47,12 @@ struct sess_replier {
     struct clk_time (*stamp)(void *arg, unsigned slot);
     void (*sent)(void *arg, unsigned slot, struct clk_time t);
     void *arg;
+    int64_t *last_tx_ns; /* the socket's last send (see SESS_WARM_NS), updated here */
 };
+
+/* A socket that has sent nothing for this long has its send path walked (sock_warm) before
+ * the next timestamp is read. At 20,000 packets/s and more it never is. */
+#define SESS_WARM_NS 50000
 
 /* Replies a reflector that is behind sends with one system call (see sess_send_replies). */
 #define SESS_REPLY_RUN 8
@@ -184,7 +189,8 @@ struct sess {
     struct met_hist late_user, late_kernel, bias;
     uint64_t stamped;
     enum clk_source tx_src;
-    uint32_t unread; /* sent since the sender last drained the error queue itself */
+    uint32_t unread;    /* sent since the sender last drained the error queue itself */
+    int64_t last_tx_ns; /* when the socket last sent (the time written): SESS_WARM_NS */
     /* records */
     struct rst *recs; /* receivers: met_owrec, TWAMP senders: met_twrec */
     uint8_t *seen;    /* receivers and TWAMP senders: one bit per seq below npackets */

@@ -49,6 +49,7 @@ struct light {
     struct light_flows *flows;
     struct sess_scratch *x;
     bool own_scratch;
+    int64_t last_tx_ns; /* the last reply sent (SESS_WARM_NS) */
 };
 
 /* The flow a packet from peer belongs to. */
@@ -278,7 +279,7 @@ static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
         for (int i = 0; i < n; i++) {
             replies += reflect_one(l, &l->x->rx[i], replies, now_ns);
         }
-        const struct sess_replier rp = {light_stamp, NULL, l};
+        const struct sess_replier rp = {light_stamp, NULL, l, &l->last_tx_ns};
         sess_send_replies(fd, l->x, replies, n == SOCK_BATCH_MAX, &l->cnt, &rp);
         if (n < SOCK_BATCH_MAX) {
             return;

@@ -273,7 +273,7 @@ void sess_on_readable(struct loop *loop, int fd, unsigned events, void *arg)
             }
         }
         if (replies > 0) {
-            const struct sess_replier rp = {refl_stamp, refl_sent, s};
+            const struct sess_replier rp = {refl_stamp, refl_sent, s, &s->last_tx_ns};
             sess_send_replies(fd, s->x, replies, n == SOCK_BATCH_MAX, &s->cnt, &rp);
         }
         if (replies > 0 && s->tx_stamps) {

@@ -114,11 +114,15 @@ static void note_sent(struct sess *s, const struct sess_out *o, const struct soc
 
 /* Send the built batch in seq order, each packet stamped and sealed right before its own
  * system call: in one sendmmsg a packet would wait for the kernel to send the ones before
- * it (on loopback, also to deliver them), all that time after its stamp. A packet that
- * could not be built or sealed, or that the kernel refuses (buffer full, error), is a send
- * error; the ones after it still go. */
-static void transmit(struct sess *s, struct sess_out *out, unsigned n)
+ * it (on loopback, also to deliver them), all that time after its stamp. A sender idle
+ * since its last packet first walks the send path (sock_warm). A packet that could not be
+ * built or sealed, or that the kernel refuses (buffer full, error), is a send error; the
+ * ones after it still go. */
+static void transmit(struct sess *s, struct clk_time now, struct sess_out *out, unsigned n)
 {
+    if (out[0].len > 0 && now.ns - s->last_tx_ns > SESS_WARM_NS) {
+        sock_warm(s->sock.fd, &s->x->tx[0]); /* idle: the send path is cold */
+    }
     for (unsigned i = 0; i < n; i++) {
         struct sock_txbuf *b = &s->x->tx[i];
         out[i].t1 =
@@ -128,6 +132,7 @@ static void transmit(struct sess *s, struct sess_out *out, unsigned n)
             continue;
         }
         note_sent(s, &out[i], b);
+        s->last_tx_ns = out[i].t1.ns;
     }
 }
 
@@ -140,7 +145,7 @@ static void send_batch(struct sess *s, struct clk_time now)
     struct sess_out out[SESS_BATCH_MAX];
     unsigned n = take_due(s, now, out);
     build_batch(s, now, out, n);
-    transmit(s, out, n);
+    transmit(s, now, out, n);
     if (s->tx_stamps && s->unread >= SOCK_BATCH_MAX) {
         s->unread = 0;
         sock_read_tx_timestamps(s->sock.fd, sess_on_tx_stamp, s);

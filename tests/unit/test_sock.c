@@ -877,6 +877,38 @@ static void test_errqueue_batches(void **state)
     errqueue_round(3 * SOCK_BATCH_MAX);     /* full batches only: ends on an empty read */
 }
 
+/* Warming the send path sends nothing and takes no TX timestamp id: after a warm-up before
+ * each of three sends, the receiver has three datagrams and the stamps are ids 0, 1, 2. */
+static void test_warm_sends_nothing(void **state)
+{
+    (void)state;
+    struct sock_udp rx, tx;
+    open_lo4(&rx, 0);
+    open_lo4(&tx, SOCK_F_TX_TSTAMP);
+    struct sock_addr dst;
+    assert_int_equal(sock_addr_parse("127.0.0.1", rx.port, &dst), 0);
+    uint8_t payload[16] = {0x5a};
+    struct sock_txbuf out = {payload, sizeof(payload), &dst, -1};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(sock_warm(tx.fd, &out), 0);
+        assert_int_equal(sock_send_batch(tx.fd, &out, 1), 1);
+    }
+    assert_true(wait_fd(rx.fd, POLLIN, 2000));
+    usleep(20000);
+    uint8_t mem[4][64];
+    struct sock_rxbuf in[4];
+    for (int i = 0; i < 4; i++) {
+        in[i] = (struct sock_rxbuf){.data = mem[i], .cap = sizeof(mem[i])};
+    }
+    assert_int_equal(sock_recv_batch(rx.fd, in, 4), 3);
+    struct tx_seen seen = {.in_order = true};
+    assert_int_equal(sock_read_tx_timestamps(tx.fd, on_txts_seen, &seen), 3);
+    assert_true(seen.in_order);
+    assert_int_equal(seen.next_id, 3);
+    sock_close_udp(&rx);
+    sock_close_udp(&tx);
+}
+
 /* With kernel stamping switched off, packets are stamped from the user clock. */
 static void test_user_clock_fallback(void **state)
 {
@@ -1001,6 +1033,7 @@ int main(void)
         cmocka_unit_test(test_hw_enable_fake_success),
         cmocka_unit_test(test_hw_enable_fake_fallbacks),
         cmocka_unit_test(test_hw_auto_device),
+        cmocka_unit_test(test_warm_sends_nothing),
         cmocka_unit_test(test_hw_real_loopback),
         cmocka_unit_test(test_phc_offset),
         cmocka_unit_test(test_addr_parse),
