@@ -43,35 +43,35 @@ void sess_scratch_destroy(struct sess_scratch *x)
     free(x);
 }
 
-/* Stamp replies [i, i + k) until one cannot be sealed (times into t); how many were. */
-static unsigned stamp_run(const struct sess_replier *r, unsigned i, unsigned k, struct clk_time *t)
+/* Stamp packets [i, i + k) until one cannot be sent (times into t); how many were. */
+static unsigned stamp_run(const struct sess_stamper *st, unsigned i, unsigned k, struct clk_time *t)
 {
     unsigned j = 0;
-    while (j < k && (t[j] = r->stamp(r->arg, i + j)).ns != 0) {
+    while (j < k && (t[j] = st->stamp(st->arg, i + j)).ns != 0) {
         j++;
     }
     return j;
 }
 
-void sess_send_replies(int fd, struct sess_scratch *x, unsigned n, bool behind,
-                       struct sess_counters *cnt, const struct sess_replier *r)
+void sess_send_built(int fd, struct sess_scratch *x, unsigned n, int64_t now_ns,
+                     struct sess_counters *cnt, const struct sess_stamper *st)
 {
-    unsigned run = behind ? SESS_REPLY_RUN : 1;
-    struct clk_time t[SESS_REPLY_RUN];
-    if (n > 0 && x->reply[0].recv_ns - *r->last_tx_ns > SESS_WARM_NS) {
-        sock_warm(fd, &x->tx[0]); /* idle since before the first packet came */
+    unsigned run = n >= SESS_RUN_BEHIND / 2 ? SESS_RUN_BEHIND : 1;
+    struct clk_time t[SESS_RUN_BEHIND];
+    if (n > 0 && now_ns - *st->last_tx_ns > SESS_WARM_NS) {
+        sock_warm(fd, &x->tx[0]); /* idle: the send path is cold */
     }
     for (unsigned i = 0; i < n;) {
-        unsigned k = stamp_run(r, i, n - i < run ? n - i : run, t);
+        unsigned k = stamp_run(st, i, n - i < run ? n - i : run, t);
         int sent = k > 0 ? sock_send_batch(fd, &x->tx[i], k) : 0;
         for (int j = 0; j < sent; j++) {
-            if (r->sent) {
-                r->sent(r->arg, i + (unsigned)j, t[j]);
+            if (st->sent) {
+                st->sent(st->arg, i + (unsigned)j, t[j]);
             }
             cnt->sent++;
-            *r->last_tx_ns = t[j].ns;
+            *st->last_tx_ns = t[j].ns;
         }
-        unsigned done = k > 0 ? k : 1; /* one that cannot be sealed is dropped */
+        unsigned done = k > 0 ? k : 1; /* one that cannot be sent is dropped */
         cnt->tx_errors += done - (unsigned)(sent > 0 ? sent : 0);
         i += done;
     }

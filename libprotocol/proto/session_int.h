@@ -39,11 +39,11 @@ struct sess_scratch {
     uint8_t work[SESS_PKT_MAX]; /* padding or TLVs being built */
 };
 
-/* How a reflector finishes the replies it built: stamp writes the clock, read at that
- * moment, into reply slot of x->tx and seals it, returning the time written (ns 0: it could
- * not be sealed; it is dropped); sent (may be NULL) hears of each reply the kernel took,
- * with that time. */
-struct sess_replier {
+/* How a sender or reflector finishes the packets it built into x->tx: stamp writes the
+ * clock, read at that moment, into packet slot and seals it, returning the time written
+ * (ns 0: it cannot be sent; it is dropped); sent (may be NULL) hears of each packet the
+ * kernel took, with that time, before it is counted in cnt->sent. */
+struct sess_stamper {
     struct clk_time (*stamp)(void *arg, unsigned slot);
     void (*sent)(void *arg, unsigned slot, struct clk_time t);
     void *arg;
@@ -54,18 +54,21 @@ struct sess_replier {
  * the next timestamp is read. At 20,000 packets/s and more it never is. */
 #define SESS_WARM_NS 50000
 
-/* Replies a reflector that is behind sends with one system call (see sess_send_replies). */
-#define SESS_REPLY_RUN 8
+/* Packets a sender or reflector that is behind sends with one system call; it is behind
+ * when it has half as many or more to send at once. */
+#define SESS_RUN_BEHIND 8
 
-/* Stamp, seal and send the first n replies of x->tx in order, each stamped right before the
- * system call that sends it. While the reflector keeps up, each reply has a call of its
- * own: no other reply's send stands between its written timestamp and the wire (in one
- * sendmmsg the last of 64 loopback replies left about 100 us after its stamp). When it is
- * behind (its last receive batch came back full) it sends runs of SESS_REPLY_RUN, which
+/* Stamp, seal and send the first n packets built in x->tx, in order, each stamped right
+ * before the system call that sends it. While the sender or reflector keeps up (fewer than
+ * SESS_RUN_BEHIND / 2 to send), each packet has a call of its own: no other packet's send
+ * stands between its written timestamp and the wire (in one sendmmsg the last of 64
+ * loopback replies left about 100 us after its stamp). When it is behind (packets come
+ * faster than a call each lets it keep up with) it sends runs of SESS_RUN_BEHIND, which
  * cost fewer calls a packet, so that it catches up; a stamp then ages by the sends of the
- * run before it. Counts what could not be sent. */
-void sess_send_replies(int fd, struct sess_scratch *x, unsigned n, bool behind,
-                       struct sess_counters *cnt, const struct sess_replier *r);
+ * run before it. A socket idle since before now_ns - SESS_WARM_NS is warmed first. Counts
+ * what could not be sent in cnt->tx_errors. */
+void sess_send_built(int fd, struct sess_scratch *x, unsigned n, int64_t now_ns,
+                     struct sess_counters *cnt, const struct sess_stamper *st);
 
 /* Decode a wire timestamp using the Z bit of its Error Estimate: NTP, or PTPv2 truncated
  * (TAI) converted back to UTC with tai_ns. */
@@ -131,8 +134,8 @@ uint32_t lflows_count(const struct light_flows *t, int64_t now_ns);
 #define SESS_DRAIN_NS 20000       /* a TWAMP sender waiting this long reads replies */
 #define SESS_BIAS_RING (1u << 16) /* TWAMP: per-seq TX bias until the reply comes */
 /* Most packets a sender takes off the schedule at once, when it runs late: built together,
- * then each stamped and sent with a system call of its own (see transmit in
- * session_send.c); their TX timestamps are read 64 at a time. */
+ * then stamped and sent (sess_send_built: one system call each unless it is behind); their
+ * TX timestamps are read 64 at a time. */
 #define SESS_BATCH_MAX 8
 _Static_assert(SESS_BATCH_MAX <= SOCK_BATCH_MAX, "a batch is built in the scratch's send slots");
 

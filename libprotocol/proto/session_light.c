@@ -279,8 +279,8 @@ static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
         for (int i = 0; i < n; i++) {
             replies += reflect_one(l, &l->x->rx[i], replies, now_ns);
         }
-        const struct sess_replier rp = {light_stamp, NULL, l, &l->last_tx_ns};
-        sess_send_replies(fd, l->x, replies, n == SOCK_BATCH_MAX, &l->cnt, &rp);
+        const struct sess_stamper st = {light_stamp, NULL, l, &l->last_tx_ns};
+        sess_send_built(fd, l->x, replies, l->x->reply[0].recv_ns, &l->cnt, &st);
         if (n < SOCK_BATCH_MAX) {
             return;
         }

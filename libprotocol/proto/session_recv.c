@@ -273,8 +273,8 @@ void sess_on_readable(struct loop *loop, int fd, unsigned events, void *arg)
             }
         }
         if (replies > 0) {
-            const struct sess_replier rp = {refl_stamp, refl_sent, s, &s->last_tx_ns};
-            sess_send_replies(fd, s->x, replies, n == SOCK_BATCH_MAX, &s->cnt, &rp);
+            const struct sess_stamper st = {refl_stamp, refl_sent, s, &s->last_tx_ns};
+            sess_send_built(fd, s->x, replies, s->x->reply[0].recv_ns, &s->cnt, &st);
         }
         if (replies > 0 && s->tx_stamps) {
             sock_read_tx_timestamps(fd, sess_on_tx_stamp, s); /* queued as they were sent */

@@ -93,19 +93,36 @@ static void build_batch(struct sess *s, struct clk_time now, struct sess_out *ou
     }
 }
 
-/* A packet of the batch left: keep it for its TX timestamp, count it, show it to the hook. */
-static void note_sent(struct sess *s, const struct sess_out *o, const struct sock_txbuf *b)
+/* The batch being sent, for the stamper's callbacks. */
+struct sess_batch {
+    struct sess *s;
+    struct sess_out *out;
+};
+
+/* Stamp and seal packet i of the batch (sess_send_built): ns 0 when it was not built. */
+static struct clk_time batch_stamp(void *arg, unsigned i)
 {
-    sess_tx_note(s, o->seq, o->sched_ns, o->t1.ns);
-    s->cnt.sent++;
+    struct sess_batch *b = arg;
+    struct sess_out *o = &b->out[i];
+    o->t1 = o->len > 0 ? stamp_packet(b->s, o, b->s->x->txmem[i]) : (struct clk_time){0};
+    return o->t1;
+}
+
+/* Packet i of the batch left: keep it for its TX timestamp, show it to the hook. */
+static void batch_sent(void *arg, unsigned i, struct clk_time t1)
+{
+    struct sess_batch *b = arg;
+    struct sess *s = b->s;
+    const struct sess_out *o = &b->out[i];
+    sess_tx_note(s, o->seq, o->sched_ns, t1.ns);
     s->unread++;
     if (s->pkt_hook) {
         struct sess_pkt p = {.sent = true,
-                             .data = b->data,
-                             .len = b->len,
+                             .data = s->x->tx[i].data,
+                             .len = s->x->tx[i].len,
                              .src = &s->local,
                              .dst = &s->cfg.peer,
-                             .ts = o->t1,
+                             .ts = t1,
                              .ttl = -1,
                              .tos = -1};
         s->pkt_hook(s->pkt_arg, &p);
@@ -113,30 +130,17 @@ static void note_sent(struct sess *s, const struct sess_out *o, const struct soc
 }
 
 /* Send the built batch in seq order, each packet stamped and sealed right before its own
- * system call: in one sendmmsg a packet would wait for the kernel to send the ones before
- * it (on loopback, also to deliver them), all that time after its stamp. A sender idle
- * since its last packet first walks the send path (sock_warm). A packet that could not be
- * built or sealed, or that the kernel refuses (buffer full, error), is a send error; the
- * ones after it still go. */
+ * system call, or, when the sender is several packets behind its schedule, with one call
+ * (sess_send_built). A packet that could not be built or sealed, or that the kernel
+ * refuses (buffer full, error), is a send error; the ones after it still go. */
 static void transmit(struct sess *s, struct clk_time now, struct sess_out *out, unsigned n)
 {
-    if (out[0].len > 0 && now.ns - s->last_tx_ns > SESS_WARM_NS) {
-        sock_warm(s->sock.fd, &s->x->tx[0]); /* idle: the send path is cold */
-    }
-    for (unsigned i = 0; i < n; i++) {
-        struct sock_txbuf *b = &s->x->tx[i];
-        out[i].t1 =
-            out[i].len > 0 ? stamp_packet(s, &out[i], s->x->txmem[i]) : (struct clk_time){0};
-        if (out[i].t1.ns == 0 || sock_send_batch(s->sock.fd, b, 1) != 1) {
-            s->cnt.tx_errors++;
-            continue;
-        }
-        note_sent(s, &out[i], b);
-        s->last_tx_ns = out[i].t1.ns;
-    }
+    struct sess_batch b = {s, out};
+    const struct sess_stamper st = {batch_stamp, batch_sent, &b, &s->last_tx_ns};
+    sess_send_built(s->sock.fd, s->x, n, now.ns, &s->cnt, &st);
 }
 
-/* Send the packets due at now: built together, then stamped and sent one by one. After
+/* Send the packets due at now: built together, then stamped and sent (transmit). After
  * each SOCK_BATCH_MAX packets sent, read the TX timestamps queued by then: one recvmmsg
  * for many of them, and the sends awaiting theirs (SESS_TX_RING) do not pile up while the
  * sender keeps the loop. */
