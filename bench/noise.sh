@@ -29,9 +29,16 @@ TW_PORT=$(free_port tcp)
 start_daemon owampd "$OW_PORT" "$TMP/owampd.log" -v || exit 1
 start_daemon twampd "$TW_PORT" "$TMP/twampd.log" -v || exit 1
 
-# delays_raw FILE: one-way delays in ns of an owping -R output (lost packets left out).
+# delays_raw FILE: one-way delays in ns of an owping -R output (lost packets left out), in
+# integers: the 64-bit NTP times do not fit a double's 53 bits.
 delays_raw() {
-    awk 'NF == 8 && $5 != 0 { printf "%.0f\n", ($5 - $2) * 1e9 / 4294967296 }' "$1"
+    python3 - "$1" <<'PY'
+import sys
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) == 8 and f[4] != "0":
+        print((int(f[4]) - int(f[1])) * 1000000000 >> 32)
+PY
 }
 
 # delays_tw KEY FILE: the KEY delay (forward_ns, reverse_ns) of each twping record.
