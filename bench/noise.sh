@@ -12,8 +12,10 @@
 #
 # and prints min / median / p99 / max / p99 - min of each run's delays (us), the median of
 # the runs' p99 - min, and the daemons' own stamp-to-wire gaps (their verbose log: the
-# written timestamp against the kernel TX timestamp of the same packet). Figures, never
-# pass/fail; the targets are printed beside them.
+# written timestamp against the kernel TX timestamp of the same packet). Last, the floor
+# under any written timestamp on this machine (bench/send_floor: clock read to kernel TX
+# timestamp of a bare send, with and without the MSG_PROBE walk the senders do first).
+# Figures, never pass/fail; the targets are printed beside them.
 #
 # Environment: NOISE_COUNT (3000), BENCH_REPEATS (3), NOISE_HOGS=0 skips the loaded runs.
 . "$(dirname "$0")/lib.sh"
@@ -139,3 +141,22 @@ echo
 gaps=$(grep -h "stamp-to-wire" "$TMP/owampd.log" "$TMP/twampd.log" 2>/dev/null)
 [ -n "$gaps" ] && printf '%s\n' "$gaps" | sed 's/^/    /' ||
     echo "    (none logged: this revision does not report it)"
+
+# The kernel's own floor, idle (the hogs are gone by now).
+FLOOR=$BIN/send_floor
+[ -x "$FLOOR" ] || make -s -C "$ROOT" bench-build >/dev/null 2>&1
+if [ -x "$FLOOR" ]; then
+    echo
+    echo "The floor: clock read to the kernel TX timestamp of a bare 14-octet send to 127.0.0.1,"
+    echo "$COUNT sends 1 ms apart (bench/send_floor), us:"
+    echo
+    echo "| send | min | median | p99 | max | p99 - min |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    for m in plain warm; do
+        read -r a b c d <<<"$("$FLOOR" "$m" 1000000 "$COUNT")"
+        [ -n "${d:-}" ] && awk -v m="$m" -v a="$a" -v b="$b" -v c="$c" -v d="$d" 'BEGIN {
+            printf "| %s | %.1f | %.1f | %.1f | %.1f | %.1f |\n", m == "warm" ?
+                "after a MSG_PROBE walk" : "as it is", a / 1e3, b / 1e3, c / 1e3, d / 1e3,
+                (c - a) / 1e3 }'
+    done
+fi

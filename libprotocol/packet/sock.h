@@ -168,8 +168,8 @@ int sock_send_batch(int fd, const struct sock_txbuf *bufs, unsigned n);
 /* Walk the kernel's send path for b without sending it (MSG_PROBE): after a sender has
  * been idle its route, socket and protocol code are cold, and the next send leaves later
  * and less steadily after its timestamp was read (on the 2-core VM, clock read to kernel
- * TX timestamp: median 3.3 -> 2.5 us, p99 9.2 -> 6.9 us). Nothing is sent, and the
- * socket's count of datagrams for TX timestamps (OPT_ID) does not move. 0 or LP_E_IO. */
+ * TX timestamp, bench/send_floor: p99 9-13 us without, 7-8 us with). Nothing is sent, and
+ * the socket's count of datagrams for TX timestamps (OPT_ID) does not move. 0 or LP_E_IO. */
 int sock_warm(int fd, const struct sock_txbuf *b);
 
 /* Send one datagram. 0, or LP_E_IO (errno kept; EAGAIN when the buffer is full). */
