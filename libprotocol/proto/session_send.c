@@ -1,7 +1,8 @@
 /* session_send.c - the sending role of a test session: paced by the schedule, each packet
- * built first, then stamped, protected and sent on its own (so that the time written in it
- * is read as late as the user space can), its kernel (or NIC) TX timestamp matched to it
- * from the error queue (session_tx.c). */
+ * built first, then stamped, protected and sent with a system call of its own while the
+ * sender keeps up (so that the time written in it is read as late as the user space can;
+ * see sess_send_built), its kernel (or NIC) TX timestamp matched to it from the error queue
+ * (session_tx.c). */
 #include "session_int.h"
 
 #include <errno.h>
