@@ -17,6 +17,10 @@
 # over loopback: the relay busy-waits before each release and so takes a good part of a core
 # at 10,000 pkt/s, which the sender would otherwise have to share.
 #
+# The daemons run with -v: when a session ends they log how close to the wire the timestamps
+# they wrote were (owampd sending, twampd reflecting: each against the kernel TX timestamp of
+# its packet), and those lines go into the results too.
+#
 # Environment: ACCURACY_COUNT (5000 packets at 1,000 pkt/s through the relay),
 # ACCURACY_LATE_COUNT (2000 at 1,000 pkt/s) and ACCURACY_FAST_COUNT (20000 at 10,000 pkt/s)
 # for the lateness runs, ACCURACY_DELAY (5ms), ACCURACY_RT (1), ACCURACY_CAPTURE (1 when
@@ -94,10 +98,10 @@ for k in owamp twamp; do
         >"$CONF/$k/$k-server.limits"
 done
 # ip netns exec runs the daemon in place, so $! is the daemon itself.
-ip netns exec "$NETSIM_NS_B" "$OWAMPD" -Z -f -c "$CONF/owamp" -R "$CONF/owamp" \
+ip netns exec "$NETSIM_NS_B" "$OWAMPD" -Z -f -v -c "$CONF/owamp" -R "$CONF/owamp" \
     -S "$NETSIM_B4:$OW_PORT" -P "$SRV_PORTS" >"$TMP/owampd.log" 2>&1 &
 DPIDS+=($!)
-ip netns exec "$NETSIM_NS_B" "$TWAMPD" -Z -f -c "$CONF/twamp" -R "$CONF/twamp" \
+ip netns exec "$NETSIM_NS_B" "$TWAMPD" -Z -f -v -c "$CONF/twamp" -R "$CONF/twamp" \
     -S "$NETSIM_B4:$TW_PORT" -P "$SRV_PORTS" >"$TMP/twampd.log" 2>&1 &
 DPIDS+=($!)
 for port in $OW_PORT $TW_PORT; do
@@ -127,12 +131,13 @@ cap_start() {
 # pkt/s); PATH loopback: client in B, to the daemon's address there, without the relay.
 run() {
     local load=$1 path=$2 kind=$3 rate=$4 count=$5 name cli port ns=$NETSIM_NS_B
-    local log=/dev/null caps=()
+    local log=/dev/null caps=() dlog=$TMP/owampd.log dlines
     shift 5
     name=$TMP/${kind}_${rate}_${path}_${load// /_}
     name=${name//,/}
     cli=$OWPING port=$OW_PORT
-    [ "$kind" = twamp ] && cli=$TWPING port=$TW_PORT
+    [ "$kind" = twamp ] && cli=$TWPING port=$TW_PORT dlog=$TMP/twampd.log
+    dlines=$(wc -l <"$dlog")
     if [ "$path" = netsim ]; then
         ns=$NETSIM_NS_A log=$NETSIM_LOG
         netsim_restart --delay "$DELAY" --match udp:9100-9199 || return 0
@@ -149,8 +154,10 @@ run() {
     stop_pids "${CAPS[@]:-}"
     CAPS=()
     netsim_stop
+    sleep 0.2 # the daemon logs the session once it has seen the connection close
+    tail -n +"$((dlines + 1))" "$dlog" >"$name.dlog"
     "$NETSIM_PY" "$STATS" session "$load" "$path" "$kind" "$rate" "$DELAY_NS" "$name.json" \
-        "$name.jsonl" "$log" "${caps[@]}" >>"$TMP/results.jsonl" ||
+        "$name.jsonl" "$log" "$name.dlog" "${caps[@]}" >>"$TMP/results.jsonl" ||
         echo "# $kind $rate pkt/s $path ($load): no result; $(tail -2 "$name.err" | tr '\n' ' ')"
 }
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """accuracy_stats.py - figures for bench/accuracy.sh.
 
-  accuracy_stats.py session LOAD PATH KIND RATE DELAY_NS OUT JSONL NETSIM_LOG [CAP_A CAP_B]
+  accuracy_stats.py session LOAD PATH KIND RATE DELAY_NS OUT JSONL NETSIM_LOG DAEMON_LOG
+                            [CAP_A CAP_B]
       one result object (JSON, one line) on stdout, from one owping/twping run over PATH
       (netsim or loopback): the client's --json document OUT, its --json-packets file JSONL,
       the relay's log (the last pair of "netsim: stats" lines is this run's; /dev/null when
-      the run did not go through the relay) and, optionally, captures (pcapng or pcap)
-      taken on the TUN of namespace A and of namespace B during the run.
+      the run did not go through the relay), what the daemon logged during the run (its -v
+      line on the session it sent or reflected: the stamp-to-wire gap) and, optionally,
+      captures (pcapng or pcap) taken on the TUN of namespace A and of namespace B.
   accuracy_stats.py tables RESULTS
       the Markdown tables of all the result objects in RESULTS.
 
@@ -19,6 +21,7 @@ key (the machine's wake-up lateness, written by accuracy.sh).
 """
 import json
 import math
+import re
 import struct
 import sys
 
@@ -218,6 +221,29 @@ def twamp_dirs(s, recs, delay_ns, cap):
     return [fwd, rev, rtt], turn
 
 
+GAP = re.compile(r"(\w+): test session of \S+ (\d+) packets (sent|reflected); stamp-to-wire "
+                 r"p50/p99/max ([\d.]+)/([\d.]+)/([\d.]+) us, ([\w-]+) p50/p99/max "
+                 r"([\d.]+)/([\d.]+)/([\d.]+) us")
+
+
+def daemon_gaps(path):
+    """The daemon's -v lines about the sessions it sent or reflected during the run:
+    [{daemon, packets, what, gap: {p50, p99, max}, late: {p50, p99, max}}], values in ns."""
+    out = []
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        m = GAP.search(line)
+        if m:
+            ns = [round(float(v) * 1000) for v in m.groups()[3:6] + m.groups()[7:10]]
+            out.append({"daemon": m.group(1), "packets": int(m.group(2)), "what": m.group(3),
+                        "gap": dict(zip(("p50", "p99", "max"), ns[:3])),
+                        "late": dict(zip(("p50", "p99", "max"), ns[3:]))})
+    return out
+
+
 def count_sources(recs, key):
     out = {}
     for r in recs:
@@ -228,15 +254,15 @@ def count_sources(recs, key):
 
 
 def session_result(args):
-    load, path, kind, rate, delay_ns, out, jsonl, log = args[:8]
+    load, path, kind, rate, delay_ns, out, jsonl, log, dlog = args[:9]
     delay_ns = int(delay_ns)
-    cap = (read_pcap(args[8]), read_pcap(args[9])) if len(args) >= 10 else None
+    cap = (read_pcap(args[9]), read_pcap(args[10])) if len(args) >= 11 else None
     doc = load_doc(out)
     sessions = doc.get("sessions", [])
     recs = load_jsonl(jsonl)
     res = {"load": load, "path": path, "kind": kind, "rate": int(rate),
            "status": doc.get("status"),
-           "netsim": netsim_stats(log), "sessions": []}
+           "netsim": netsim_stats(log), "daemon": daemon_gaps(dlog), "sessions": []}
     if cap:
         res["captured"] = [len(cap[0]), len(cap[1])]
     for s in sessions:
@@ -247,6 +273,8 @@ def session_result(args):
         res["dirs"] = owamp_dirs(sessions, recs, delay_ns, cap)
         res["recv_source"] = {d: count_sources([r for r in recs if r.get("direction") == d],
                                                "recv_source") for d in ("to", "from")}
+        res["send_source"] = count_sources([r for r in recs if r.get("direction") == "to"
+                                            and not r.get("lost")], "send_source")
     elif path == "netsim" and recs and sessions:
         res["dirs"], res["turnaround"] = twamp_dirs(sessions[0], recs, delay_ns, cap)
         res["t1_source"] = count_sources(recs, "t1_source")
@@ -387,8 +415,29 @@ def table_sources(results):
                     "; T4: " + fmt_counts(r.get("t4_source", {}))
             else:
                 recv = fmt_counts(s.get("timestamp_sources") or {})
+                if s.get("direction") == "to":
+                    send += "; send time: " + fmt_counts(r.get("send_source", {}))
             print("| %s | %s %s | %s | %s |" % (r["load"], r["kind"], s.get("direction"),
                                                 recv, send))
+
+
+def table_daemon_gap(results):
+    rows = [(r, d) for r in results for d in r.get("daemon", [])]
+    if not rows:
+        return
+    print("The daemons' own stamps (their -v log at the end of each session): the timestamp")
+    print("written into a packet (owampd sending: the send time; twampd reflecting: T3) to the")
+    print("kernel TX timestamp of that packet, and the lateness (owampd: TX timestamp - scheduled")
+    print("time; twampd: TX timestamp - T2, receive to wire), p50 / p99 / max, us. Their")
+    print("histograms have a relative resolution of 1/16 (each figure is its bin's upper bound).")
+    print()
+    print("| load | run | path | pkt/s | daemon | packets | stamp-to-wire | lateness |")
+    print("|---|---|---|---:|---|---:|---:|---:|")
+    for r, d in rows:
+        print("| %s | %s | %s | %d | %s %s | %d | %s | %s |" % (
+            r["load"], r["kind"], r["path"], r["rate"], d["daemon"], d["what"], d["packets"],
+            " / ".join(us(d["gap"][k]) for k in ("p50", "p99", "max")),
+            " / ".join(us(d["late"][k]) for k in ("p50", "p99", "max"))))
 
 
 def table_relay(results):
@@ -445,18 +494,36 @@ def table_targets(results):
         ", ".join(us(t["p50"]) for t in turn) or "-"))
     print("| send lateness p99 <= 20 us at 10,000 pkt/s | (no relay on that path) | %s |" % (
         ", ".join(late) or "-"))
+    print()
+    print("Targets of the wire-to-wire work (idle, ours = sender + receiver, us):")
+    print()
+    print("| target | measured |")
+    print("|---|---|")
+    print("| OWAMP to: median <= 1, p99 <= 5 | %s |" % split_figure(idle, "OWAMP to"))
+    print("| TWAMP reverse (reflector T3 to wire): p99 <= 5 | %s |" % split_figure(
+        idle, "TWAMP reverse"))
+
+
+def split_figure(rows, name):
+    """'median M, p99 P' of the "ours" part of the direction named name (abs for p99)."""
+    for r in rows:
+        for d in r.get("dirs", []):
+            sp = d.get("split", {}).get("ours")
+            if d["name"].startswith(name) and sp and sp.get("n"):
+                return "median %s, p99 %s" % (us(sp["p50"]), us(sp["p99abs"]))
+    return "-"
 
 
 def tables(path):
     results = load_jsonl(path)
-    for t in (table_wake, table_error, table_split, table_turnaround, table_lateness, table_sources,
-              table_relay, table_targets):
+    for t in (table_wake, table_error, table_split, table_turnaround, table_lateness,
+              table_daemon_gap, table_sources, table_relay, table_targets):
         t(results)
         print()
 
 
 def main():
-    if len(sys.argv) >= 10 and sys.argv[1] == "session":
+    if len(sys.argv) >= 11 and sys.argv[1] == "session":
         session_result(sys.argv[2:])
     elif len(sys.argv) == 3 and sys.argv[1] == "tables":
         tables(sys.argv[2])

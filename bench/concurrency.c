@@ -284,6 +284,7 @@ static void on_event(struct csess *c, const struct ctrl_event *ev)
             fail(c, "Fetch-Ack refused");
         }
         break;
+    case CTRL_EV_FETCH_HEAD: break; /* the stored request and skip ranges: not needed here */
     case CTRL_EV_FETCH_RECORD:
         c->received += ev->u.record.recv_ts != 0 && ev->u.record.seq < c->cc->count;
         break;

@@ -37,6 +37,10 @@ bench_header() {
         "net.core.rmem_default $(cat /proc/sys/net/core/rmem_default)"
     echo "# nice $(ps -o ni= -p $$ | tr -d ' ') (BENCH_NICE); cpu pressure: $(head -1 /proc/pressure/cpu 2>/dev/null || echo n/a)"
     echo "# tree: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- libprotocol owping 2>/dev/null || echo ' + uncommitted changes in libprotocol/ or owping/')"
+    if [ "$(cd "$BUILD_DIR" 2>/dev/null && pwd)" != "$ROOT/build" ]; then
+        echo "# programs: $BUILD_DIR (OWAMP_TOOLS_BUILD), built from" \
+            "$(git -C "$BUILD_DIR/.." rev-parse --short HEAD 2>/dev/null || echo 'an unknown tree')"
+    fi
 }
 
 # free_port tcp|udp: a port nobody uses on 127.0.0.1 now.

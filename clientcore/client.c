@@ -133,9 +133,10 @@ int ping_passphrase(const struct opts *o, uint8_t *out, size_t cap)
     return (int)strlen((const char *)out);
 }
 
-int ping_open_test_socket(const struct opts *o, const struct sock_addr *local, struct sock_udp *out)
+int ping_open_test_socket(const struct opts *o, const struct sock_addr *local, unsigned flags,
+                          struct sock_udp *out)
 {
-    if (sock_open_udp(local->ss.ss_family, local, o->port_lo, o->port_hi, 0, out) < 0) {
+    if (sock_open_udp(local->ss.ss_family, local, o->port_lo, o->port_hi, flags, out) < 0) {
         fprintf(stderr, "%s: cannot open a test socket: %s\n", o->prog,
                 errno == EADDRINUSE ? "no free port in the -P range" : strerror(errno));
         return -1;
@@ -146,6 +147,10 @@ int ping_open_test_socket(const struct opts *o, const struct sock_addr *local, s
                 strerror(errno));
         sock_close_udp(out);
         return -1;
+    }
+    sock_hw_auto(out, local, o->bind_dev, flags, NULL); /* as the daemons do */
+    if (o->verbose && out->ts.note[0]) {
+        fprintf(stderr, "%s: test timestamps: %s\n", o->prog, out->ts.note);
     }
     return 0;
 }

@@ -114,8 +114,11 @@ void ping_addr_str(const struct sock_addr *a, char host[PING_ADDR_STRLEN],
 int ping_passphrase(const struct opts *o, uint8_t *out, size_t cap);
 
 /* Open a UDP test socket on the family/address of local (port ignored), -P range, -B
- * device. 0 or -1 (printed). */
-int ping_open_test_socket(const struct opts *o, const struct sock_addr *local,
+ * device, with the best timestamps there are, probed as the daemons do (sock_hw_auto): NIC
+ * hardware stamps on the -B device or the interface holding local, else kernel ones; flags
+ * SOCK_F_TX_TSTAMP for a socket that sends. With -v the reason for a fallback is printed.
+ * 0 or -1 (printed). */
+int ping_open_test_socket(const struct opts *o, const struct sock_addr *local, unsigned flags,
                           struct sock_udp *out);
 
 /* Start time of sessions requested now over a control connection with round-trip time rtt_ns:

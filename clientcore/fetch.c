@@ -1,7 +1,9 @@
 /* fetch.c - Fetch-Session on a client's control connection: the records of a range of an
- * OWAMP session the server received, kept for the statistics and, when asked, written as
- * they come into an .owp file with the stored request and skip ranges the server returns
- * (the layout of a fetched file, as the reference writes it). */
+ * OWAMP session the server received, kept for the statistics (the send time of each packet
+ * received replaced by our TX timestamp of it when we sent it and have one) and, when
+ * asked, written as they come into an .owp file with the stored request and skip ranges the
+ * server returns (the layout of a fetched file, as the reference writes it: the wire
+ * values). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,11 +48,32 @@ static void fetch_head(struct ow_fetch *f, const struct ctrl_event *ev)
     }
 }
 
-/* One fetched record: kept for the statistics, written to the file as it came. */
+/* The send time of a packet received: our TX timestamp of it when we have one, else the
+ * time it carried (send_wire keeps that either way). A lost packet keeps its scheduled
+ * time, as the server logged it. */
+static void take_tx_time(struct ow_fetch *f, struct met_owrec *m)
+{
+    struct clk_time t;
+    enum clk_source src;
+    if (m->lost || !f->sender) {
+        return;
+    }
+    if (sess_tx_time(f->sender, m->seq, &t, &src)) {
+        m->send = t;
+        m->send_src = (uint8_t)src;
+        f->send_tx++;
+    } else {
+        f->send_packet++;
+    }
+}
+
+/* One fetched record: kept for the statistics (with our TX time), written to the file as it
+ * came. */
 static int add_record(struct ow_fetch *f, const struct wire_record *w)
 {
     struct met_owrec m = owpf_owrec_of(w);
     int rc = LP_E_NOMEM;
+    take_tx_time(f, &m);
     if (f->owp.f && owpf_write_record(f->owp.f, w) < 0) {
         owp_failed(f);
     }

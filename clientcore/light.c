@@ -116,7 +116,7 @@ static int create_session(struct light_run *r)
     const struct opts *o = r->o;
     struct sock_udp sock;
     struct sess_config cfg;
-    if (ping_open_test_socket(o, &r->local, &sock) < 0) {
+    if (ping_open_test_socket(o, &r->local, SOCK_F_TX_TSTAMP, &sock) < 0) {
         return -1;
     }
     sock_addr_set_port(&r->local, sock.port);

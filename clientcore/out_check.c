@@ -230,8 +230,15 @@ static int check_timestamps(const struct opts *o)
         say("timestamps:", 1, "cannot open a test socket toward the target to find out");
         return 1;
     }
+    sock_hw_auto(&u, &local, o->bind_dev, SOCK_F_TX_TSTAMP, NULL); /* as the tests do */
     iface_of(&local, ifname, sizeof(ifname));
-    if (!ifname[0]) {
+    if (o->bind_dev) {
+        snprintf(ifname, sizeof(ifname), "%s", o->bind_dev);
+    }
+    if (u.ts.rx == CLK_SRC_HARDWARE || u.ts.tx == CLK_SRC_HARDWARE) {
+        snprintf(hw, sizeof(hw), "interface %s stamps in hardware (PHC /dev/ptp%d)", ifname,
+                 u.ts.phc_index);
+    } else if (!ifname[0]) {
         snprintf(hw, sizeof(hw), "outgoing interface not found");
     } else if (sock_hw_probe(NULL, ifname, &caps) == 0 &&
                (caps.so_timestamping &

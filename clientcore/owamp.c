@@ -95,10 +95,12 @@ static int request(struct ow_run *r, const struct wire_request *q, struct wire_a
     return 0;
 }
 
-/* Open a test socket on the control connection's local address. */
-static int open_dir_socket(struct ow_run *r, struct ow_dir *d, struct sock_udp *sock)
+/* Open a test socket on the control connection's local address (flags: SOCK_F_TX_TSTAMP
+ * for the one we send on). */
+static int open_dir_socket(struct ow_run *r, struct ow_dir *d, unsigned flags,
+                           struct sock_udp *sock)
 {
-    if (ping_open_test_socket(r->o, &r->c.local, sock) < 0) {
+    if (ping_open_test_socket(r->o, &r->c.local, flags, sock) < 0) {
         return -1;
     }
     d->local = r->c.local;
@@ -114,6 +116,7 @@ static int create_sess(struct ow_run *r, struct ow_dir *d, struct sock_udp *sock
     config_common(r, d, &cfg);
     cfg.kind = kind;
     cfg.spin_ns = kind == SESS_OW_SENDER ? ping_spin_ns(r->a) : 0;
+    cfg.keep_tx_times = kind == SESS_OW_SENDER; /* the send times of our results */
     cfg.loss_timeout_ns = kind == SESS_OW_RECEIVER ? r->loss_ns : 0;
     if (!(d->sess = sess_create(r->a->loop, sock, &cfg))) {
         fprintf(stderr, "%s: cannot create the test session\n", r->o->prog);
@@ -133,7 +136,7 @@ static int request_to(struct ow_run *r)
     struct sock_udp sock;
     struct wire_request q;
     struct wire_accept_session acc;
-    if (open_dir_socket(r, d, &sock) < 0) {
+    if (open_dir_socket(r, d, SOCK_F_TX_TSTAMP, &sock) < 0) {
         return -1;
     }
     request_common(r, &q);
@@ -147,7 +150,11 @@ static int request_to(struct ow_run *r)
     memcpy(d->sid, acc.sid, WIRE_SID_LEN);
     memcpy(r->fetch.sid, acc.sid, WIRE_SID_LEN);
     sock_addr_set_port(&d->peer, acc.port);
-    return create_sess(r, d, &sock, SESS_OW_SENDER);
+    if (create_sess(r, d, &sock, SESS_OW_SENDER) < 0) {
+        return -1;
+    }
+    r->fetch.sender = d->sess;
+    return 0;
 }
 
 /* The session from the server: it sends, we receive and pick the SID. */
@@ -158,7 +165,7 @@ static int request_from(struct ow_run *r)
     struct wire_request q;
     struct wire_accept_session acc;
     uint8_t octets[16];
-    if (open_dir_socket(r, d, &sock) < 0) {
+    if (open_dir_socket(r, d, 0, &sock) < 0) {
         return -1;
     }
     size_t n = addr_sockaddr_octets((const struct sockaddr *)&d->local.ss, octets);
@@ -553,8 +560,11 @@ void ow_describe(struct ow_run *r, bool to, bool ok, struct out_sess *s, struct 
         s->rs.start = clk_from_ntp((struct clk_ntp){s->rs.start_ntp});
         s->rs.end = clk_from_ntp((struct clk_ntp){s->rs.end_ntp});
     }
-    if (to) { /* we sent this one: how precisely */
+    if (to) { /* we sent this one: how precisely, and which send times the results use */
         ping_tx_collect(d->sess, NULL, r->mode, -1, -1, tx);
+        tx->one_way = true;
+        tx->time_tx = r->fetch.send_tx;
+        tx->time_packet = r->fetch.send_packet;
         s->rs.tx = tx;
     }
 }

@@ -19,7 +19,9 @@ struct ow_dir {
 };
 
 /* A Fetch-Session (fetch.c): the records of [begin, end] of the session sid as the server
- * received them, on the control connection c. */
+ * received them, on the control connection c. The records kept for the results take the
+ * send time of each packet received from sender, when it has the packet's TX timestamp;
+ * the .owp file keeps what the server returned. */
 struct ow_fetch {
     struct conn *c;
     uint8_t sid[WIRE_SID_LEN];
@@ -27,6 +29,10 @@ struct ow_fetch {
     struct rst **recs;      /* the records go there (a store made on the first one) */
     const char *owp_path;   /* also save them there as an .owp file (owping -T) */
     const char *owp_suffix; /* ... written under owp_path + owp_suffix until complete */
+    struct sess *sender;    /* our sending session (sess_tx_time), or NULL */
+    uint64_t send_tx;       /* records of packets received whose send time is our TX
+                             * timestamp ... */
+    uint64_t send_packet;   /* ... or the time the packet carried (none was taken) */
     /* progress */
     bool sent, acked, refused, done;
     bool owp_failed; /* the file could not be written (said once; goes on) */

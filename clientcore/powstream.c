@@ -314,7 +314,8 @@ static struct rst *fetch_part(struct pow *p, struct pow_sess *s, uint32_t k, con
                          .end = (k + 1) * p->po->nsub - 1,
                          .recs = &recs,
                          .owp_path = owp,
-                         .owp_suffix = ".i"};
+                         .owp_suffix = ".i",
+                         .sender = s->r.to.sess};
     memcpy(f.sid, s->r.to.sid, WIRE_SID_LEN);
     if (ow_fetch_run(&f, loop_mono_ns() + POW_SUB_FETCH_NS) < 0 || f.owp_failed) {
         pow_log(p, LOG_WARNING, "could not fetch packets %" PRIu32 "-%" PRIu32 " of %s", f.begin,

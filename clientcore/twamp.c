@@ -100,7 +100,7 @@ static int create_session(struct tw_run *r)
     struct sock_udp sock;
     struct wire_accept_session acc;
     struct sess_config cfg;
-    if (ping_open_test_socket(r->o, &r->c.local, &sock) < 0) {
+    if (ping_open_test_socket(r->o, &r->c.local, SOCK_F_TX_TSTAMP, &sock) < 0) {
         return -1;
     }
     r->local = r->c.local;

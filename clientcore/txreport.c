@@ -23,7 +23,7 @@ static void collect_replies(const struct met_twrec *tw, size_t n, uint64_t *tos_
             continue;
         }
         bool tx = tw[i].t1_src == CLK_SRC_KERNEL || tw[i].t1_src == CLK_SRC_HARDWARE;
-        *(tx ? &t->t1_tx : &t->t1_packet) += 1;
+        *(tx ? &t->time_tx : &t->time_packet) += 1;
         if (tw[i].sender_tos >= 0) {
             tos_count[tw[i].sender_tos & 0xFF]++;
             t->seen_total++;
@@ -102,10 +102,9 @@ static void print_timing(const struct rep_tx *t)
         printf("stamp-to-wire bias p50/p99 = %.1f/%.1f us (%s TX - timestamp in packet)\n",
                us_of(t->bias_p50_ns), us_of(t->bias_p99_ns), src);
     }
-    if (t->two_way) {
-        printf("round trip T1: %s TX timestamp (%" PRIu64 " packets), timestamp in packet (%" PRIu64
-               ")\n",
-               src, t->t1_tx, t->t1_packet);
+    if (t->two_way || t->one_way) {
+        printf("%s: %s TX timestamp (%" PRIu64 " packets), timestamp in packet (%" PRIu64 ")\n",
+               t->two_way ? "round trip T1" : "send time", src, t->time_tx, t->time_packet);
     }
 }
 

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -74,17 +75,17 @@ void srv_req_peer(const struct srv_conn *c, const struct wire_request *r, const 
     }
 }
 
-int srv_open_test_socket(struct srv_conn *c, struct sock_udp *out)
+int srv_open_test_socket(struct srv_conn *c, unsigned flags, struct sock_udp *out)
 {
     const struct conf *cf = &c->srv->conf;
-    int rc =
-        sock_open_udp(c->local.ss.ss_family, &c->local, cf->testport_lo, cf->testport_hi, 0, out);
+    int rc = sock_open_udp(c->local.ss.ss_family, &c->local, cf->testport_lo, cf->testport_hi,
+                           flags, out);
     if (rc < 0) {
         srv_log(c->srv, LOG_WARNING, "session of %s refused: no test socket in ports %u-%u: %s",
                 c->peer_text, cf->testport_lo, cf->testport_hi, strerror(errno));
         return rc;
     }
-    sock_hw_auto(out, &c->local, 0);
+    sock_hw_auto(out, &c->local, NULL, flags, NULL);
     if (out->ts.note[0] && strcmp(out->ts.note, c->srv->ts_note) != 0) {
         /* the timestamp source changed (first socket, NIC set up or gone): say it once */
         snprintf(c->srv->ts_note, sizeof(c->srv->ts_note), "%s", out->ts.note);
@@ -108,7 +109,9 @@ struct srv_session *srv_open_session(struct srv_conn *c, const struct wire_reque
     if (a->accept != WIRE_ACCEPT_OK) {
         return NULL;
     }
-    if (srv_open_test_socket(c, &u) < 0) {
+    /* a socket that sends test packets whose stamps are measured asks for NIC TX stamping */
+    bool tx = cfg->kind == SESS_OW_SENDER || cfg->measure_tx;
+    if (srv_open_test_socket(c, tx ? SOCK_F_TX_TSTAMP : 0, &u) < 0) {
         a->accept = WIRE_ACCEPT_TEMP_LIMIT;
         return NULL;
     }
@@ -203,8 +206,38 @@ struct srv_session *srv_add(struct srv_conn *c, struct sess *s, const uint8_t *s
     return ss;
 }
 
+static double us_of(int64_t ns)
+{
+    return (double)ns / 1e3;
+}
+
+/* Verbose: how close to the wire a session that sent (OWAMP sending, TWAMP reflecting) wrote
+ * its timestamps: each against the kernel's (or NIC's) TX timestamp of its packet. */
+static void log_stamps(const struct srv_conn *c, const struct srv_session *ss)
+{
+    struct sess_counters n = sess_counters(ss->s);
+    struct sess_tx_stats t = sess_tx_stats(ss->s);
+    bool reflect = ss->req.conf_receiver != 1 && ss->req.conf_sender != 1;
+    if (!c->srv->conf.verbose || n.sent == 0 || ss->req.conf_receiver == 1) {
+        return;
+    }
+    if (t.stamped == 0) {
+        srv_log(c->srv, LOG_DEBUG, "test session of %s: %" PRIu64 " packets %s, no TX timestamps",
+                c->peer_text, n.sent, reflect ? "reflected" : "sent");
+        return;
+    }
+    srv_log(c->srv, LOG_DEBUG,
+            "test session of %s: %" PRIu64 " packets %s; stamp-to-wire p50/p99/max "
+            "%.1f/%.1f/%.1f us, %s p50/p99/max %.1f/%.1f/%.1f us (%s TX timestamps on %" PRIu64 ")",
+            c->peer_text, n.sent, reflect ? "reflected" : "sent", us_of(t.bias_p50_ns),
+            us_of(t.bias_p99_ns), us_of(t.bias_max_ns), reflect ? "receive-to-wire" : "lateness",
+            us_of(t.late_p50_ns), us_of(t.late_p99_ns), us_of(t.late_max_ns),
+            t.source == CLK_SRC_HARDWARE ? "hardware" : "kernel", t.stamped);
+}
+
 void srv_remove(struct srv_conn *c, struct srv_session *ss)
 {
+    log_stamps(c, ss);
     sess_destroy(ss->s);
     free(ss->slots);
     free(ss->skips);
@@ -214,6 +247,7 @@ void srv_remove(struct srv_conn *c, struct srv_session *ss)
 void srv_drop_sessions(struct srv_conn *c)
 {
     for (unsigned i = 0; i < c->nsess; i++) {
+        log_stamps(c, &c->sess[i]);
         sess_destroy(c->sess[i].s);
         free(c->sess[i].slots);
         free(c->sess[i].skips);

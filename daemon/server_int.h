@@ -122,8 +122,9 @@ void srv_req_peer(const struct srv_conn *c, const struct wire_request *r, const 
                   uint16_t port, struct sock_addr *out);
 
 /* Open a test socket on the daemon's local control address within the configured test
- * ports. 0 or LP_E_*. */
-int srv_open_test_socket(struct srv_conn *c, struct sock_udp *out);
+ * ports, with the best timestamps the interface has (flags: SOCK_F_TX_TSTAMP for a socket
+ * that sends test packets, so that NIC TX stamping is asked for too). 0 or LP_E_*. */
+int srv_open_test_socket(struct srv_conn *c, unsigned flags, struct sock_udp *out);
 
 /* A SID for a session this daemon receives or reflects: from the local control address. */
 void srv_local_sid(const struct srv_conn *c, uint8_t sid[WIRE_SID_LEN]);

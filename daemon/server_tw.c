@@ -13,6 +13,7 @@ static int tw_request(struct srv_conn *c, const struct ctrl_event *ev)
     struct sess_config cfg;
     srv_sess_config(c, r, &cfg);
     cfg.kind = SESS_TW_REFLECTOR;
+    cfg.measure_tx = c->srv->conf.verbose; /* logged when the session ends */
     cfg.npackets = 0;
     srv_local_sid(c, cfg.sid);
     cfg.peer = peer;

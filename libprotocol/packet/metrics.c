@@ -50,7 +50,21 @@ static uint64_t ntp_stamp(uint64_t wire, uint16_t errest, struct clk_time t)
 
 uint64_t met_owrec_send_ntp(const struct met_owrec *r)
 {
-    return ntp_stamp(r->send_wire, r->send_err, r->send);
+    return met_owrec_send_is_tx(r) ? clk_to_ntp(r->send).raw
+                                   : ntp_stamp(r->send_wire, r->send_err, r->send);
+}
+
+uint64_t met_owrec_packet_ntp(const struct met_owrec *r)
+{
+    return ntp_stamp(r->send_wire, r->send_err, met_owrec_packet_time(r));
+}
+
+struct clk_time met_owrec_packet_time(const struct met_owrec *r)
+{
+    if (!met_owrec_send_is_tx(r) || !r->send_wire || clk_errest_decode(r->send_err).ptp) {
+        return r->send; /* a PTP time needs the TAI offset: OWAMP never carries one */
+    }
+    return clk_from_ntp((struct clk_ntp){r->send_wire});
 }
 
 uint64_t met_owrec_recv_ntp(const struct met_owrec *r)

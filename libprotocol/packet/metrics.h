@@ -40,7 +40,9 @@
 
 /* One OWAMP packet as the receiver logged it (RFC 4656 section 3.10 data record). A lost
  * packet has lost set (the wire record marks it with an all-zero Receive Timestamp); its send
- * time is then the scheduled send time. */
+ * time is then the scheduled send time. The sender of a session may put its own kernel or
+ * NIC TX timestamp of the packet in send (send_src says so; send_wire keeps what the packet
+ * carried). */
 struct met_owrec {
     uint32_t seq;
     struct clk_time send, recv;
@@ -50,8 +52,16 @@ struct met_owrec {
     uint16_t send_err, recv_err;   /* raw Error Estimate fields */
     uint8_t ttl;                   /* IP TTL / hop limit seen by the receiver */
     uint8_t recv_src;              /* enum clk_source of recv */
+    uint8_t send_src;              /* KERNEL or HARDWARE: send is the sender's TX timestamp
+                                    * of the packet; NONE: the time the packet carried */
     bool lost;
 };
+
+/* Whether send is the sender's TX timestamp rather than the time the packet carried. */
+static inline bool met_owrec_send_is_tx(const struct met_owrec *r)
+{
+    return r->send_src == CLK_SRC_KERNEL || r->send_src == CLK_SRC_HARDWARE;
+}
 
 /* Flags of a TWAMP record. */
 enum met_tw_flag {
@@ -273,8 +283,14 @@ int64_t met_hist_pct(const struct met_hist *h, double pct);
 int64_t met_owrec_delay_ns(const struct met_owrec *r);
 
 /* The send / receive time of a record as an NTP timestamp: as carried when it was carried in
- * NTP format, else converted; 0 for none (a lost packet's receive time). */
+ * NTP format, else converted (send: the TX timestamp when the record holds one); 0 for none
+ * (a lost packet's receive time). */
 uint64_t met_owrec_send_ntp(const struct met_owrec *r);
 uint64_t met_owrec_recv_ntp(const struct met_owrec *r);
+
+/* The send time the packet itself carried, whatever send holds: as NTP (for files, which
+ * keep what was on the wire) and as a time. */
+uint64_t met_owrec_packet_ntp(const struct met_owrec *r);
+struct clk_time met_owrec_packet_time(const struct met_owrec *r);
 
 #endif

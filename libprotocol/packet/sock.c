@@ -575,6 +575,15 @@ int sock_send_batch(int fd, const struct sock_txbuf *bufs, unsigned n)
     return r;
 }
 
+#define SOCK_MSG_PROBE 0x10 /* MSG_PROBE of linux/socket.h: not in the C library's headers */
+
+int sock_warm(int fd, const struct sock_txbuf *b)
+{
+    const struct sockaddr *to = b->dst ? (const struct sockaddr *)&b->dst->ss : NULL;
+    ssize_t r = sendto(fd, b->data, b->len, SOCK_MSG_PROBE, to, b->dst ? b->dst->len : 0);
+    return r < 0 ? LP_E_IO : 0;
+}
+
 int sock_send_to(int fd, const void *data, size_t len, const struct sock_addr *dst)
 {
     ssize_t r;

@@ -165,6 +165,13 @@ struct sock_txbuf {
  * sent (0 when the socket buffer is full), or LP_E_IO. */
 int sock_send_batch(int fd, const struct sock_txbuf *bufs, unsigned n);
 
+/* Walk the kernel's send path for b without sending it (MSG_PROBE): after a sender has
+ * been idle its route, socket and protocol code are cold, and the next send leaves later
+ * and less steadily after its timestamp was read (on the 2-core VM, clock read to kernel
+ * TX timestamp, bench/send_floor: p99 9-13 us without, 7-8 us with). Nothing is sent, and
+ * the socket's count of datagrams for TX timestamps (OPT_ID) does not move. 0 or LP_E_IO. */
+int sock_warm(int fd, const struct sock_txbuf *b);
+
 /* Send one datagram. 0, or LP_E_IO (errno kept; EAGAIN when the buffer is full). */
 int sock_send_to(int fd, const void *data, size_t len, const struct sock_addr *dst);
 
@@ -231,11 +238,15 @@ void sock_hw_enable(int fd, const char *ifname, unsigned flags, const struct soc
  * 0, LP_E_NOTFOUND or LP_E_IO. */
 int sock_hw_ifname_for(const struct sock_addr *local, char *ifname, size_t len, bool *loopback);
 
-/* Best timestamps for a test socket bound to local: NIC hardware through sock_hw_enable on
- * the interface holding that address (an unprivileged process gets them when the NIC is
- * already set up, e.g. by ptp4l, or when it holds CAP_NET_ADMIN), else kernel software
- * stamps; s->ts says which, with the reason in s->ts.note. Loopback stays software. */
-void sock_hw_auto(struct sock_udp *s, const struct sock_addr *local, unsigned flags);
+/* Best timestamps for a test socket bound to local (flags: SOCK_F_TX_TSTAMP for a socket
+ * that sends): NIC hardware through sock_hw_enable on dev, the device the socket is bound
+ * to, or (dev NULL) on the interface holding local, the one of the route to the peer (an
+ * unprivileged process gets them when the NIC is already set up, e.g. by ptp4l, or when it
+ * holds CAP_NET_ADMIN); else kernel software stamps. s->ts says which, with the reason in
+ * s->ts.note. Loopback stays software. ops as for sock_hw_enable (NULL: the kernel). Used
+ * by the daemons and the clients alike. */
+void sock_hw_auto(struct sock_udp *s, const struct sock_addr *local, const char *dev,
+                  unsigned flags, const struct sock_hw_ops *ops);
 
 /* Measure PHC minus CLOCK_REALTIME for /dev/ptp<phc_index> with PTP_SYS_OFFSET (for
  * reporting how well phc2sys keeps them together). 0 or LP_E_IO. */

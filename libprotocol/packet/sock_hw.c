@@ -237,11 +237,31 @@ int sock_hw_ifname_for(const struct sock_addr *local, char *ifname, size_t len, 
     return rc;
 }
 
-void sock_hw_auto(struct sock_udp *s, const struct sock_addr *local, unsigned flags)
+/* Whether dev names a loopback interface (false when there is none of that name: the
+ * probe then says what it finds). */
+static bool dev_is_loopback(const char *dev)
+{
+    struct ifaddrs *list;
+    bool lo = false;
+    if (getifaddrs(&list) < 0) {
+        return false;
+    }
+    for (struct ifaddrs *i = list; i && !lo; i = i->ifa_next) {
+        lo = strcmp(i->ifa_name, dev) == 0 && (i->ifa_flags & IFF_LOOPBACK);
+    }
+    freeifaddrs(list);
+    return lo;
+}
+
+void sock_hw_auto(struct sock_udp *s, const struct sock_addr *local, const char *dev,
+                  unsigned flags, const struct sock_hw_ops *ops)
 {
     char ifname[IF_NAMESIZE];
     bool loopback = false;
-    if (sock_hw_ifname_for(local, ifname, sizeof(ifname), &loopback) < 0) {
+    if (dev) {
+        snprintf(ifname, sizeof(ifname), "%s", dev);
+        loopback = dev_is_loopback(dev);
+    } else if (sock_hw_ifname_for(local, ifname, sizeof(ifname), &loopback) < 0) {
         snprintf(s->ts.note, sizeof(s->ts.note),
                  "no interface holds the local address: kernel software stamps");
         return;
@@ -249,7 +269,7 @@ void sock_hw_auto(struct sock_udp *s, const struct sock_addr *local, unsigned fl
     if (loopback) {
         return; /* no NIC on loopback: kernel stamps are the best there is */
     }
-    sock_hw_enable(s->fd, ifname, flags, NULL, &s->ts);
+    sock_hw_enable(s->fd, ifname, flags, ops, &s->ts);
 }
 
 /* ---- PHC offset ---- */

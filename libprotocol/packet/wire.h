@@ -448,6 +448,13 @@ int wire_records_tail_decode(const uint8_t *buf, size_t len, uint32_t n,
  * LP_E_MODE unless mode holds exactly one security bit. */
 int wire_test_layout(uint32_t mode);
 
+/* Every test packet layout, OWAMP/TWAMP sender and reflector and STAMP (below), carries its
+ * own send Timestamp and Error Estimate at the same offsets: octets 4 and 12 unauthenticated,
+ * 16 and 24 authenticated. Write them into a packet encoded before (and not yet sealed): a
+ * sender or reflector builds the packet first and stamps it last, just before it leaves.
+ * 0, LP_E_MODE, or LP_E_SHORT when len cannot hold the fields. */
+int wire_test_set_ts(uint8_t *buf, size_t len, uint32_t mode, uint64_t ts, uint16_t errest);
+
 /* OWAMP-Test packet / TWAMP Session-Sender packet (RFC 4656 §4.1.2). Unauthenticated: Seq,
  * Timestamp, Error Estimate, padding. Authenticated/encrypted: Seq, MBZ 12, Timestamp,
  * Error Estimate, MBZ 6, HMAC, padding. pad: on encode the octets to copy after the base

@@ -15,6 +15,22 @@ int wire_test_layout(uint32_t mode)
     return sec == WIRE_MODE_AUTH || sec == WIRE_MODE_ENC ? 1 : 0;
 }
 
+int wire_test_set_ts(uint8_t *buf, size_t len, uint32_t mode, uint64_t ts, uint16_t errest)
+{
+    int layout = wire_test_layout(mode);
+    size_t at = layout == 1 ? 16 : 4;
+
+    if (layout < 0) {
+        return layout;
+    }
+    if (len < at + 10) {
+        return LP_E_SHORT;
+    }
+    lp_store64(buf + at, ts);
+    lp_store16(buf + at + 8, errest);
+    return 0;
+}
+
 /* Total length of base plus tail, or LP_E_LEN when it would not fit an int. */
 static long packet_len(size_t base, size_t tail)
 {

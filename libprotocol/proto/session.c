@@ -43,18 +43,38 @@ void sess_scratch_destroy(struct sess_scratch *x)
     free(x);
 }
 
-void sess_send_replies(int fd, struct sess_scratch *x, unsigned n, struct sess_counters *cnt)
+/* Stamp packets [i, i + k) until one cannot be sent (times into t); how many were. */
+static unsigned stamp_run(const struct sess_stamper *st, unsigned i, unsigned k, struct clk_time *t)
 {
-    unsigned done = 0;
-    while (done < n) {
-        int k = sock_send_batch(fd, x->tx + done, n - done);
-        if (k <= 0) {
-            break;
-        }
-        done += (unsigned)k;
+    unsigned j = 0;
+    while (j < k && (t[j] = st->stamp(st->arg, i + j)).ns != 0) {
+        j++;
     }
-    cnt->sent += done;
-    cnt->tx_errors += n - done;
+    return j;
+}
+
+void sess_send_built(int fd, struct sess_scratch *x, unsigned n, int64_t now_ns,
+                     struct sess_counters *cnt, const struct sess_stamper *st)
+{
+    unsigned run = n >= SESS_RUN_BEHIND / 2 ? SESS_RUN_BEHIND : 1;
+    struct clk_time t[SESS_RUN_BEHIND];
+    if (n > 0 && now_ns - *st->last_tx_ns > SESS_WARM_NS) {
+        sock_warm(fd, &x->tx[0]); /* idle: the send path is cold */
+    }
+    for (unsigned i = 0; i < n;) {
+        unsigned k = stamp_run(st, i, n - i < run ? n - i : run, t);
+        int sent = k > 0 ? sock_send_batch(fd, &x->tx[i], k) : 0;
+        for (int j = 0; j < sent; j++) {
+            if (st->sent) {
+                st->sent(st->arg, i + (unsigned)j, t[j]);
+            }
+            cnt->sent++;
+            *st->last_tx_ns = t[j].ns;
+        }
+        unsigned done = k > 0 ? k : 1; /* one that cannot be sent is dropped */
+        cnt->tx_errors += done - (unsigned)(sent > 0 ? sent : 0);
+        i += done;
+    }
 }
 
 struct clk_time sess_wire_time(uint64_t ts, uint16_t errest, int64_t tai_ns)
@@ -146,6 +166,9 @@ static int sess_init(struct sess *s)
             return rc;
         }
     }
+    if (s->cfg.kind == SESS_TW_REFLECTOR && s->cfg.measure_tx && (rc = sess_tx_init(s)) < 0) {
+        return rc; /* T3 against the wire: sess_tx_stats */
+    }
     bool logs = s->cfg.kind == SESS_OW_RECEIVER || s->cfg.kind == SESS_TW_SENDER;
     if (logs && !(s->seen = calloc(s->cfg.npackets / 8 + 1, 1))) {
         return LP_E_NOMEM;
@@ -213,6 +236,7 @@ void sess_destroy(struct sess *s)
     free(s->pad);
     free(s->txq);
     free(s->bias_ring);
+    rst_destroy(s->tx_times);
     rst_destroy(s->recs);
     free(s->seen);
     free(s);
@@ -251,6 +275,9 @@ void sess_stop(struct sess *s)
     if (s->timer) {
         loop_timer_cancel(s->loop, s->timer);
         s->timer = 0;
+    }
+    if (s->tx_stamps && s->sock.fd >= 0) {
+        sock_read_tx_timestamps(s->sock.fd, sess_on_tx_stamp, s); /* every send's is in */
     }
 }
 

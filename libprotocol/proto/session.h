@@ -3,7 +3,9 @@
  * no process or thread; every packet is stamped just before it leaves and its receive time
  * comes from the kernel (or NIC) when the socket provides it. Senders also collect the
  * kernel's TX timestamp of every packet from the socket's error queue: a TWAMP sender uses it
- * as T1 for the round trip (the written T1 stays in the packet). */
+ * as T1 for the round trip (the written T1 stays in the packet), an OWAMP sender may keep it
+ * for its results (keep_tx_times), and senders and TWAMP reflectors measure by it how far
+ * the time they write runs ahead of the wire (sess_tx_stats). */
 #ifndef LP_SESSION_H
 #define LP_SESSION_H
 
@@ -67,6 +69,12 @@ struct sess_config {
                               * its scheduled send time is logged lost at once (as the
                               * reference's receiver does), so what is fetched from a
                               * running session counts it; 0: only at sess_ow_finalize */
+    bool measure_tx;         /* TWAMP reflectors: take the TX timestamp of every reply, to
+                              * measure T3 against the wire (sess_tx_stats); it costs an
+                              * error-queue read per batch of replies */
+    bool keep_tx_times;      /* OWAMP senders: keep every packet's kernel or NIC TX time
+                              * for sess_tx_time (16 octets a packet, in memory up to
+                              * store_mem, then in an unnamed file like the records) */
 };
 
 struct sess;
@@ -114,7 +122,8 @@ int sess_start(struct sess *s);
  * busy), before the session is stopped and its records closed. */
 void sess_drain(struct sess *s);
 
-/* Stop sending and receiving; records are kept. */
+/* Stop sending and receiving; records are kept, and so are the TX timestamps queued by
+ * now (they are read first). */
 void sess_stop(struct sess *s);
 
 /* Stop, and close the socket too (its port goes back to the range; TX timestamps still
@@ -158,10 +167,12 @@ struct rst *sess_records(const struct sess *s);
 /* A copy of the counters. */
 struct sess_counters sess_counters(const struct sess *s);
 
-/* Send-side timing of a sender. Lateness is how long after its scheduled time a packet left
- * (the kernel's TX timestamp when there is one, else the timestamp written in the packet);
- * bias is the kernel TX timestamp minus the written one. Percentiles come from a histogram
- * with 1/16 relative resolution (bounded memory whatever the packet count). */
+/* Send-side timing of a sender or a TWAMP reflector. Lateness is how long after its
+ * scheduled time a packet left (a reflector: after the packet it answers arrived), by the
+ * kernel's TX timestamp when there is one, else by the timestamp written in the packet;
+ * bias is the TX timestamp minus the written one: how long the written time went before
+ * the packet reached the wire. Percentiles come from a histogram with 1/16 relative
+ * resolution (bounded memory whatever the packet count). */
 struct sess_tx_stats {
     uint64_t stamped;       /* packets with a kernel or NIC TX timestamp */
     enum clk_source source; /* of those timestamps (KERNEL or HARDWARE), USER when none */
@@ -170,6 +181,11 @@ struct sess_tx_stats {
 };
 
 struct sess_tx_stats sess_tx_stats(const struct sess *s);
+
+/* OWAMP sender with keep_tx_times: the kernel or NIC TX time of seq's packet into *out and
+ * its source into *src; false when the kernel gave none (or it came out of order). Every
+ * timestamp queued by the time the session was stopped is in. */
+bool sess_tx_time(struct sess *s, uint32_t seq, struct clk_time *out, enum clk_source *src);
 
 /* ---- packet hook: every test packet a session sends or receives, e.g. for pcap export ---- */
 

@@ -18,19 +18,57 @@ uint16_t sess_errest_get(struct sess_errest *e, struct clk_time now);
 
 #define SESS_PKT_MAX 9216 /* largest test packet handled (jumbo frame) */
 
+/* A reply a reflector has built (everything but its send Timestamp, not yet sealed), until
+ * it is stamped and sent. */
+struct sess_reply {
+    int64_t recv_ns; /* receive time of the packet it answers (T2) */
+    uint32_t mode;   /* its layout, for wire_test_set_ts */
+    uint16_t errest; /* the Error Estimate to write with the Timestamp */
+    int key;         /* light reflector: the STAMP key to seal it with, -1 none */
+};
+
 /* I/O buffers and the clock's Error Estimate, shared by the sessions of one thread (see
  * session.h): one ntp_adjtime a second per process, not per session. */
 struct sess_scratch {
     struct sess_errest errest;
     struct sock_rxbuf rx[SOCK_BATCH_MAX];
     struct sock_txbuf tx[SOCK_BATCH_MAX];
+    struct sess_reply reply[SOCK_BATCH_MAX]; /* what reflectors built into tx */
     uint8_t rxmem[SOCK_BATCH_MAX][SESS_PKT_MAX];
     uint8_t txmem[SOCK_BATCH_MAX][SESS_PKT_MAX];
     uint8_t work[SESS_PKT_MAX]; /* padding or TLVs being built */
 };
 
-/* Send the first n replies of x->tx; counts what could not be sent. */
-void sess_send_replies(int fd, struct sess_scratch *x, unsigned n, struct sess_counters *cnt);
+/* How a sender or reflector finishes the packets it built into x->tx: stamp writes the
+ * clock, read at that moment, into packet slot and seals it, returning the time written
+ * (ns 0: it cannot be sent; it is dropped); sent (may be NULL) hears of each packet the
+ * kernel took, with that time, before it is counted in cnt->sent. */
+struct sess_stamper {
+    struct clk_time (*stamp)(void *arg, unsigned slot);
+    void (*sent)(void *arg, unsigned slot, struct clk_time t);
+    void *arg;
+    int64_t *last_tx_ns; /* the socket's last send (see SESS_WARM_NS), updated here */
+};
+
+/* A socket that has sent nothing for this long has its send path walked (sock_warm) before
+ * the next timestamp is read. At 20,000 packets/s and more it never is. */
+#define SESS_WARM_NS 50000
+
+/* Packets a sender or reflector that is behind sends with one system call; it is behind
+ * when it has half as many or more to send at once. */
+#define SESS_RUN_BEHIND 8
+
+/* Stamp, seal and send the first n packets built in x->tx, in order, each stamped right
+ * before the system call that sends it. While the sender or reflector keeps up (fewer than
+ * SESS_RUN_BEHIND / 2 to send), each packet has a call of its own: no other packet's send
+ * stands between its written timestamp and the wire (in one sendmmsg the last of 64
+ * loopback replies left about 100 us after its stamp). When it is behind (packets come
+ * faster than a call each lets it keep up with) it sends runs of SESS_RUN_BEHIND, which
+ * cost fewer calls a packet, so that it catches up; a stamp then ages by the sends of the
+ * run before it. A socket idle since before now_ns - SESS_WARM_NS is warmed first. Counts
+ * what could not be sent in cnt->tx_errors. */
+void sess_send_built(int fd, struct sess_scratch *x, unsigned n, int64_t now_ns,
+                     struct sess_counters *cnt, const struct sess_stamper *st);
 
 /* Decode a wire timestamp using the Z bit of its Error Estimate: NTP, or PTPv2 truncated
  * (TAI) converted back to UTC with tai_ns. */
@@ -90,28 +128,40 @@ uint32_t lflows_count(const struct light_flows *t, int64_t now_ns);
 
 /* ---- one test session (session.c, session_send.c, session_recv.c) ---- */
 
-#define SESS_TX_RING 1024         /* sends awaiting their TX timestamp */
+#define SESS_TX_RING 1024         /* sender's sends awaiting their TX timestamp */
+#define SESS_TX_RING_REFL 128     /* a reflector's (it reads them after each batch) */
 #define SESS_BUDGET_NS 2000000    /* longest a sender keeps the loop in one callback */
 #define SESS_DRAIN_NS 20000       /* a TWAMP sender waiting this long reads replies */
 #define SESS_BIAS_RING (1u << 16) /* TWAMP: per-seq TX bias until the reply comes */
-/* Most packets a sender stamps, builds and sends with one sendmmsg. Eight take the cost per
- * packet from about 12 us (sendto and one error-queue recvmsg each) to about 2.4 us on the
- * 2-core VM, 64 only to 1.7 us; but a packet waits in the batch for the ones before it,
- * and the kernel may reschedule between datagrams, which the stamp-to-wire bias shows. */
+/* Most packets a sender takes off the schedule at once, when it runs late: built together,
+ * then stamped and sent (sess_send_built: one system call each unless it is behind); their
+ * TX timestamps are read 64 at a time. */
 #define SESS_BATCH_MAX 8
 _Static_assert(SESS_BATCH_MAX <= SOCK_BATCH_MAX, "a batch is built in the scratch's send slots");
 
-/* A packet sent, waiting for its TX timestamp (OPT_ID counts successful sends). */
+/* A packet sent, waiting for its TX timestamp (OPT_ID counts successful sends): its seq,
+ * the time written in it (t1_ns) and when it was due (sched_ns; a reflector: the receive
+ * time of the packet it answers). */
 struct sess_txslot {
     uint32_t id, seq;
     int64_t t1_ns, sched_ns;
     bool used;
 };
 
+/* TWAMP sender: the TX timestamp of seq, as its offset from the written T1, and its
+ * source, until the reply comes. */
 struct sess_bias {
     uint32_t seq;
     int32_t bias_ns;
+    uint8_t src; /* enum clk_source */
     bool used;
+};
+
+/* OWAMP sender keeping its TX times (sess_config.keep_tx_times): the TX time of one seq
+ * (ns 0: none), one per seq in order in a record store (session_tx.c). */
+struct sess_txtime {
+    int64_t ns;
+    uint8_t src; /* enum clk_source */
 };
 
 struct sess {
@@ -136,11 +186,14 @@ struct sess {
     uint8_t *pad;
     bool tx_stamps;
     struct sess_txslot *txq;
+    uint32_t txq_len;
     struct sess_bias *bias_ring;
+    struct rst *tx_times; /* OWAMP sender: struct sess_txtime by seq, or NULL */
     struct met_hist late_user, late_kernel, bias;
     uint64_t stamped;
     enum clk_source tx_src;
-    uint32_t unread; /* sent since the sender last drained the error queue itself */
+    uint32_t unread;    /* sent since the sender last drained the error queue itself */
+    int64_t last_tx_ns; /* when the socket last sent (the time written): SESS_WARM_NS */
     /* records */
     struct rst *recs; /* receivers: met_owrec, TWAMP senders: met_twrec */
     uint8_t *seen;    /* receivers and TWAMP senders: one bit per seq below npackets */
@@ -179,12 +232,21 @@ bool sess_rec_log(struct sess *s, const void *rec);
 struct sched *sess_sched_probe(const struct sess *s);
 
 /* session_send.c: set up a sender (schedule, padding, TX timestamps, TOS); arm the timer of
- * its next packet; take one TX timestamp from the error queue (sock_read_tx_timestamps
- * callback); the kernel TX time of seq's packet (TWAMP), when known. */
+ * its next packet. */
 int sess_sender_init(struct sess *s);
 void sess_arm_sender(struct sess *s);
+
+/* session_tx.c: TX timestamps of senders and reflectors. Turn them on (keeping NIC stamps
+ * the socket has) and make room to match them; 0 or LP_E_NOMEM (none to be had is no
+ * error: the session goes without). Note a packet the kernel took (seq, due at sched_ns,
+ * t1_ns written in it) before it is counted in cnt.sent. Take one TX timestamp from the
+ * error queue (sock_read_tx_timestamps callback). The TX time of seq's packet of a TWAMP
+ * sender (written_ns: the T1 written in it), when known. */
+int sess_tx_init(struct sess *s);
+void sess_tx_note(struct sess *s, uint32_t seq, int64_t sched_ns, int64_t t1_ns);
 void sess_on_tx_stamp(void *arg, const struct sock_txts *ts);
-bool sess_kernel_t1(const struct sess *s, uint32_t seq, int64_t written_ns, struct clk_time *out);
+bool sess_kernel_t1(const struct sess *s, uint32_t seq, int64_t written_ns, struct clk_time *out,
+                    enum clk_source *src);
 
 /* session_recv.c: the socket is readable (or has TX timestamps queued: LOOP_ERR); an OWAMP
  * receiver starts logging packets lost as their loss timeouts pass. */

@@ -49,6 +49,7 @@ struct light {
     struct light_flows *flows;
     struct sess_scratch *x;
     bool own_scratch;
+    int64_t last_tx_ns; /* the last reply sent (SESS_WARM_NS) */
 };
 
 /* The flow a packet from peer belongs to. */
@@ -127,9 +128,11 @@ static void answer_tlvs(struct light *l, uint8_t *area, size_t len, const struct
     }
 }
 
-/* Build the reply to a packet of a STAMP flow in out; returns its length or 0 to drop. */
+/* Build the reply to a packet of a STAMP flow in out, all but its Timestamp (light_stamp
+ * writes that and the HMAC just before it is sent); *key gets the key to seal it with (-1:
+ * none). Returns its length or 0 to drop. */
 static size_t stamp_reply(struct light *l, struct sock_rxbuf *b, const struct light_flow_key *k,
-                          int64_t now_ns, uint8_t *out)
+                          int64_t now_ns, uint8_t *out, int *keyidx)
 {
     int ki = find_key(l, b->data, b->len);
     const struct light_key *key = ki >= 0 ? &l->keys[ki] : NULL;
@@ -154,22 +157,17 @@ static size_t stamp_reply(struct light *l, struct sock_rxbuf *b, const struct li
                                      .sender_ttl = sess_ttl_octet(b->info.ttl, 255),
                                      .tlvs = tlvs,
                                      .tlvs_len = p.tlvs_len};
-    struct clk_time t3 = clk_now();
-    r.ts = clk_to_ntp(t3).raw;
-    r.errest = sess_errest_get(&l->x->errest, t3);
     int n = wire_stamp_reflector_encode(&r, mode, out, SESS_PKT_MAX);
     if (n <= 0) {
         return 0;
     }
-    if (key) {
-        cry_stamp_hmac(key->key, key->len, out, WIRE_STAMP_AUTH_HMAC_OFF,
-                       out + WIRE_STAMP_AUTH_HMAC_OFF);
-    }
+    *keyidx = ki;
     f->tx++;
     return (size_t)n;
 }
 
-/* Build the reply to a packet of a TWAMP Light flow in out; length or 0. */
+/* Build the reply to a packet of a TWAMP Light flow in out, all but its Timestamp; length
+ * or 0. */
 static size_t light_reply(struct light *l, struct sock_rxbuf *b, const struct light_flow_key *k,
                           int64_t now_ns, uint8_t *out)
 {
@@ -193,11 +191,24 @@ static size_t light_reply(struct light *l, struct sock_rxbuf *b, const struct li
                                    .sender_ttl = sess_ttl_octet(b->info.ttl, 255),
                                    .pad = pad,
                                    .pad_len = len - WIRE_REFLECTOR_OPEN_LEN};
-    struct clk_time t3 = clk_now();
-    r.ts = clk_to_ntp(t3).raw;
-    r.errest = sess_errest_get(&l->x->errest, t3);
     int n = wire_reflector_encode(&r, WIRE_MODE_OPEN, out, SESS_PKT_MAX);
     return n > 0 ? (size_t)n : 0;
+}
+
+/* A built reply's last step: T3 read now and written in, the STAMP HMAC computed. */
+static struct clk_time light_stamp(void *arg, unsigned slot)
+{
+    struct light *l = arg;
+    const struct sess_reply *r = &l->x->reply[slot];
+    uint8_t *out = l->x->txmem[slot];
+    struct clk_time t3 = clk_now();
+    wire_test_set_ts(out, l->x->tx[slot].len, r->mode, clk_to_ntp(t3).raw, r->errest);
+    if (r->key >= 0) {
+        const struct light_key *key = &l->keys[r->key];
+        cry_stamp_hmac(key->key, key->len, out, WIRE_STAMP_AUTH_HMAC_OFF,
+                       out + WIRE_STAMP_AUTH_HMAC_OFF);
+    }
+    return t3;
 }
 
 /* Whether an RFC 8972 TLV starts the area: a whole header whose Type (its second octet) is
@@ -236,7 +247,8 @@ static bool reflect_one(struct light *l, struct sock_rxbuf *b, unsigned slot, in
         cls = classify(l, b->data, b->len);
     }
     uint8_t *out = l->x->txmem[slot];
-    size_t n = cls == LIGHT_CLASS_STAMP ? stamp_reply(l, b, &k, now_ns, out)
+    int key = -1;
+    size_t n = cls == LIGHT_CLASS_STAMP ? stamp_reply(l, b, &k, now_ns, out, &key)
                                         : light_reply(l, b, &k, now_ns, out);
     if (n == 0) {
         l->cnt.malformed++;
@@ -245,6 +257,10 @@ static bool reflect_one(struct light *l, struct sock_rxbuf *b, unsigned slot, in
     l->cnt.received++;
     l->cnt.src_count[b->info.src & 3]++;
     l->x->tx[slot] = (struct sock_txbuf){.data = out, .len = n, .dst = &b->peer, .tos = -1};
+    l->x->reply[slot] = (struct sess_reply){.recv_ns = b->info.ts.ns,
+                                            .mode = key >= 0 ? WIRE_MODE_AUTH : WIRE_MODE_OPEN,
+                                            .errest = sess_errest_get(&l->x->errest, b->info.ts),
+                                            .key = key};
     return true;
 }
 
@@ -263,7 +279,8 @@ static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
         for (int i = 0; i < n; i++) {
             replies += reflect_one(l, &l->x->rx[i], replies, now_ns);
         }
-        sess_send_replies(fd, l->x, replies, &l->cnt);
+        const struct sess_stamper st = {light_stamp, NULL, l, &l->last_tx_ns};
+        sess_send_built(fd, l->x, replies, l->x->reply[0].recv_ns, &l->cnt, &st);
         if (n < SOCK_BATCH_MAX) {
             return;
         }

@@ -38,7 +38,9 @@ static void log_ow(struct sess *s, const struct sock_rxbuf *b)
     s->cnt.src_count[b->info.src & 3]++;
 }
 
-/* Build the reply to one TWAMP-Test packet of the negotiated session into x->tx[slot]. */
+/* Build the reply to one TWAMP-Test packet of the negotiated session into x->tx[slot], all
+ * but its Timestamp (T3): refl_stamp writes that, and seals the reply, just before it is
+ * sent. */
 static bool reflect(struct sess *s, struct sock_rxbuf *b, unsigned slot)
 {
     struct wire_sender_pkt p;
@@ -60,10 +62,10 @@ static bool reflect(struct sess *s, struct sock_rxbuf *b, unsigned slot)
     memset(pad, 0, padlen);
     size_t refl = s->cfg.reflect_octets < p.pad_len ? s->cfg.reflect_octets : p.pad_len;
     memcpy(pad, p.pad, refl < padlen ? refl : padlen);
-    uint16_t rerr = sess_errest_get(&s->x->errest, b->info.ts);
+    uint16_t err = sess_errest_get(&s->x->errest, b->info.ts);
     struct wire_reflector_pkt r = {.seq = s->refl_seq,
                                    .recv_ts =
-                                       sess_wire_stamp(b->info.ts, s->ptp, &s->x->errest, &rerr),
+                                       sess_wire_stamp(b->info.ts, s->ptp, &s->x->errest, &err),
                                    .sender_seq = p.seq,
                                    .sender_ts = p.ts,
                                    .sender_errest = p.errest,
@@ -71,19 +73,41 @@ static bool reflect(struct sess *s, struct sock_rxbuf *b, unsigned slot)
                                    .sender_dscp_ecn = (uint8_t)(b->info.tos >= 0 ? b->info.tos : 0),
                                    .pad = pad,
                                    .pad_len = padlen};
-    struct clk_time t3 = clk_now();
-    r.errest = sess_errest_get(&s->x->errest, t3);
-    r.ts = sess_wire_stamp(t3, s->ptp, &s->x->errest, &r.errest);
     uint32_t mode = s->layout_mode | (s->cfg.mode & WIRE_MODE_DSCP_ECN);
     uint8_t *out = s->x->txmem[slot];
     int n = wire_reflector_encode(&r, mode, out, SESS_PKT_MAX);
-    if (n <= 0 || cry_test_seal(&s->tkeys, s->cmode, CRY_PKT_REFLECTOR, out, (size_t)n) < 0) {
+    if (n <= 0) {
         s->cnt.tx_errors++;
         return false;
     }
     s->x->tx[slot] = (struct sock_txbuf){.data = out, .len = (size_t)n, .dst = &b->peer, .tos = -1};
+    s->x->reply[slot] = (struct sess_reply){
+        .recv_ns = b->info.ts.ns, .mode = s->layout_mode, .errest = err, .key = -1};
     s->refl_seq++;
     return true;
+}
+
+/* A built reply's last step: T3 read now, written in, the reply sealed. */
+static struct clk_time refl_stamp(void *arg, unsigned slot)
+{
+    struct sess *s = arg;
+    struct sess_reply *r = &s->x->reply[slot];
+    uint8_t *out = s->x->txmem[slot];
+    size_t len = s->x->tx[slot].len;
+    struct clk_time t3 = clk_now();
+    uint64_t ts = sess_wire_stamp(t3, s->ptp, &s->x->errest, &r->errest);
+    wire_test_set_ts(out, len, r->mode, ts, r->errest);
+    if (cry_test_seal(&s->tkeys, s->cmode, CRY_PKT_REFLECTOR, out, len) < 0) {
+        return (struct clk_time){0};
+    }
+    return t3;
+}
+
+/* A reply left: kept for its TX timestamp (T3 against the wire, T2 to the wire). */
+static void refl_sent(void *arg, unsigned slot, struct clk_time t3)
+{
+    struct sess *s = arg;
+    sess_tx_note(s, 0, s->x->reply[slot].recv_ns, t3.ns);
 }
 
 /* RFC 6038: the reflector returns the first reflect_octets octets of our padding. */
@@ -177,12 +201,13 @@ static void log_tw(struct sess *s, const struct sock_rxbuf *b)
         check_reflected(s, &w.r);
     }
     int64_t written = t.t1.ns;
-    bool kernel = sess_kernel_t1(s, t.seq, written, &t.t1);
+    enum clk_source src = CLK_SRC_USER;
+    bool kernel = sess_kernel_t1(s, t.seq, written, &t.t1, &src);
     if (!kernel && s->tx_stamps) {
         sock_read_tx_timestamps(s->sock.fd, sess_on_tx_stamp, s); /* its stamp may be queued */
-        kernel = sess_kernel_t1(s, t.seq, written, &t.t1);
+        kernel = sess_kernel_t1(s, t.seq, written, &t.t1, &src);
     }
-    t.t1_src = (uint8_t)(kernel ? s->tx_src : CLK_SRC_USER);
+    t.t1_src = (uint8_t)(kernel ? src : CLK_SRC_USER);
     if (!sess_rec_log(s, &t)) {
         return;
     }
@@ -247,7 +272,13 @@ void sess_on_readable(struct loop *loop, int fd, unsigned events, void *arg)
             default: s->cnt.malformed++; break;
             }
         }
-        sess_send_replies(fd, s->x, replies, &s->cnt);
+        if (replies > 0) {
+            const struct sess_stamper st = {refl_stamp, refl_sent, s, &s->last_tx_ns};
+            sess_send_built(fd, s->x, replies, s->x->reply[0].recv_ns, &s->cnt, &st);
+        }
+        if (replies > 0 && s->tx_stamps) {
+            sock_read_tx_timestamps(fd, sess_on_tx_stamp, s); /* queued as they were sent */
+        }
         if (n < SOCK_BATCH_MAX) {
             return; /* drained: no empty recvmmsg to find that out */
         }

@@ -1,6 +1,8 @@
 /* session_send.c - the sending role of a test session: paced by the schedule, each packet
- * stamped, built, protected and sent (several due at once go out with one sendmmsg), and the
- * kernel's (or the NIC's) TX timestamp of each matched to its send from the error queue. */
+ * built first, then stamped, protected and sent with a system call of its own while the
+ * sender keeps up (so that the time written in it is read as late as the user space can;
+ * see sess_send_built), its kernel (or NIC) TX timestamp matched to it from the error queue
+ * (session_tx.c). */
 #include "session_int.h"
 
 #include <errno.h>
@@ -9,65 +11,6 @@
 
 #include "sched.h"
 
-/* A TX timestamp from the error queue: match it to its send. */
-void sess_on_tx_stamp(void *arg, const struct sock_txts *ts)
-{
-    struct sess *s = arg;
-    struct sess_txslot *q = &s->txq[ts->id % SESS_TX_RING];
-    if (!q->used || q->id != ts->id) {
-        return;
-    }
-    q->used = false;
-    int64_t bias = ts->ts.ns - q->t1_ns;
-    met_hist_add(&s->bias, bias);
-    met_hist_add(&s->late_kernel, ts->ts.ns - q->sched_ns);
-    s->stamped++;
-    s->tx_src = ts->src;
-    if (s->bias_ring) {
-        struct sess_bias *b = &s->bias_ring[q->seq % SESS_BIAS_RING];
-        *b = (struct sess_bias){
-            .seq = q->seq, .used = true, .bias_ns = bias > INT32_MAX ? INT32_MAX : (int32_t)bias};
-    }
-}
-
-/* Remember a successful send (seq, scheduled at sched_ns, written time t1_ns) until its TX
- * timestamp comes back; call before counting it in cnt.sent. */
-static void note_send(struct sess *s, uint32_t seq, int64_t sched_ns, int64_t t1_ns)
-{
-    met_hist_add(&s->late_user, t1_ns - sched_ns);
-    if (s->tx_stamps) {
-        uint32_t id = (uint32_t)s->cnt.sent;
-        s->txq[id % SESS_TX_RING] = (struct sess_txslot){
-            .id = id, .seq = seq, .t1_ns = t1_ns, .sched_ns = sched_ns, .used = true};
-    }
-}
-
-/* TWAMP: the kernel TX time of seq's packet, when known. */
-bool sess_kernel_t1(const struct sess *s, uint32_t seq, int64_t written_ns, struct clk_time *out)
-{
-    const struct sess_bias *b = s->bias_ring ? &s->bias_ring[seq % SESS_BIAS_RING] : NULL;
-    if (!b || !b->used || b->seq != seq) {
-        return false;
-    }
-    out->ns = written_ns + b->bias_ns;
-    return true;
-}
-
-struct sess_tx_stats sess_tx_stats(const struct sess *s)
-{
-    const struct met_hist *late = s->stamped ? &s->late_kernel : &s->late_user;
-    struct sess_tx_stats t = {.stamped = s->stamped,
-                              .source = s->stamped ? s->tx_src : CLK_SRC_USER,
-                              .late_p50_ns = met_hist_pct(late, 50),
-                              .late_p99_ns = met_hist_pct(late, 99),
-                              .late_max_ns = late->max};
-    if (s->stamped) {
-        t.bias_p50_ns = met_hist_pct(&s->bias, 50);
-        t.bias_p99_ns = met_hist_pct(&s->bias, 99);
-        t.bias_max_ns = s->bias.max;
-    }
-    return t;
-}
 /* ------------------------------------------------------------------- sender */
 
 /* Move to the next packet of the schedule. */
@@ -81,37 +24,47 @@ static void advance(struct sess *s)
 struct sess_out {
     uint32_t seq;
     int64_t sched_ns;   /* its scheduled send time */
+    uint16_t errest;    /* the Error Estimate it carries */
     struct clk_time t1; /* the time written in it */
     int len;            /* encoded length, -1 when it could not be built */
 };
 
-/* Encode and protect packet seq, stamped t, into buf. Its length, or -1. */
-static int build_packet(struct sess *s, uint8_t *buf, uint32_t seq, struct clk_time t)
+/* Encode packet seq into buf, all but its Timestamp (stamp_packet writes it), with errest
+ * as its Error Estimate. Its length, or -1. */
+static int build_packet(struct sess *s, uint8_t *buf, uint32_t seq, uint16_t errest)
 {
-    uint16_t err = sess_errest_get(&s->x->errest, t);
-    uint64_t ts = sess_wire_stamp(t, s->ptp, &s->x->errest, &err);
     int n;
     if (s->cfg.fmt == SESS_FMT_STAMP) {
         struct wire_stamp_sender p = {.seq = seq,
-                                      .ts = ts,
-                                      .errest = err,
+                                      .errest = errest,
                                       .ssid = s->cfg.ssid,
                                       .tlvs = s->pad,
                                       .tlvs_len = s->cfg.padding};
         n = wire_stamp_sender_encode(&p, s->layout_mode, buf, SESS_PKT_MAX);
-        if (n > 0 && s->layout_mode == WIRE_MODE_AUTH) {
+    } else {
+        struct wire_sender_pkt p = {
+            .seq = seq, .errest = errest, .pad = s->pad, .pad_len = s->cfg.padding};
+        n = wire_sender_encode(&p, s->layout_mode, buf, SESS_PKT_MAX);
+    }
+    return n > 0 ? n : -1;
+}
+
+/* The last step before a built packet is sent: read the clock, write it in, protect the
+ * packet (HMAC, encryption). The time written, or ns 0 when the packet cannot be sealed. */
+static struct clk_time stamp_packet(struct sess *s, struct sess_out *o, uint8_t *buf)
+{
+    struct clk_time t = clk_now();
+    uint64_t ts = sess_wire_stamp(t, s->ptp, &s->x->errest, &o->errest);
+    wire_test_set_ts(buf, (size_t)o->len, s->layout_mode, ts, o->errest);
+    if (s->cfg.fmt == SESS_FMT_STAMP) {
+        if (s->layout_mode == WIRE_MODE_AUTH) {
             cry_stamp_hmac(s->cfg.stamp_key, s->cfg.stamp_key_len, buf, WIRE_STAMP_AUTH_HMAC_OFF,
                            buf + WIRE_STAMP_AUTH_HMAC_OFF);
         }
-    } else {
-        struct wire_sender_pkt p = {
-            .seq = seq, .ts = ts, .errest = err, .pad = s->pad, .pad_len = s->cfg.padding};
-        n = wire_sender_encode(&p, s->layout_mode, buf, SESS_PKT_MAX);
-        if (n > 0 && cry_test_seal(&s->tkeys, s->cmode, CRY_PKT_SENDER, buf, (size_t)n) < 0) {
-            n = -1;
-        }
+    } else if (cry_test_seal(&s->tkeys, s->cmode, CRY_PKT_SENDER, buf, (size_t)o->len) < 0) {
+        return (struct clk_time){0};
     }
-    return n > 0 ? n : -1;
+    return t;
 }
 
 /* Take the packets due at now off the schedule: the next one (wait_next made it due) and
@@ -127,14 +80,13 @@ static unsigned take_due(struct sess *s, struct clk_time now, struct sess_out *o
     return n;
 }
 
-/* Stamp and build the batch into the scratch's send slots, each packet with the clock read
- * just before it is encoded: the batch leaves right after, so what is written is the time
- * the packet was stamped, and its kernel TX timestamp tells when it really left. */
-static void build_batch(struct sess *s, struct sess_out *out, unsigned n)
+/* Build the batch into the scratch's send slots, everything but the timestamps. */
+static void build_batch(struct sess *s, struct clk_time now, struct sess_out *out, unsigned n)
 {
+    uint16_t err = sess_errest_get(&s->x->errest, now); /* may read the kernel: not later */
     for (unsigned i = 0; i < n; i++) {
-        out[i].t1 = clk_now();
-        out[i].len = build_packet(s, s->x->txmem[i], out[i].seq, out[i].t1);
+        out[i].errest = err;
+        out[i].len = build_packet(s, s->x->txmem[i], out[i].seq, err);
         s->x->tx[i] = (struct sock_txbuf){.data = s->x->txmem[i],
                                           .len = out[i].len > 0 ? (size_t)out[i].len : 0,
                                           .dst = &s->cfg.peer,
@@ -142,67 +94,63 @@ static void build_batch(struct sess *s, struct sess_out *out, unsigned n)
     }
 }
 
-/* A packet of the batch left: keep it for its TX timestamp, count it, show it to the hook. */
-static void note_sent(struct sess *s, const struct sess_out *o, const struct sock_txbuf *b)
+/* The batch being sent, for the stamper's callbacks. */
+struct sess_batch {
+    struct sess *s;
+    struct sess_out *out;
+};
+
+/* Stamp and seal packet i of the batch (sess_send_built): ns 0 when it was not built. */
+static struct clk_time batch_stamp(void *arg, unsigned i)
 {
-    note_send(s, o->seq, o->sched_ns, o->t1.ns);
-    s->cnt.sent++;
+    struct sess_batch *b = arg;
+    struct sess_out *o = &b->out[i];
+    o->t1 = o->len > 0 ? stamp_packet(b->s, o, b->s->x->txmem[i]) : (struct clk_time){0};
+    return o->t1;
+}
+
+/* Packet i of the batch left: keep it for its TX timestamp, show it to the hook. */
+static void batch_sent(void *arg, unsigned i, struct clk_time t1)
+{
+    struct sess_batch *b = arg;
+    struct sess *s = b->s;
+    const struct sess_out *o = &b->out[i];
+    sess_tx_note(s, o->seq, o->sched_ns, t1.ns);
     s->unread++;
     if (s->pkt_hook) {
         struct sess_pkt p = {.sent = true,
-                             .data = b->data,
-                             .len = b->len,
+                             .data = s->x->tx[i].data,
+                             .len = s->x->tx[i].len,
                              .src = &s->local,
                              .dst = &s->cfg.peer,
-                             .ts = o->t1,
+                             .ts = t1,
                              .ttl = -1,
                              .tos = -1};
         s->pkt_hook(s->pkt_arg, &p);
     }
 }
 
-/* How many packets from i on were built, without a gap. */
-static unsigned built_run(const struct sess_out *out, unsigned i, unsigned n)
+/* Send the built batch in seq order, each packet stamped and sealed right before its own
+ * system call, or, when the sender is several packets behind its schedule, with one call
+ * (sess_send_built). A packet that could not be built or sealed, or that the kernel
+ * refuses (buffer full, error), is a send error; the ones after it still go. */
+static void transmit(struct sess *s, struct clk_time now, struct sess_out *out, unsigned n)
 {
-    unsigned k = i;
-    while (k < n && out[k].len > 0) {
-        k++;
-    }
-    return k - i;
+    struct sess_batch b = {s, out};
+    const struct sess_stamper st = {batch_stamp, batch_sent, &b, &s->last_tx_ns};
+    sess_send_built(s->sock.fd, s->x, n, now.ns, &s->cnt, &st);
 }
 
-/* Send the built batch in seq order with as few sendmmsg as the socket allows. A packet
- * that could not be built or that the kernel refuses (buffer full, error) is a send error
- * and the ones after it still go, as each would alone. */
-static void transmit(struct sess *s, const struct sess_out *out, unsigned n)
-{
-    const struct sock_txbuf *tx = s->x->tx;
-    unsigned i = 0;
-    while (i < n) {
-        unsigned run = built_run(out, i, n);
-        int k = run > 0 ? sock_send_batch(s->sock.fd, tx + i, run) : 0;
-        if (k <= 0) {
-            s->cnt.tx_errors++;
-            i++;
-            continue;
-        }
-        for (unsigned j = i; j < i + (unsigned)k; j++) {
-            note_sent(s, &out[j], &tx[j]);
-        }
-        i += (unsigned)k;
-    }
-}
-
-/* Send the packets due at now, stamped and built just before they leave with one sendmmsg.
- * After each SOCK_BATCH_MAX packets sent, read the TX timestamps queued by then: one
- * recvmmsg for many of them, and the sends awaiting theirs (SESS_TX_RING) do not pile up
- * while the sender keeps the loop. */
+/* Send the packets due at now: built together, then stamped and sent (transmit). After
+ * each SOCK_BATCH_MAX packets sent, read the TX timestamps queued by then: one recvmmsg
+ * for many of them, and the sends awaiting theirs (SESS_TX_RING) do not pile up while the
+ * sender keeps the loop. */
 static void send_batch(struct sess *s, struct clk_time now)
 {
     struct sess_out out[SESS_BATCH_MAX];
     unsigned n = take_due(s, now, out);
-    build_batch(s, out, n);
-    transmit(s, out, n);
+    build_batch(s, now, out, n);
+    transmit(s, now, out, n);
     if (s->tx_stamps && s->unread >= SOCK_BATCH_MAX) {
         s->unread = 0;
         sock_read_tx_timestamps(s->sock.fd, sess_on_tx_stamp, s);
@@ -273,17 +221,9 @@ int sess_sender_init(struct sess *s)
         cry_random(s->pad, s->cfg.padding);
     }
     sock_pacer_init(&s->pacer, s->cfg.spin_ns > 0 ? s->cfg.spin_ns : 1);
-    struct sock_tstamp ts;
-    unsigned hw = s->sock.ts.rx == CLK_SRC_HARDWARE
-                      ? SOF_TIMESTAMPING_RAW_HARDWARE | SOF_TIMESTAMPING_RX_HARDWARE |
-                            SOF_TIMESTAMPING_TX_HARDWARE
-                      : 0; /* keep NIC stamping that sock_hw_auto turned on */
-    sock_tstamp_enable(s->sock.fd, SOCK_F_TX_TSTAMP, hw, &ts);
-    if (ts.tx != CLK_SRC_NONE && (s->txq = calloc(SESS_TX_RING, sizeof(*s->txq)))) {
-        s->tx_stamps = true;
-        if (s->cfg.kind == SESS_TW_SENDER) {
-            s->bias_ring = calloc(SESS_BIAS_RING, sizeof(*s->bias_ring));
-        }
+    int rc = sess_tx_init(s);
+    if (rc < 0) {
+        return rc;
     }
     if (s->cfg.tos >= 0) {
         sock_set_tos(s->sock.fd, s->sock.family, (uint8_t)s->cfg.tos);

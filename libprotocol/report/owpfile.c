@@ -90,7 +90,7 @@ struct wire_record owpf_record_of(const struct met_owrec *r)
     return (struct wire_record){.seq = r->seq,
                                 .send_errest = r->send_err,
                                 .recv_errest = r->recv_err,
-                                .send_ts = met_owrec_send_ntp(r),
+                                .send_ts = met_owrec_packet_ntp(r), /* what was on the wire */
                                 .recv_ts = met_owrec_recv_ntp(r),
                                 .ttl = r->ttl};
 }

@@ -25,16 +25,19 @@ enum rep_unused {
 };
 
 /* What the sender of a session measured itself (owping's "to" session, twping's): how late
- * packets left (kernel or NIC TX timestamps against the schedule), which T1 the round trips
- * used, the results of the TWAMP extensions, and the replies it could not use. */
+ * packets left (kernel or NIC TX timestamps against the schedule), which send times the
+ * one-way delays or the round trips (T1) used, the results of the TWAMP extensions, and the
+ * replies it could not use. */
 struct rep_tx {
     uint64_t sent;          /* packets sent */
     uint64_t stamped;       /* of those, with a kernel or NIC TX timestamp */
     enum clk_source source; /* of the TX timestamps (CLK_SRC_USER when none) */
     int64_t late_p50_ns, late_p99_ns, late_max_ns; /* left the host after the schedule */
     int64_t bias_p50_ns, bias_p99_ns; /* TX timestamp minus the one written in the packet */
-    bool two_way;                     /* TWAMP sender: the T1 counts are meaningful */
-    uint64_t t1_tx, t1_packet;        /* round trips that used the TX timestamp / the packet's */
+    bool two_way;                     /* TWAMP sender: the counts below are of T1 */
+    bool one_way;                     /* OWAMP sender: ... of the send times of its results */
+    uint64_t time_tx, time_packet;    /* packets (round trips) whose send time (T1) is the TX
+                                       * timestamp / the time written in the packet */
     int reflect_octets;               /* RFC 6038 octets asked for, -1 when not negotiated */
     uint64_t reflect_mismatch;        /* replies whose reflected octets differ */
     int sent_tos, seen_tos;           /* RFC 7750 DSCP << 2 | ECN sent / most often seen by

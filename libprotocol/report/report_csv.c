@@ -41,7 +41,7 @@ static void put_opt(FILE *f, bool defined, int64_t v)
 int rep_ow_csv_header(FILE *f)
 {
     fputs("sid,direction,seq,send_ns,recv_ns,delay_ns,lost,send_err_ns,recv_err_ns,send_sync,"
-          "recv_sync,ttl,recv_source\n",
+          "recv_sync,ttl,recv_source,send_packet_ns,send_source\n",
           f);
     return rep_int_status(f);
 }
@@ -63,10 +63,12 @@ int rep_ow_csv(FILE *f, const struct rep_session *s, const struct met_owrec *r, 
         fprintf(f, "%" PRIu32 ",%" PRId64, x->seq, x->send.ns);
         put_opt(f, got, x->recv.ns);
         put_opt(f, got, met_owrec_delay_ns(x));
-        fprintf(f, ",%d,%" PRIu64 ",%" PRIu64 ",%d,%d,%u,%s\n", got ? 0 : 1,
+        fprintf(f, ",%d,%" PRIu64 ",%" PRIu64 ",%d,%d,%u,%s,%" PRId64 ",%s\n", got ? 0 : 1,
                 met_ntp_to_ns(met_errest_ntp(x->send_err)),
                 met_ntp_to_ns(met_errest_ntp(x->recv_err)), met_errest_synced(x->send_err),
-                met_errest_synced(x->recv_err), (unsigned)x->ttl, src_word(x->recv_src));
+                met_errest_synced(x->recv_err), (unsigned)x->ttl, src_word(x->recv_src),
+                met_owrec_packet_time(x).ns,
+                met_owrec_send_is_tx(x) ? src_word(x->send_src) : "packet");
     }
     return rep_int_status(f);
 }

@@ -40,9 +40,11 @@
  *                         "hardware" | "user" when none), "lateness_ns" {"p50", "p99", "max"}
  *                         (left the host after the scheduled time), "stamp_to_wire_bias_ns"
  *                         {"p50", "p99"} (TX timestamp minus the packet's; null when nothing
- *                         was TX-stamped), twamp: "round_trip_t1" {"tx_timestamp", "packet"}
- *                         (replies whose round trip used each T1), "reflect_octets" null or
- *                         {"octets", "mismatches"} (RFC 6038), "dscp_ecn" null or {"sent":
+ *                         was TX-stamped), owamp: "send_time" {"tx_timestamp", "packet"}
+ *                         (packets received whose one-way delay used our TX timestamp / the
+ *                         time in the packet), twamp: "round_trip_t1" {"tx_timestamp",
+ *                         "packet"} (replies whose round trip used each T1), "reflect_octets"
+ *                         null or {"octets", "mismatches"} (RFC 6038), "dscp_ecn" null or {"sent":
  *                         {"dscp", "ecn"}, "seen": {"dscp", "ecn"} or null, "seen_replies",
  *                         "reporting_replies", "dscp_changed"} (RFC 7750), "unused_replies"
  *                         {"total", "too_short", "bad_hmac", "other_session", "unknown_seq",
@@ -51,7 +53,10 @@
  *
  * Per-packet lines:
  *   owamp {"seq", "send_ns", "recv_ns", "delay_ns", "lost", "send_err_ns", "recv_err_ns",
- *          "send_sync", "recv_sync", "ttl", "recv_source"}
+ *          "send_sync", "recv_sync", "ttl", "recv_source", "send_packet_ns", "send_source"}:
+ *          send_ns is the send time the delay uses: the sender's own TX timestamp of the
+ *          packet when it has one (send_source "kernel" or "hardware"), else the time in the
+ *          packet (send_source "packet"); send_packet_ns is always the time in the packet
  *   twamp {"seq", "reflector_seq", "t1_ns", "t2_ns", "t3_ns", "t4_ns", "round_trip_ns",
  *          "forward_ns", "reverse_ns", "lost", "sender_ttl", "reflector_ttl", "t1_source",
  *          "t4_source"}
@@ -282,11 +287,13 @@ static jobj *j_tx(const struct rep_tx *t)
         put(bias, "p99", json_object_new_int64(t->bias_p99_ns));
     }
     put(o, "stamp_to_wire_bias_ns", bias);
+    if (t->two_way || t->one_way) {
+        jobj *used = json_object_new_object();
+        put(used, "tx_timestamp", j_u64(t->time_tx));
+        put(used, "packet", j_u64(t->time_packet));
+        put(o, t->two_way ? "round_trip_t1" : "send_time", used);
+    }
     if (t->two_way) {
-        jobj *t1 = json_object_new_object();
-        put(t1, "tx_timestamp", j_u64(t->t1_tx));
-        put(t1, "packet", j_u64(t->t1_packet));
-        put(o, "round_trip_t1", t1);
         j_tx_ext(o, t);
         j_tx_unused(o, t);
     }
@@ -442,6 +449,9 @@ static jobj *j_owrec(const struct rep_session *s, const struct met_owrec *x)
     put(o, "recv_sync", json_object_new_boolean(met_errest_synced(x->recv_err)));
     put(o, "ttl", json_object_new_int(x->ttl));
     put(o, "recv_source", json_object_new_string(src_name(x->recv_src)));
+    put(o, "send_packet_ns", json_object_new_int64(met_owrec_packet_time(x).ns));
+    put(o, "send_source",
+        json_object_new_string(met_owrec_send_is_tx(x) ? src_name(x->send_src) : "packet"));
     return o;
 }
 

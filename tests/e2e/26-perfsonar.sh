@@ -142,9 +142,12 @@ done
 [ -z "$diag" ]
 tap $? "owstats -M of the reference's files: the same session, counts and times (not hosts, exact delays)"
 [ -n "$diag" ] && echo "# differ:$diag"
+# owping's -R lines of the session it sends carry its TX timestamps as STIME; the .owp file
+# what the server returned, the time each packet carried (lib/sendtimes.py).
 "$OWPING" -R -c 50 -i 0.01f -L 1 -T "$TMP/to.owp" -F "$TMP/from.owp" "127.0.0.1:$OP" >"$TMP/live.R" 2>/dev/null &&
-    { "$OWSTATS" -R "$TMP/to.owp" "$TMP/from.owp"; } | cmp -s - "$TMP/live.R"
-tap $? "owping -T/-F files: owstats -R gives owping's own -R lines"
+    "$OWSTATS" -R "$TMP/to.owp" "$TMP/from.owp" >"$TMP/read.R" &&
+    python3 "$ROOT/tests/e2e/lib/sendtimes.py" R 50 "$TMP/live.R" "$TMP/read.R" >"$TMP/sendtimes.out"
+tap $? "owping -T/-F files: owstats -R gives owping's own -R lines (sent ones: STIME its TX timestamp, no earlier)" "$TMP/sendtimes.out"
 
 mkdir -p "$TMP/p"
 "$OWSTATS" -p -d "$TMP/p" -M -N 30 "$REFOWP/powstream-1.owp" >"$TMP/p.out" 2>&1 &&

@@ -32,9 +32,19 @@ skip_all() {
 command -v nft >/dev/null || skip_all "nft not installed (package nftables)"
 ip netns list >/dev/null 2>&1 || skip_all "'ip netns' unavailable"
 
+# The daemons run under "ip netns exec" started from a shell function: the PIDs the cleanup
+# kills are those of subshells, so whatever still runs in a namespace is stopped by its pid
+# (ip netns pids) before the namespace goes.
 down() {
-    local ns
-    for ns in "$NS_S" "$NS_R" "$NS_C"; do ip netns del "$ns" 2>/dev/null; done
+    local ns p
+    for ns in "$NS_S" "$NS_R" "$NS_C"; do
+        for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
+    done
+    sleep 0.2
+    for ns in "$NS_S" "$NS_R" "$NS_C"; do
+        for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+        ip netns del "$ns" 2>/dev/null
+    done
 }
 trap 'cleanup; down' EXIT
 S() { ip netns exec "$NS_S" "$@"; }

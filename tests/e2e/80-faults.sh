@@ -685,12 +685,14 @@ alive "$TW6" || diag="$diag twampd died;"
 serves "$TWPING" "$TW6P" || diag="$diag twampd no longer serves;"
 ok "$diag" "twampd stepped +1 s: twping completes in $EL ms; kernel T2 vs stepped T3 shows as PROC ~1 s, BCK and RTT ~-1 s (MIN $(msum "$TMP/6tw_d.out" 1 MIN) s)"
 diag=""
+# The shim steps owping's own clock reads only: the times it writes into its packets move,
+# the kernel's TX timestamps, which its to-session results use as send times, do not.
 runchk6 ow_c 2
-stepped "$TMP/6ow_c.out" 1 MIN
+normal "$TMP/6ow_c.out" 1 MIN
 normal "$TMP/6ow_c.out" 1 MAX
 normal "$TMP/6ow_c.out" 2 MIN
 normal "$TMP/6ow_c.out" 2 MAX
-ok "$diag" "owping's clock stepped +1 s: completes in $EL ms; to-session MIN $(msum "$TMP/6ow_c.out" 1 MIN) s after the step, from-session unaffected (kernel receive stamps)"
+ok "$diag" "owping's clock stepped +1 s: completes in $EL ms; to-session unaffected (send times are kernel TX stamps: MIN $(msum "$TMP/6ow_c.out" 1 MIN) s), from-session unaffected (kernel receive stamps)"
 diag=""
 runchk6 tw_c 1
 for k in MIN MAX MIN_FWD MIN_BCK; do normal "$TMP/6tw_c.out" 1 $k; done

@@ -1,5 +1,6 @@
 /* test_report.c - report writers on small fixed record sets; expected text worked out by hand
  * from the records (times in UTC) and the reference's formats. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 
 #include "common.h"
 #include "metrics.h"
+#include "owpfile.h"
 #include "report.h"
 
 #define MS 1000000LL
@@ -695,6 +697,52 @@ static void test_jsonl(void **state)
     free(line);
 }
 
+/* A record whose send time is the sender's TX timestamp: -R prints that as STIME, the
+ * per-packet JSON and CSV give both times and the source, an .owp record keeps the time the
+ * packet carried. */
+static void test_ow_tx_send_time(void **state)
+{
+    (void)state;
+    struct met_owrec r = ow(0, 100 * US);
+    r.send_wire = clk_to_ntp(r.send).raw; /* carried */
+    r.send.ns += 3 * US;                  /* left 3 us later */
+    r.send_src = CLK_SRC_KERNEL;
+    assert_true(met_owrec_send_is_tx(&r));
+    assert_int_equal(met_owrec_send_ntp(&r), clk_to_ntp(r.send).raw);
+    assert_int_equal(met_owrec_packet_ntp(&r), r.send_wire);
+    assert_int_equal(met_owrec_packet_time(&r).ns, r.send.ns - 3 * US);
+    assert_int_equal(met_owrec_delay_ns(&r), 97 * US);
+    assert_int_equal(owpf_record_of(&r).send_ts, r.send_wire);
+
+    struct buf b;
+    buf_open(&b);
+    assert_int_equal(rep_ow_raw(b.f, &r, 1), 0);
+    char stime[32];
+    snprintf(stime, sizeof(stime), " %020" PRIu64 " ", clk_to_ntp(r.send).raw);
+    assert_non_null(strstr(buf_close(&b), stime));
+    free(b.data);
+
+    buf_open(&b);
+    assert_int_equal(rep_ow_jsonl(b.f, &r, 1), 0);
+    json_object *j = json_tokener_parse(buf_close(&b));
+    assert_int_equal(get_i(j, "send_ns"), r.send.ns);
+    assert_int_equal(get_i(j, "send_packet_ns"), r.send.ns - 3 * US);
+    assert_int_equal(get_i(j, "delay_ns"), 97 * US);
+    assert_string_equal(json_object_get_string(get(j, "send_source")), "kernel");
+    json_object_put(j);
+    free(b.data);
+
+    r.send_src = CLK_SRC_NONE; /* the time in the packet */
+    r.send.ns -= 3 * US;
+    buf_open(&b);
+    assert_int_equal(rep_ow_jsonl(b.f, &r, 1), 0);
+    j = json_tokener_parse(buf_close(&b));
+    assert_int_equal(get_i(j, "send_packet_ns"), get_i(j, "send_ns"));
+    assert_string_equal(json_object_get_string(get(j, "send_source")), "packet");
+    json_object_put(j);
+    free(b.data);
+}
+
 /* Replies a sender could not use are said in the summary, -M and JSON; a Sender TTL of 0
  * (or none in the reply) is "not reported", never 255 hops. */
 static void test_tw_unused_and_no_ttl(void **state)
@@ -984,6 +1032,7 @@ int main(void)
         cmocka_unit_test(test_ow_json),
         cmocka_unit_test(test_tw_json),
         cmocka_unit_test(test_jsonl),
+        cmocka_unit_test(test_ow_tx_send_time),
         cmocka_unit_test(test_tw_unused_and_no_ttl),
         cmocka_unit_test(test_interop_owamp_open),
         cmocka_unit_test(test_interop_twamp_open),

@@ -112,13 +112,13 @@ static void test_ow_csv(void **state)
     (void)state;
     char *t = text_of(fill_ow_csv);
     char *l1 = strchr(t, '\n') + 1, *l2 = strchr(l1, '\n') + 1;
-    assert_int_equal(fields(t), 13);
-    assert_int_equal(fields(l1), 13);
-    assert_int_equal(fields(l2), 13);
+    assert_int_equal(fields(t), 15);
+    assert_int_equal(fields(l1), 15);
+    assert_int_equal(fields(l2), 15);
     /* 0x8001: S set, scale 0, multiplier 1 = 2^-32 s, rounded up to 1 ns */
     assert_prefix(l1, "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf,to,0,1700000000000000000,"
                       "1700000000001500000,1500000,0,1,");
-    assert_non_null(strstr(l1, ",1,0,254,kernel\n"));
+    assert_non_null(strstr(l1, ",1,0,254,kernel,1700000000000000000,packet\n"));
     /* lost: empty receive time and delay */
     assert_prefix(l2, "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf,to,1,1700000000100000000,,,1,");
     free(t);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "session.h"
+#include "session_int.h" /* sess_tx_note and sess_on_tx_stamp, for synthetic TX stamps */
 
 #define N 20
 
@@ -108,6 +109,7 @@ static void owamp_pair(uint32_t mode, int family)
     struct sess_config rc, sc;
     sender_config(&sc, SESS_OW_SENDER, mode, &e, ru.port, family);
     sc.padding = 17;
+    sc.keep_tx_times = true;
     rc = sc;
     rc.kind = SESS_OW_RECEIVER;
     loopback(family, su.port, &rc.peer);
@@ -138,6 +140,18 @@ static void owamp_pair(uint32_t mode, int family)
     assert_true(tx.bias_p50_ns >= 0 && tx.bias_p50_ns <= tx.bias_p99_ns);
     assert_true(tx.bias_p99_ns <= tx.bias_max_ns);
     assert_true(tx.late_p50_ns >= 0 && tx.late_p50_ns <= tx.late_max_ns);
+    /* kept by seq: each packet's TX time, at or after the time written in it (as the
+     * receiver decoded it, to the ns) and before it arrived */
+    for (size_t i = 0; i < n; i++) {
+        struct clk_time t;
+        enum clk_source src = CLK_SRC_NONE;
+        assert_true(sess_tx_time(s, rec[i].seq, &t, &src));
+        assert_int_equal(src, CLK_SRC_KERNEL);
+        assert_true(t.ns + 1 >= rec[i].send.ns && t.ns <= rec[i].recv.ns);
+    }
+    struct clk_time none;
+    enum clk_source nsrc;
+    assert_false(sess_tx_time(s, N, &none, &nsrc));
     sess_ow_finalize(r, N);
     assert_int_equal(ow_records(r, &rec), N);
     sess_destroy(s);
@@ -281,6 +295,7 @@ static void twamp_pair(uint32_t mode)
     sc.padding = (mode & (WIRE_MODE_AUTH | WIRE_MODE_ENC)) ? 64 : 27;
     rc = sc;
     rc.kind = SESS_TW_REFLECTOR;
+    rc.measure_tx = true;
     loopback(AF_INET, su.port, &rc.peer);
     struct sess *r = sess_create(e.loop, &ru, &rc);
     struct sess *s = sess_create(e.loop, &su, &sc);
@@ -327,6 +342,7 @@ static void test_twamp_extensions(void **st)
     sc.tos = 46 << 2 | 1; /* EF, ECT(1) */
     rc = sc;
     rc.kind = SESS_TW_REFLECTOR;
+    rc.measure_tx = true;
     loopback(AF_INET, su.port, &rc.peer);
     struct sess *r = sess_create(e.loop, &ru, &rc);
     struct sess *s = sess_create(e.loop, &su, &sc);
@@ -522,7 +538,9 @@ static void test_owamp_all_due(void **st)
     owamp_all_due(WIRE_MODE_ENC);
 }
 
-/* A TWAMP sender that is late: every round trip still takes the kernel TX time as T1. */
+/* A TWAMP sender that is late: every round trip still takes the kernel TX time as T1. The
+ * reflector, measuring its own TX timestamps, has one for every reply, each at or after
+ * the T3 written in it. */
 static void test_twamp_all_due(void **st)
 {
     (void)st;
@@ -535,6 +553,7 @@ static void test_twamp_all_due(void **st)
     late_config(&sc, SESS_TW_SENDER, WIRE_MODE_ENC, &e, ru.port);
     rc = sc;
     rc.kind = SESS_TW_REFLECTOR;
+    rc.measure_tx = true;
     loopback(AF_INET, su.port, &rc.peer);
     struct sess *r = sess_create(e.loop, &ru, &rc);
     struct sess *s = sess_create(e.loop, &su, &sc);
@@ -551,8 +570,79 @@ static void test_twamp_all_due(void **st)
     }
     assert_int_equal(sess_tx_stats(s).stamped, NDUE);
     assert_int_equal(sess_counters(r).sent, NDUE);
+    struct sess_tx_stats rtx = sess_tx_stats(r);
+    assert_int_equal(rtx.stamped, NDUE);
+    assert_int_equal(rtx.source, CLK_SRC_KERNEL);
+    assert_true(rtx.bias_p50_ns >= 0 && rtx.bias_p50_ns <= rtx.bias_max_ns);
+    assert_true(rtx.late_p50_ns >= 0); /* receive to wire */
     sess_destroy(s);
     sess_destroy(r);
+    loop_destroy(e.loop);
+}
+
+/* ---- TX timestamps fed by hand: what the error queue would deliver ---- */
+
+/* Note the send of seq (the id the kernel would give it) and, unless src is NONE, deliver
+ * its TX stamp at written + 500 ns from src. */
+static void fake_send(struct sess *s, uint32_t seq, int64_t written, enum clk_source src)
+{
+    struct sock_txts ts = {.id = (uint32_t)s->cnt.sent, .ts = {written + 500}, .src = src};
+    sess_tx_note(s, seq, written, written);
+    s->cnt.sent++;
+    if (src != CLK_SRC_NONE) {
+        sess_on_tx_stamp(s, &ts);
+    }
+}
+
+/* Each packet keeps the source of its own TX stamp (a NIC may stamp most packets and leave
+ * some to the kernel); a packet whose stamp never came, or came after a later one's, has
+ * none and its results use the time it carried. */
+static void test_tx_times_per_packet(void **st)
+{
+    (void)st;
+    struct env e = {.loop = loop_create()};
+    struct sock_udp u;
+    open_sock(AF_INET, &u);
+    struct sess_config c;
+    sender_config(&c, SESS_OW_SENDER, WIRE_MODE_OPEN, &e, 9, AF_INET);
+    c.keep_tx_times = true;
+    struct sess *s = sess_create(e.loop, &u, &c);
+    assert_non_null(s);
+    const int64_t t0 = 1700000000LL * 1000000000LL;
+    fake_send(s, 0, t0, CLK_SRC_HARDWARE);
+    fake_send(s, 1, t0 + 1000, CLK_SRC_NONE); /* its stamp never comes */
+    fake_send(s, 2, t0 + 2000, CLK_SRC_KERNEL);
+    struct sock_txts late = {.id = 1, .ts = {t0 + 1500}, .src = CLK_SRC_KERNEL};
+    sess_on_tx_stamp(s, &late); /* after seq 2's: cannot be placed */
+    struct clk_time t;
+    enum clk_source src;
+    assert_true(sess_tx_time(s, 0, &t, &src));
+    assert_int_equal(t.ns, t0 + 500);
+    assert_int_equal(src, CLK_SRC_HARDWARE);
+    assert_false(sess_tx_time(s, 1, &t, &src));
+    assert_true(sess_tx_time(s, 2, &t, &src));
+    assert_int_equal(t.ns, t0 + 2500);
+    assert_int_equal(src, CLK_SRC_KERNEL);
+    assert_false(sess_tx_time(s, 3, &t, &src));
+    struct sess_tx_stats tx = sess_tx_stats(s);
+    assert_int_equal(tx.stamped, 3);
+    assert_int_equal(tx.bias_p50_ns, 500);
+    sess_destroy(s);
+
+    /* A TWAMP sender's T1: the TX time and its source, per packet. */
+    open_sock(AF_INET, &u);
+    sender_config(&c, SESS_TW_SENDER, WIRE_MODE_OPEN, &e, 9, AF_INET);
+    s = sess_create(e.loop, &u, &c);
+    assert_non_null(s);
+    fake_send(s, 0, t0, CLK_SRC_HARDWARE);
+    fake_send(s, 1, t0 + 1000, CLK_SRC_KERNEL);
+    assert_true(sess_kernel_t1(s, 0, t0, &t, &src));
+    assert_int_equal(t.ns, t0 + 500);
+    assert_int_equal(src, CLK_SRC_HARDWARE);
+    assert_true(sess_kernel_t1(s, 1, t0 + 1000, &t, &src));
+    assert_int_equal(src, CLK_SRC_KERNEL);
+    assert_false(sess_kernel_t1(s, 2, t0 + 2000, &t, &src));
+    sess_destroy(s);
     loop_destroy(e.loop);
 }
 
@@ -862,7 +952,7 @@ int main(void)
         cmocka_unit_test(test_stamp_open_and_auth), cmocka_unit_test(test_twamp_light),
         cmocka_unit_test(test_stamp_tlvs),          cmocka_unit_test(test_light_classes),
         cmocka_unit_test(test_owamp_all_due),       cmocka_unit_test(test_owamp_drain_and_losses),
-        cmocka_unit_test(test_twamp_all_due),
+        cmocka_unit_test(test_twamp_all_due),       cmocka_unit_test(test_tx_times_per_packet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

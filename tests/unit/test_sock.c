@@ -523,6 +523,51 @@ static void test_hw_enable_fake_fallbacks(void **state)
     sock_close_udp(&s);
 }
 
+/* The clients' path (owping -B DEV, and the daemons' without a device): sock_hw_auto on a
+ * named device probes it as the daemons do; a sending socket gets NIC TX stamps too, a
+ * receiving one RX stamps only; a loopback device is left with kernel stamps unprobed. */
+static void test_hw_auto_device(void **state)
+{
+    (void)state;
+    struct sock_addr lo4;
+    assert_int_equal(sock_addr_parse("127.0.0.1", 0, &lo4), 0);
+    struct fake_nic f = full_nic();
+    struct sock_hw_ops ops = fake_ops(&f);
+    struct sock_udp s;
+    open_lo4(&s, SOCK_F_TX_TSTAMP);
+    sock_hw_auto(&s, &lo4, "fake0", SOCK_F_TX_TSTAMP, &ops);
+    assert_int_equal(s.ts.rx, CLK_SRC_HARDWARE);
+    assert_int_equal(s.ts.tx, CLK_SRC_HARDWARE);
+    assert_int_equal(s.ts.phc_index, 2);
+    assert_int_equal(so_timestamping_flags(s.fd) & (int)SOF_HW, (int)SOF_HW);
+    sock_close_udp(&s);
+
+    f = full_nic();
+    open_lo4(&s, 0);
+    sock_hw_auto(&s, &lo4, "fake0", 0, &ops);
+    assert_int_equal(s.ts.rx, CLK_SRC_HARDWARE);
+    assert_int_equal(s.ts.tx, CLK_SRC_NONE);
+    assert_int_equal(so_timestamping_flags(s.fd) & SOF_TIMESTAMPING_TX_HARDWARE, 0);
+    sock_close_udp(&s);
+
+    f = full_nic();
+    f.ethtool_err = -EOPNOTSUPP; /* a NIC without timestamping: kernel stamps, said why */
+    open_lo4(&s, SOCK_F_TX_TSTAMP);
+    sock_hw_auto(&s, &lo4, "fake0", SOCK_F_TX_TSTAMP, &ops);
+    assert_int_equal(s.ts.rx, CLK_SRC_KERNEL);
+    assert_int_equal(s.ts.tx, CLK_SRC_KERNEL);
+    assert_non_null(strstr(s.ts.note, "fake0"));
+    sock_close_udp(&s);
+
+    f = full_nic();
+    open_lo4(&s, SOCK_F_TX_TSTAMP);
+    sock_hw_auto(&s, &lo4, "lo", SOCK_F_TX_TSTAMP, &ops); /* fake_ts_info would fail on "lo" */
+    assert_int_equal(s.ts.rx, CLK_SRC_KERNEL);
+    assert_int_equal(s.ts.tx, CLK_SRC_KERNEL);
+    assert_string_equal(s.ts.note, "");
+    sock_close_udp(&s);
+}
+
 /* The real kernel: loopback has no PHC, so the automatic fallback must engage. */
 static void test_hw_real_loopback(void **state)
 {
@@ -832,6 +877,38 @@ static void test_errqueue_batches(void **state)
     errqueue_round(3 * SOCK_BATCH_MAX);     /* full batches only: ends on an empty read */
 }
 
+/* Warming the send path sends nothing and takes no TX timestamp id: after a warm-up before
+ * each of three sends, the receiver has three datagrams and the stamps are ids 0, 1, 2. */
+static void test_warm_sends_nothing(void **state)
+{
+    (void)state;
+    struct sock_udp rx, tx;
+    open_lo4(&rx, 0);
+    open_lo4(&tx, SOCK_F_TX_TSTAMP);
+    struct sock_addr dst;
+    assert_int_equal(sock_addr_parse("127.0.0.1", rx.port, &dst), 0);
+    uint8_t payload[16] = {0x5a};
+    struct sock_txbuf out = {payload, sizeof(payload), &dst, -1};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(sock_warm(tx.fd, &out), 0);
+        assert_int_equal(sock_send_batch(tx.fd, &out, 1), 1);
+    }
+    assert_true(wait_fd(rx.fd, POLLIN, 2000));
+    usleep(20000);
+    uint8_t mem[4][64];
+    struct sock_rxbuf in[4];
+    for (int i = 0; i < 4; i++) {
+        in[i] = (struct sock_rxbuf){.data = mem[i], .cap = sizeof(mem[i])};
+    }
+    assert_int_equal(sock_recv_batch(rx.fd, in, 4), 3);
+    struct tx_seen seen = {.in_order = true};
+    assert_int_equal(sock_read_tx_timestamps(tx.fd, on_txts_seen, &seen), 3);
+    assert_true(seen.in_order);
+    assert_int_equal(seen.next_id, 3);
+    sock_close_udp(&rx);
+    sock_close_udp(&tx);
+}
+
 /* With kernel stamping switched off, packets are stamped from the user clock. */
 static void test_user_clock_fallback(void **state)
 {
@@ -933,7 +1010,7 @@ static void test_hw_ifname_for(void **state)
     assert_int_equal(sock_addr_parse("127.0.0.1", 0, &a), 0);
     assert_int_equal(sock_open_udp(AF_INET, &a, 0, 0, 0, &u), 0);
     enum clk_source before = u.ts.rx;
-    sock_hw_auto(&u, &a, 0);
+    sock_hw_auto(&u, &a, NULL, 0, NULL);
     assert_int_equal(u.ts.rx, before);
     assert_int_not_equal(u.ts.rx, CLK_SRC_HARDWARE);
     sock_close_udp(&u);
@@ -955,6 +1032,8 @@ int main(void)
         cmocka_unit_test(test_hw_choose),
         cmocka_unit_test(test_hw_enable_fake_success),
         cmocka_unit_test(test_hw_enable_fake_fallbacks),
+        cmocka_unit_test(test_hw_auto_device),
+        cmocka_unit_test(test_warm_sends_nothing),
         cmocka_unit_test(test_hw_real_loopback),
         cmocka_unit_test(test_phc_offset),
         cmocka_unit_test(test_addr_parse),

@@ -606,6 +606,50 @@ static void test_reply_liberal(void **state)
                      LP_E_MODE);
 }
 
+/* got: n octets encoded with a zero Timestamp and Error Estimate; stamped with ts and err
+ * they must be want, the m octets encoded with them. */
+static void assert_stamped(uint8_t *got, int n, const uint8_t *want, int m, uint32_t mode,
+                           uint64_t ts, uint16_t err)
+{
+    assert_true(n > 0);
+    assert_int_equal(n, m);
+    assert_int_equal(wire_test_set_ts(got, (size_t)n, mode, ts, err), 0);
+    assert_memory_equal(got, want, (size_t)n);
+}
+
+/* Stamping an encoded packet last gives the octets of encoding it with that stamp, in every
+ * layout: OWAMP/TWAMP sender and reflector, STAMP sender and reflector, open and
+ * authenticated. */
+static void test_set_ts(void **state)
+{
+    const uint64_t ts = 0x0123456789abcdefULL;
+    const uint16_t err = 0x8001;
+    const uint32_t modes[] = {WIRE_MODE_OPEN, WIRE_MODE_AUTH};
+    uint8_t want[128], got[128];
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        uint32_t m = modes[i];
+        struct wire_sender_pkt s0 = {.seq = 7}, s1 = s0;
+        struct wire_reflector_pkt r0 = {.seq = 8, .recv_ts = 5}, r1 = r0;
+        struct wire_stamp_sender ss0 = {.seq = 9, .ssid = 3}, ss1 = ss0;
+        struct wire_stamp_reflector sr0 = {.seq = 10, .ssid = 3}, sr1 = sr0;
+        s1.ts = r1.ts = ss1.ts = sr1.ts = ts;
+        s1.errest = r1.errest = ss1.errest = sr1.errest = err;
+        assert_stamped(got, wire_sender_encode(&s0, m, got, sizeof(got)), want,
+                       wire_sender_encode(&s1, m, want, sizeof(want)), m, ts, err);
+        assert_stamped(got, wire_reflector_encode(&r0, m, got, sizeof(got)), want,
+                       wire_reflector_encode(&r1, m, want, sizeof(want)), m, ts, err);
+        assert_stamped(got, wire_stamp_sender_encode(&ss0, m, got, sizeof(got)), want,
+                       wire_stamp_sender_encode(&ss1, m, want, sizeof(want)), m, ts, err);
+        assert_stamped(got, wire_stamp_reflector_encode(&sr0, m, got, sizeof(got)), want,
+                       wire_stamp_reflector_encode(&sr1, m, want, sizeof(want)), m, ts, err);
+    }
+    assert_int_equal(wire_test_set_ts(got, 13, WIRE_MODE_OPEN, ts, err), LP_E_SHORT);
+    assert_int_equal(wire_test_set_ts(got, 25, WIRE_MODE_AUTH, ts, err), LP_E_SHORT);
+    assert_int_equal(wire_test_set_ts(got, 48, WIRE_MODE_OPEN | WIRE_MODE_AUTH, ts, err),
+                     LP_E_MODE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -613,7 +657,7 @@ int main(void)
         cmocka_unit_test(test_reflector_dscp_ecn), cmocka_unit_test(test_stamp_vectors),
         cmocka_unit_test(test_tlv_vectors),        cmocka_unit_test(test_tlv_malformed),
         cmocka_unit_test(test_packet_malformed),   cmocka_unit_test(test_packet_encode_limits),
-        cmocka_unit_test(test_reply_liberal),
+        cmocka_unit_test(test_reply_liberal),      cmocka_unit_test(test_set_ts),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
