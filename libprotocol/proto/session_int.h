@@ -128,11 +128,11 @@ uint32_t lflows_count(const struct light_flows *t, int64_t now_ns);
 
 /* ---- one test session (session.c, session_send.c, session_recv.c) ---- */
 
-#define SESS_TX_RING 1024         /* sender's sends awaiting their TX timestamp */
+#define SESS_TX_RING 1024         /* sender's sends awaiting their TX timestamp (at most) */
 #define SESS_TX_RING_REFL 128     /* a reflector's (it reads them after each batch) */
 #define SESS_BUDGET_NS 2000000    /* longest a sender keeps the loop in one callback */
 #define SESS_DRAIN_NS 20000       /* a TWAMP sender waiting this long reads replies */
-#define SESS_BIAS_RING (1u << 16) /* TWAMP: per-seq TX bias until the reply comes */
+#define SESS_BIAS_RING (1u << 16) /* TWAMP: per-seq TX bias until the reply comes (at most) */
 /* Most packets a sender takes off the schedule at once, when it runs late: built together,
  * then stamped and sent (sess_send_built: one system call each unless it is behind); their
  * TX timestamps are read 64 at a time. */
@@ -188,6 +188,7 @@ struct sess {
     struct sess_txslot *txq;
     uint32_t txq_len;
     struct sess_bias *bias_ring;
+    uint32_t bias_len;    /* entries of bias_ring: a power of two */
     struct rst *tx_times; /* OWAMP sender: struct sess_txtime by seq, or NULL */
     struct met_hist late_user, late_kernel, bias;
     uint64_t stamped;

@@ -25,18 +25,32 @@ static enum clk_source enable_tx(struct sess *s)
     return ts.tx;
 }
 
+/* A ring's length: a power of two from 16 up to cap, enough for want entries (a sender's
+ * packet count: a short session, as an exporter runs by the thousand, needs no full ring). */
+static uint32_t ring_len(uint64_t want, uint32_t cap)
+{
+    uint32_t n = 16;
+    while (n < want && n < cap) {
+        n <<= 1;
+    }
+    return n;
+}
+
 int sess_tx_init(struct sess *s)
 {
     if (enable_tx(s) == CLK_SRC_NONE) {
         return 0; /* no TX timestamps on this host: lateness by the written times only */
     }
-    s->txq_len = s->cfg.kind == SESS_TW_REFLECTOR ? SESS_TX_RING_REFL : SESS_TX_RING;
+    s->txq_len = s->cfg.kind == SESS_TW_REFLECTOR ? SESS_TX_RING_REFL
+                                                  : ring_len(s->cfg.npackets, SESS_TX_RING);
     if (!(s->txq = calloc(s->txq_len, sizeof(*s->txq)))) {
         return LP_E_NOMEM;
     }
-    if (s->cfg.kind == SESS_TW_SENDER &&
-        !(s->bias_ring = calloc(SESS_BIAS_RING, sizeof(*s->bias_ring)))) {
-        return LP_E_NOMEM;
+    if (s->cfg.kind == SESS_TW_SENDER) {
+        s->bias_len = ring_len(s->cfg.npackets, SESS_BIAS_RING);
+        if (!(s->bias_ring = calloc(s->bias_len, sizeof(*s->bias_ring)))) {
+            return LP_E_NOMEM;
+        }
     }
     if (s->cfg.kind == SESS_OW_SENDER && s->cfg.keep_tx_times &&
         !(s->tx_times =
@@ -77,7 +91,7 @@ static void keep_tx_time(struct sess *s, uint32_t seq, const struct sock_txts *t
  * (INT32_MAX: too far off to be kept). */
 static void keep_bias(struct sess *s, uint32_t seq, int64_t bias, enum clk_source src)
 {
-    struct sess_bias *b = &s->bias_ring[seq % SESS_BIAS_RING];
+    struct sess_bias *b = &s->bias_ring[seq % s->bias_len];
     *b = (struct sess_bias){.seq = seq,
                             .used = true,
                             .src = (uint8_t)src,
@@ -109,7 +123,7 @@ void sess_on_tx_stamp(void *arg, const struct sock_txts *ts)
 bool sess_kernel_t1(const struct sess *s, uint32_t seq, int64_t written_ns, struct clk_time *out,
                     enum clk_source *src)
 {
-    const struct sess_bias *b = s->bias_ring ? &s->bias_ring[seq % SESS_BIAS_RING] : NULL;
+    const struct sess_bias *b = s->bias_ring ? &s->bias_ring[seq % s->bias_len] : NULL;
     if (!b || !b->used || b->seq != seq || b->bias_ns == INT32_MAX) {
         return false;
     }

@@ -646,6 +646,52 @@ static void test_tx_times_per_packet(void **st)
     loop_destroy(e.loop);
 }
 
+/* The rings of sends awaiting their TX stamp and of TWAMP T1s are sized to the session's
+ * packet count (up to their caps): a short session, as an exporter runs by the thousand,
+ * carries small ones, and still no two of its packets share an entry even when no stamp
+ * comes back before the last send. */
+static void test_tx_rings_sized(void **st)
+{
+    (void)st;
+    static const uint32_t counts[] = {1, 100, 5000};
+    struct env e = {.loop = loop_create()};
+    const int64_t t0 = 1700000000LL * 1000000000LL;
+    for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+        struct sock_udp u;
+        open_sock(AF_INET, &u);
+        struct sess_config c;
+        sender_config(&c, SESS_TW_SENDER, WIRE_MODE_OPEN, &e, 9, AF_INET);
+        c.npackets = counts[k];
+        struct sess *s = sess_create(e.loop, &u, &c);
+        assert_non_null(s);
+        assert_true(s->tx_stamps);
+        assert_true(s->bias_len >= counts[k] && s->bias_len <= SESS_BIAS_RING);
+        assert_true(s->bias_len < 2 * counts[k] || s->bias_len == 16);
+        uint32_t want_q = counts[k] < SESS_TX_RING ? counts[k] : SESS_TX_RING;
+        assert_true(s->txq_len >= want_q && s->txq_len <= SESS_TX_RING);
+        /* all sent, then every stamp the queue can still match (the last txq_len sends) */
+        uint32_t first = counts[k] > s->txq_len ? counts[k] - s->txq_len : 0;
+        for (uint32_t seq = 0; seq < counts[k]; seq++) {
+            sess_tx_note(s, seq, t0 + seq * 1000LL, t0 + seq * 1000LL);
+            s->cnt.sent++;
+        }
+        for (uint32_t seq = first; seq < counts[k]; seq++) {
+            struct sock_txts ts = {
+                .id = seq, .ts = {t0 + seq * 1000LL + 700}, .src = CLK_SRC_KERNEL};
+            sess_on_tx_stamp(s, &ts);
+        }
+        for (uint32_t seq = first; seq < counts[k]; seq++) {
+            struct clk_time t;
+            enum clk_source src;
+            assert_true(sess_kernel_t1(s, seq, t0 + seq * 1000LL, &t, &src));
+            assert_int_equal(t.ns, t0 + seq * 1000LL + 700);
+        }
+        assert_int_equal(sess_tx_stats(s).stamped, counts[k] - first);
+        sess_destroy(s);
+    }
+    loop_destroy(e.loop);
+}
+
 static const uint8_t KEY[] = "stamp key";
 
 /* A STAMP or TWAMP Light sender against the light reflector. */
@@ -953,6 +999,7 @@ int main(void)
         cmocka_unit_test(test_stamp_tlvs),          cmocka_unit_test(test_light_classes),
         cmocka_unit_test(test_owamp_all_due),       cmocka_unit_test(test_owamp_drain_and_losses),
         cmocka_unit_test(test_twamp_all_due),       cmocka_unit_test(test_tx_times_per_packet),
+        cmocka_unit_test(test_tx_rings_sized),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
