@@ -102,11 +102,6 @@ static int copy_str(char *dst, size_t cap, const char *v)
 
 static const char *const proto_names[] = {"owamp", "twamp", "twamp-light", "stamp"};
 
-const char *pc_proto_name(enum pc_proto p)
-{
-    return proto_names[p];
-}
-
 static int set_protocol(struct pc_module *m, const char *v)
 {
     for (size_t i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++) {

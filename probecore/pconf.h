@@ -83,7 +83,4 @@ int pc_parse_duration(const char *s, int64_t *ns);
 /* Whether two configurations have the same histogram buckets. */
 bool pc_same_buckets(const struct pc_config *a, const struct pc_config *b);
 
-/* The protocol's name as written in the configuration and in labels. */
-const char *pc_proto_name(enum pc_proto p);
-
 #endif

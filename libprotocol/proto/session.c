@@ -327,10 +327,6 @@ uint16_t sess_port(const struct sess *s)
     return s->sock.port;
 }
 
-const struct sock_tstamp *sess_tstamp(const struct sess *s)
-{
-    return &s->sock.ts;
-}
 /* A generator of the session's scheduled send times, or NULL without a schedule. */
 struct sched *sess_sched_probe(const struct sess *s)
 {

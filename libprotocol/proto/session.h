@@ -142,9 +142,6 @@ struct clk_time sess_last_send_time(const struct sess *s);
 /* The local UDP port. */
 uint16_t sess_port(const struct sess *s);
 
-/* The socket's timestamping outcome. */
-const struct sock_tstamp *sess_tstamp(const struct sess *s);
-
 /* Receiver: log a lost record, with its scheduled send time, for every seq below
  * next_seqno never received nor logged lost already (once, after Stop-Sessions told
  * next_seqno; later calls do nothing). A lost record carries the Error Estimates the
