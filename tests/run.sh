@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run every test program and script given as arguments. Each prints TAP ("ok N ..." /
-# "not ok N ..."; "# SKIP" counts as skipped). Ends with one summary line and fails if any
-# test failed or a program exited non-zero. RUN_WRAPPER (e.g. valgrind) prefixes test
+# "not ok N ..."; "# SKIP" counts as skipped) with its plan ("1..N"; several plans add up).
+# Ends with one summary line and fails if any test failed, a program exited non-zero, or
+# ran other than the number of tests it planned (a script that stopped half-way). RUN_WRAPPER (e.g. valgrind) prefixes test
 # programs; e2e scripts use it for the daemons they start.
 set -u
 pass=0 fail=0 skip=0 broken=""
@@ -18,11 +19,16 @@ for t in "$@"; do
     p=$(grep -cE '^ok [0-9]+' "$log" | head -1)
     s=$(grep -E '^ok [0-9]+' "$log" | grep -ci '# *skip')
     f=$(grep -cE '^not ok [0-9]+' "$log")
+    plan=$(grep -E '^1\.\.[0-9]+' "$log" | sed 's/^1\.\.\([0-9]*\).*/\1/' | awk '{ s += $1 } END { print s + 0 }')
     pass=$((pass + p - s)) skip=$((skip + s)) fail=$((fail + f))
-    if [ $rc -ne 0 ] || [ $((p + f)) -eq 0 ]; then
+    bad=""
+    [ $((p + f)) -ne "$plan" ] && bad="planned $plan tests and ran $((p + f))"
+    [ $rc -ne 0 ] && bad="${bad:+$bad, }exited with status $rc"
+    [ $((p + f)) -eq 0 ] && bad="${bad:-ran no test}"
+    if [ -n "$bad" ]; then
         [ "$f" -eq 0 ] && fail=$((fail + 1))
         broken="$broken $t"
-        echo "   $t exited with status $rc"; tail -20 "$log" | sed 's/^/   | /'
+        echo "   $t $bad"; tail -20 "$log" | sed 's/^/   | /'
     fi
 done
 [ -n "$broken" ] && echo "failing programs:$broken"

@@ -9,9 +9,10 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib/ping.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/lib/exporter.sh"
 
-echo "1..16"
+N=15
+echo "1..$N"
 if ! command -v promtool >/dev/null || ! command -v curl >/dev/null; then
-    for i in $(seq 16); do echo "ok $i # SKIP promtool or curl not installed (Debian: prometheus, curl)"; done
+    for i in $(seq $N); do echo "ok $i # SKIP promtool or curl not installed (Debian: prometheus, curl)"; done
     exit 0
 fi
 PO=$(free_port tcp 4)
