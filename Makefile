@@ -157,7 +157,7 @@ check-sanitize: deps
 check-valgrind: deps
 	@command -v valgrind >/dev/null || { echo "check-valgrind: valgrind not installed"; exit 1; }
 	@$(MAKE) --no-print-directory all $(TEST_BIN) $(HELPERS)
-	@RUN_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	@RUN_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
 	    sh tests/run.sh $(TEST_BIN) $(sort $(wildcard tests/e2e/*.sh))
 
 demo: deps

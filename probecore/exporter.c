@@ -15,6 +15,7 @@
 #include "pexpo.h"
 #include "phttp.h"
 #include "plog.h"
+#include "presolve.h"
 #include "probe.h"
 
 #define EXP_START_SPREAD_MAX_NS 60000000000LL /* first sessions spread over at most this */
@@ -48,6 +49,7 @@ struct exp_pending {
 struct exporter {
     const struct exp_opts *o;
     struct loop *loop;
+    struct pres *res;
     struct sess_scratch *scratch;
     struct ph *http;
     struct pc_config cfg;
@@ -64,6 +66,7 @@ struct exporter {
 static struct probe_env env_of(const struct exporter *x)
 {
     return (struct probe_env){.loop = x->loop,
+                              .res = x->res,
                               .scratch = x->scratch,
                               .buckets_ns = x->cfg.buckets_ns,
                               .nbuckets = x->cfg.nbuckets};
@@ -454,6 +457,7 @@ static void shutdown_all(struct exporter *x)
     free(x->t);
     ph_destroy(x->http);
     pc_free(&x->cfg);
+    pres_destroy(x->res);
     sess_scratch_destroy(x->scratch);
     loop_destroy(x->loop);
 }
@@ -462,7 +466,8 @@ static void shutdown_all(struct exporter *x)
 static int start(struct exporter *x)
 {
     char err[512];
-    if (cry_init() < 0 || !(x->loop = loop_create()) || !(x->scratch = sess_scratch_create())) {
+    if (cry_init() < 0 || !(x->loop = loop_create()) || !(x->scratch = sess_scratch_create()) ||
+        !(x->res = pres_create(x->loop))) {
         plog(PLOG_ERROR, "cannot initialise: %s", strerror(errno));
         return -1;
     }
@@ -487,8 +492,8 @@ int exp_run(const struct exp_opts *o)
     int rc = 1;
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
-    /* A fixed threshold: every session's large, mostly untouched tables (the TX-timestamp
-     * rings of 32 and 768 KB) stay mmapped and zero-filled by the kernel page by page.
+    /* A fixed threshold: a long session's large, mostly untouched tables (TX-timestamp
+     * rings of up to 32 and 768 KB) stay mmapped and zero-filled by the kernel page by page.
      * glibc's default raises the threshold after such a block is freed and then serves the
      * next from the heap, clearing all of it: about 800 KB resident per running session. */
     mallopt(M_MMAP_THRESHOLD, 16 * 1024);

@@ -54,6 +54,8 @@ void pr_finish(struct probe *p, bool ok, const char *fmt, ...)
     }
     p->st = PR_DONE;
     p->ok = ok;
+    pres_abandon(p->resolving);
+    p->resolving = NULL;
     if (fmt) {
         va_start(ap, fmt);
         vsnprintf(p->why, sizeof(p->why), fmt, ap);
@@ -314,28 +316,55 @@ int pr_open_socket(struct probe *p, const struct sock_addr *local, struct sock_u
     return 0;
 }
 
-/* The reflector's address, and ours: the module's source, else the route's. 0 or -1. */
-int pr_resolve(struct probe *p, int socktype)
+/* The resolver's answer into cl_peer. 0 or -1 (finished). */
+static int take_address(struct probe *p, int rc, const struct addrinfo *res)
 {
-    struct addrinfo hints = {.ai_family = p->m.family, .ai_socktype = socktype};
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(p->host, p->port, &hints, &res);
     if (rc != 0) {
         pr_finish(p, false, "cannot resolve %s: %s", p->host, gai_strerror(rc));
         return -1;
     }
     memcpy(&p->cl_peer.ss, res->ai_addr, res->ai_addrlen);
     p->cl_peer.len = res->ai_addrlen;
-    freeaddrinfo(res);
     return 0;
 }
 
+static void on_resolved(void *arg, int rc, const struct addrinfo *res)
+{
+    struct probe *p = arg;
+    p->resolving = NULL;
+    if (take_address(p, rc, res) == 0) {
+        p->resolved(p);
+    }
+}
+
+int pr_resolve(struct probe *p, int socktype, int (*next)(struct probe *p))
+{
+    struct addrinfo hints = {.ai_family = p->m.family,
+                             .ai_socktype = socktype,
+                             .ai_flags = p->env.res ? AI_NUMERICHOST : 0};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(p->host, p->port, &hints, &res);
+    if (rc == EAI_NONAME && p->env.res) { /* a name: to the resolver */
+        p->resolved = next;
+        p->resolving =
+            pres_start(p->env.res, p->host, p->port, p->m.family, socktype, on_resolved, p);
+        if (!p->resolving) {
+            pr_finish(p, false, "cannot resolve %s: %s", p->host, strerror(ENOMEM));
+            return -1;
+        }
+        return 0;
+    }
+    rc = take_address(p, rc, res);
+    if (res) {
+        freeaddrinfo(res);
+    }
+    return rc < 0 ? -1 : next(p);
+}
+
+/* The reflector's address is known: ours, the module's source, else the route's. */
 static int light_addresses(struct probe *p, struct sock_addr *local)
 {
     int rc;
-    if (pr_resolve(p, SOCK_DGRAM) < 0) {
-        return -1;
-    }
     memset(local, 0, sizeof(*local));
     if (p->m.source[0]) {
         return sock_addr_parse(p->m.source, 0, local) < 0 ||
@@ -360,7 +389,7 @@ static int light_addresses(struct probe *p, struct sock_addr *local)
 }
 
 /* TWAMP Light or STAMP: a Session-Sender without a control connection. */
-static int light_begin(struct probe *p)
+static int light_resolved(struct probe *p)
 {
     struct sock_addr local;
     struct sock_udp sock;
@@ -445,9 +474,9 @@ struct probe *probe_start(const struct probe_env *env, const struct pc_module *m
     p->t_deadline = loop_timer_add(
         env->loop, deadline_mono ? deadline_mono : p->t0_mono + probe_bound_ns(m), deadline_cb, p);
     if (m->proto == PC_LIGHT || m->proto == PC_STAMP) {
-        light_begin(p);
+        pr_resolve(p, SOCK_DGRAM, light_resolved);
     } else {
-        pr_ctrl_begin(p, m->proto == PC_OWAMP ? WIRE_OWAMP : WIRE_TWAMP);
+        pr_resolve(p, SOCK_STREAM, pr_ctrl_begin);
     }
     return p;
 }

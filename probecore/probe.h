@@ -16,10 +16,12 @@
 #include "session.h"
 
 struct probe;
+struct pres;
 
 /* What every measurement shares: the loop, the sessions' I/O buffers, the buckets. */
 struct probe_env {
     struct loop *loop;
+    struct pres *res; /* resolves names off the loop; NULL: getaddrinfo, which blocks */
     struct sess_scratch *scratch;
     const int64_t *buckets_ns; /* copied by probe_start */
     size_t nbuckets;

@@ -408,12 +408,10 @@ static void on_ctl(struct loop *loop, int fd, unsigned events, void *arg)
     flush(p);
 }
 
-int pr_ctrl_begin(struct probe *p, enum wire_proto proto)
+int pr_ctrl_begin(struct probe *p)
 {
     int one = 1;
-    if (pr_resolve(p, SOCK_STREAM) < 0) {
-        return -1;
-    }
+    enum wire_proto proto = p->m.proto == PC_OWAMP ? WIRE_OWAMP : WIRE_TWAMP;
     p->fd = socket(p->cl_peer.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (p->fd < 0 || !(p->ctrl = ctrl_create(proto, CTRL_CLIENT, 0, 0))) {
         pr_finish(p, false, "cannot open the control connection: %s", strerror(errno));

@@ -4,6 +4,7 @@
 #define PROBE_PROBE_INT_H
 
 #include "ctrl.h"
+#include "presolve.h"
 #include "probe.h"
 
 #define PR_START_NS 1000000LL      /* light: schedule start after the socket is ready */
@@ -34,6 +35,8 @@ struct probe {
     probe_done_fn done;
     void *arg;
     enum pr_state st;
+    struct pres_req *resolving;       /* the target's name being resolved */
+    int (*resolved)(struct probe *p); /* ... and what follows (see pr_resolve) */
     bool ok;
     char why[192];
     int64_t t0_mono, t0_real;
@@ -68,12 +71,14 @@ struct probe {
 void pr_finish(struct probe *p, bool ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The target's address of socktype (SOCK_STREAM, SOCK_DGRAM) into cl_peer, with the
- * system's resolver. 0 or -1 (finished). */
-int pr_resolve(struct probe *p, int socktype);
+/* The target's address of socktype (SOCK_STREAM, SOCK_DGRAM) into cl_peer, then next: at
+ * once for an address (or without a resolver in the environment), from the loop once the
+ * resolver has answered for a name. 0 (next's result, or waiting) or -1 (finished). */
+int pr_resolve(struct probe *p, int socktype, int (*next)(struct probe *p));
 
-/* The control connection: connect to host:port of proto (probe_ctrl.c). 0 or -1 (finished). */
-int pr_ctrl_begin(struct probe *p, enum wire_proto proto);
+/* The control connection of the module's protocol to host:port (probe_ctrl.c), once the
+ * name is resolved. 0 or -1 (finished). */
+int pr_ctrl_begin(struct probe *p);
 
 /* Close the control connection (after sending what is queued, best effort). */
 void pr_ctrl_close(struct probe *p);
