@@ -113,8 +113,12 @@ wait_for 20 failed && grep -q "cannot resolve silent.example" "$TMP/exporter.log
 tap $? "the unanswered name fails with its reason ($(cat "$QUERIES" 2>/dev/null || echo 0) queries seen)" \
     "$TMP/exporter.log"
 
-# a lookup is hanging now (one starts every second): a stop does not wait for it
-sleep 1.5
+# the next lookup of the silent name has reached the server (its query counted): a stop does
+# not wait for it
+queries() { cat "$QUERIES" 2>/dev/null || echo 0; }
+q0=$(queries)
+asked() { [ "$(queries)" -gt "$q0" ]; }
+wait_for 10 asked
 t0=$(date +%s%N)
 kill -TERM "$EXPORTER_PID"
 stopped() { ! kill -0 "$EXPORTER_PID" 2>/dev/null; }
