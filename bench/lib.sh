@@ -43,11 +43,9 @@ bench_header() {
     fi
 }
 
-# free_port tcp|udp: a port nobody uses on 127.0.0.1 now.
+# free_port tcp|udp: a port nobody uses on 127.0.0.1 now, and not one given out before.
 free_port() {
-    python3 -c "import socket,sys
-s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1]=='udp' else socket.SOCK_STREAM)
-s.bind(('127.0.0.1',0)); print(s.getsockname()[1])" "$1"
+    python3 "$ROOT/tests/e2e/lib/free_port.py" "$1" 4 "$TMP/ports.given"
 }
 
 # confdir DIR owamp|twamp: open mode, no limits on sessions or bandwidth.

@@ -39,16 +39,10 @@ tap() {
     return 0
 }
 
-# free_port tcp|udp 4|6: a port nobody listens on now.
+# free_port tcp|udp 4|6: a port nobody listens on now, and not one this script was given
+# before (two calls in a row may otherwise return the same port).
 free_port() {
-    python3 - "$1" "$2" <<'PY'
-import socket, sys
-fam = socket.AF_INET6 if sys.argv[2] == "6" else socket.AF_INET
-typ = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
-s = socket.socket(fam, typ)
-s.bind(("::1" if fam == socket.AF_INET6 else "127.0.0.1", 0))
-print(s.getsockname()[1])
-PY
+    python3 "$ROOT/tests/e2e/lib/free_port.py" "$1" "$2" "$TMP/ports.given"
 }
 
 # confdir DIR owamp|twamp MODES: config, limits and pass-phrases (identity alice) in DIR.
