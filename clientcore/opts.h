@@ -64,7 +64,8 @@ struct opts {
     bool raw;                 /* -R */
     bool quiet;               /* -Q */
     int verbose;              /* -v[N] */
-    bool utc;                 /* -U */
+    uint32_t verbose_max;     /* -vN: per-packet lines of the first N records (0: all) */
+    bool utc;                 /* -U: Unix times in -M and in the -v lines */
     uint32_t subsession;      /* -N */
     bool json;                /* --json: one JSON document per target run */
     const char *json_packets; /* --json-packets FILE: per-packet JSON Lines */

@@ -59,28 +59,55 @@ static size_t next_run(struct run_it *it, const void **p)
     return n;
 }
 
-static void verbose_ow(const struct met_owrec *r, size_t n)
+/* -v lines printed so far of a session, against -vN. */
+struct verbose_it {
+    const struct opts *o;
+    uint64_t printed;
+};
+
+static bool verbose_more(struct verbose_it *v)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (r[i].lost) {
-            printf("seq_no=%" PRIu32 " *LOST*\n", r[i].seq);
-        } else {
-            printf("seq_no=%" PRIu32 " delay=%.3f ms ttl=%u\n", r[i].seq,
-                   ms_of(met_owrec_delay_ns(&r[i])), r[i].ttl);
-        }
+    return v->o->verbose_max == 0 || v->printed++ < v->o->verbose_max;
+}
+
+/* -U: a time as Unix seconds, after the line's delays. */
+static void unix_time(const struct verbose_it *v, const char *name, struct clk_time t)
+{
+    if (v->o->utc) {
+        printf(" %s=%.6f", name, (double)t.ns / 1e9);
     }
 }
 
-static void verbose_tw(const struct met_twrec *r, size_t n)
+static void verbose_ow(struct verbose_it *v, const struct met_owrec *r, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && verbose_more(v); i++) {
+        if (r[i].lost) {
+            printf("seq_no=%" PRIu32 " *LOST*\n", r[i].seq);
+            continue;
+        }
+        printf("seq_no=%" PRIu32 " delay=%.3f ms ttl=%u", r[i].seq,
+               ms_of(met_owrec_delay_ns(&r[i])), r[i].ttl);
+        unix_time(v, "sent", r[i].send);
+        unix_time(v, "recv", r[i].recv);
+        putchar('\n');
+    }
+}
+
+static void verbose_tw(struct verbose_it *v, const struct met_twrec *r, size_t n)
+{
+    for (size_t i = 0; i < n && verbose_more(v); i++) {
         if (r[i].flags & MET_TW_LOST) {
             printf("seq_no=%" PRIu32 " *LOST*\n", r[i].seq);
             continue;
         }
         int64_t rtt = (r[i].t4.ns - r[i].t1.ns) - (r[i].t3.ns - r[i].t2.ns);
-        printf("seq_no=%" PRIu32 " rtt=%.3f ms send=%.3f ms reflect=%.3f ms\n", r[i].seq,
-               ms_of(rtt), ms_of(r[i].t2.ns - r[i].t1.ns), ms_of(r[i].t4.ns - r[i].t3.ns));
+        printf("seq_no=%" PRIu32 " rtt=%.3f ms send=%.3f ms reflect=%.3f ms", r[i].seq, ms_of(rtt),
+               ms_of(r[i].t2.ns - r[i].t1.ns), ms_of(r[i].t4.ns - r[i].t3.ns));
+        unix_time(v, "sent", r[i].t1);
+        unix_time(v, "recv", r[i].t2);
+        unix_time(v, "reflected", r[i].t3);
+        unix_time(v, "recv", r[i].t4);
+        putchar('\n');
     }
 }
 
@@ -362,12 +389,13 @@ static int whole(const struct opts *o, const struct out_sess *s, const struct re
     struct met_ow_stats ost;
     struct met_tw_stats tst;
     struct run_it it = {.st = s->recs};
+    struct verbose_it v = {.o = o};
     const void *p;
     size_t n;
     int rc = 0;
     while ((ow || tw) && (n = next_run(&it, &p)) > 0) {
         if (o->verbose) {
-            s->two_way ? verbose_tw(p, n) : verbose_ow(p, n);
+            s->two_way ? verbose_tw(&v, p, n) : verbose_ow(&v, p, n);
         }
         rc |= o->raw ? (s->two_way ? rep_tw_raw(stdout, p, n) : rep_ow_raw(stdout, p, n)) : 0;
         s->two_way ? met_tw_acc_add(tw, p, n) : met_ow_acc_add(ow, p, n);

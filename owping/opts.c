@@ -158,8 +158,8 @@ static void usage(const struct opts *o, FILE *f)
           "  -d DIR                 where -p puts them (default: the current directory)\n"
           "  -R, --raw              raw per-packet records (reference format)\n"
           "  -Q, --quiet            no summary\n"
-          "  -v[N], --verbose[=N]   per-packet delays\n"
-          "  -U                     print times in UTC\n"
+          "  -v[N], --verbose[=N]   per-packet delays (of the first N records)\n"
+          "  -U                     Unix times in -M and in the -v lines\n"
           "  -N N                   summaries every N packets\n"
           "      --json             one JSON document per target run on one line:\n"
           "                         {version, tool, mode, target, status, exit_code,\n"
@@ -421,7 +421,7 @@ static int apply(struct opts *o, int c, const char *arg)
         o->quiet = true;
         return 0;
     case 'Q': o->quiet = true; return 0;
-    case 'v': o->verbose = arg ? atoi(arg) : o->verbose + 1; return 0;
+    case 'v': o->verbose++; return arg && parse_u32(arg, &o->verbose_max) < 0 ? bad(o, c, arg) : 0;
     case 'U': o->utc = true; return 0;
     case 'N': return parse_u32(arg, &o->subsession) < 0 ? bad(o, c, arg) : 0;
     case OPT_JSON: o->json = true; return 0;
@@ -521,12 +521,12 @@ static void usage_owstats(const struct opts *o, FILE *f)
           "                         printing its name (START, END: NTP timestamps)\n"
           "  -d DIR                 where -p puts them (default: the current directory)\n"
           "  -Q, --quiet            no summary\n"
-          "  -v[N], --verbose[=N]   per-packet delays\n"
+          "  -v[N], --verbose[=N]   per-packet delays (of the first N records)\n"
           "  -a, --percentile LIST  extra delay percentiles to report (comma list)\n"
           "  -b WIDTH               -M histogram bin width in seconds (default 0.0001)\n"
           "  -n, --units u|m|s|n    units for the human summary\n"
           "  -N N                   summaries every N packets\n"
-          "  -U                     -M: UNIX start and end times too\n"
+          "  -U                     Unix times in -M and in the -v lines\n"
           "      --json             one JSON document per file\n"
           "      --json-packets FILE  per-packet records as JSON Lines\n"
           "      --csv FILE         per-packet records as CSV\n"

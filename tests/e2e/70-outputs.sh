@@ -9,7 +9,7 @@
 # TAP output.
 . "$(dirname "${BASH_SOURCE[0]}")/lib/ping.sh"
 
-echo "1..25"
+echo "1..27"
 # pyenv's python3 shim costs seconds per start on a busy machine: prefer the system one
 # (the helpers of lib/ping.sh use python3 too)
 PY=python3
@@ -371,3 +371,36 @@ rc2=$?
     grep -q "^control: *FAILED .*does not answer" "$TMP/check2.out"
 tap $? "--check: clock, control modes, 10-packet test, timestamps; exit $rc (2 when down: $rc2)" \
     "$TMP/check.out"
+
+# ---- 26, 27: -vN and -U, as in the reference ----
+now=$(date +%s)
+"$OWPING" -t -v2 -U -c 5 -i 0.01f -L 1 "127.0.0.1:$PO" >"$TMP/vu.out" 2>&1
+rc=$?
+python3 - "$TMP/vu.out" "$now" <<'PY'
+import re, sys
+lines = [l for l in open(sys.argv[1]) if l.startswith("seq_no=")]
+now = float(sys.argv[2])
+ok = len(lines) == 2
+for l in lines:
+    m = re.fullmatch(r"seq_no=\d+ delay=\S+ ms ttl=\d+ sent=(\d+\.\d{6}) recv=(\d+\.\d{6})\n", l)
+    ok = ok and m is not None and abs(float(m[1]) - now) < 60 and 0 <= float(m[2]) - float(m[1]) < 1
+sys.exit(0 if ok else 1)
+PY
+[ $? = 0 ] && [ $rc = 0 ]
+tap $? "owping -t -v2 -U: the first 2 records, each with its send and receive times as Unix seconds" \
+    "$TMP/vu.out"
+"$TWPING" -v3 -U -c 5 -i 0.01f -L 1 "127.0.0.1:$PT" >"$TMP/vut.out" 2>&1
+rc=$?
+python3 - "$TMP/vut.out" "$now" <<'PY'
+import re, sys
+lines = [l for l in open(sys.argv[1]) if l.startswith("seq_no=")]
+now = float(sys.argv[2])
+ok = len(lines) == 3
+for l in lines:
+    m = re.search(r" sent=(\S+) recv=(\S+) reflected=(\S+) recv=(\S+)$", l.rstrip("\n"))
+    t = [float(x) for x in m.groups()] if m else []
+    ok = ok and len(t) == 4 and abs(t[0] - now) < 60 and t[0] <= t[1] <= t[2] <= t[3]
+sys.exit(0 if ok else 1)
+PY
+[ $? = 0 ] && [ $rc = 0 ]
+tap $? "twping -v3 -U: the first 3 records, with T1 to T4 as Unix seconds in order" "$TMP/vut.out"
