@@ -349,7 +349,7 @@ int pr_resolve(struct probe *p, int socktype, int (*next)(struct probe *p))
         p->resolving =
             pres_start(p->env.res, p->host, p->port, p->m.family, socktype, on_resolved, p);
         if (!p->resolving) {
-            pr_finish(p, false, "cannot resolve %s: %s", p->host, strerror(ENOMEM));
+            pr_finish(p, false, "cannot resolve %s: the resolver takes no more requests", p->host);
             return -1;
         }
         return 0;
