@@ -198,7 +198,7 @@ static void send_due(struct loop *loop, loop_timer_id id, void *arg)
         }
         struct clk_time now = wait_next(s);
         send_batch(s, now);
-        if (now.ns > end) {
+        if (now.ns > end && s->next_seq < s->cfg.npackets) { /* the last: on_sent now */
             sess_arm_sender(s);
             return;
         }
