@@ -115,11 +115,18 @@ struct srv_session *srv_open_session(struct srv_conn *c, const struct wire_reque
         a->accept = WIRE_ACCEPT_TEMP_LIMIT;
         return NULL;
     }
+    int fd = u.fd;
     struct sess *s = sess_create(c->srv->loop, &u, cfg);
     struct srv_session *ss = s ? srv_add(c, s, cfg->sid, r, slots) : NULL;
     if (!ss) {
         a->accept = WIRE_ACCEPT_INTERNAL;
         return NULL;
+    }
+    /* the egress writes the send time of unauthenticated packets in NTP format (egress.h) */
+    bool sends = cfg->kind == SESS_OW_SENDER || cfg->kind == SESS_TW_REFLECTOR;
+    bool open = (cfg->mode & (WIRE_MODE_OPEN | WIRE_MODE_MIXED)) != 0;
+    if (c->srv->egress && sends && open && !(cfg->mode & WIRE_MODE_PTP)) {
+        egress_add(c->srv->egress, fd, &ss->egress_cookie);
     }
     a->port = sess_port(s);
     memcpy(a->sid, cfg->sid, WIRE_SID_LEN);
@@ -212,13 +219,23 @@ static double us_of(int64_t ns)
 }
 
 /* Verbose: how close to the wire a session that sent (OWAMP sending, TWAMP reflecting) wrote
- * its timestamps: each against the kernel's (or NIC's) TX timestamp of its packet. */
-static void log_stamps(const struct srv_conn *c, const struct srv_session *ss)
+ * its timestamps: each against the kernel's (or NIC's) TX timestamp of its packet; or, when
+ * the egress wrote them (egress.h), how many it wrote. */
+static void log_stamps(const struct srv_conn *c, const struct srv_session *ss,
+                       const struct egress_counts *eg)
 {
     struct sess_counters n = sess_counters(ss->s);
     struct sess_tx_stats t = sess_tx_stats(ss->s);
     bool reflect = ss->req.conf_receiver != 1 && ss->req.conf_sender != 1;
     if (!c->srv->conf.verbose || n.sent == 0 || ss->req.conf_receiver == 1) {
+        return;
+    }
+    if (ss->egress_cookie != 0) {
+        srv_log(c->srv, LOG_DEBUG,
+                "test session of %s: %" PRIu64 " packets %s; send time written at the egress "
+                "in %" PRIu64 ", kept from before the send in %" PRIu64,
+                c->peer_text, n.sent, reflect ? "reflected" : "sent", eg->stamped,
+                n.sent > eg->stamped ? n.sent - eg->stamped : 0);
         return;
     }
     if (t.stamped == 0) {
@@ -235,22 +252,29 @@ static void log_stamps(const struct srv_conn *c, const struct srv_session *ss)
             t.source == CLK_SRC_HARDWARE ? "hardware" : "kernel", t.stamped);
 }
 
-void srv_remove(struct srv_conn *c, struct srv_session *ss)
+/* A session's end: its egress listing goes, its figures are logged, it is freed. */
+static void end_session(struct srv_conn *c, struct srv_session *ss)
 {
-    log_stamps(c, ss);
+    struct egress_counts eg = {0};
+    if (ss->egress_cookie != 0) {
+        egress_remove(c->srv->egress, ss->egress_cookie, &eg);
+    }
+    log_stamps(c, ss, &eg);
     sess_destroy(ss->s);
     free(ss->slots);
     free(ss->skips);
+}
+
+void srv_remove(struct srv_conn *c, struct srv_session *ss)
+{
+    end_session(c, ss);
     *ss = c->sess[--c->nsess];
 }
 
 void srv_drop_sessions(struct srv_conn *c)
 {
     for (unsigned i = 0; i < c->nsess; i++) {
-        log_stamps(c, &c->sess[i]);
-        sess_destroy(c->sess[i].s);
-        free(c->sess[i].slots);
-        free(c->sess[i].skips);
+        end_session(c, &c->sess[i]);
     }
     c->nsess = 0;
 }

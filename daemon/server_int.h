@@ -5,6 +5,7 @@
 #include <syslog.h>
 
 #include "conf.h"
+#include "egress.h"
 #include "server.h"
 #include "session.h"
 
@@ -35,9 +36,10 @@ struct srv_session {
     uint32_t nskips;
     bool started; /* by a Start-Sessions (a connection may run several rounds) */
     bool stopped;
-    bool fetched;     /* stopped and fetched once: may make room for new sessions */
-    uint64_t seen_rx; /* packets received at the last tick (REFWAIT) */
-    int64_t seen_ns;  /* when that count last changed */
+    bool fetched;           /* stopped and fetched once: may make room for new sessions */
+    uint64_t seen_rx;       /* packets received at the last tick (REFWAIT) */
+    int64_t seen_ns;        /* when that count last changed */
+    uint64_t egress_cookie; /* its socket, stamped at the egress (egress_add), or 0 */
 };
 
 /* A Fetch-Session waiting for its session to end (see SRV_FETCH_WAIT_NS); the messages
@@ -94,6 +96,10 @@ struct srv {
     struct light *light[2]; /* TWAMP Light / STAMP reflectors (IPv4, IPv6) */
     int nlight;
     struct sess_scratch *scratch; /* I/O buffers shared by every test session: srv_scratch */
+    struct egress *egress;        /* send times written at the egress ("egressstamp"), or NULL */
+    uint32_t egress_handle;       /* its tc filter's handle */
+    uint64_t light_cookie[2];     /* the light reflectors' sockets listed there, or 0 */
+    uint64_t light_stamped[2];    /* their replies written at the egress while unlisted */
     struct srv_conn *conns;
     unsigned nconns;
     struct clk_ntp start_time;

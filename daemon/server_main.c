@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <linux/capability.h>
 #include <netdb.h>
 #include <pwd.h>
@@ -20,7 +21,7 @@
 
 #include "addr.h"
 
-enum { OPT_LIGHT = 256 };
+enum { OPT_LIGHT = 256, OPT_EGRESS };
 
 /* One command-line setting, applied after the configuration files. */
 struct cli_set {
@@ -52,6 +53,8 @@ static void usage(const struct srv_ops *ops, FILE *f)
     if (ops->proto == WIRE_TWAMP) {
         fprintf(f, "      --light [ADDR:]PORT  also run a TWAMP Light / STAMP reflector\n");
     }
+    fprintf(f, "      --egress-stamp IFACES  write send times at the egress of these interfaces\n"
+               "                  (all, or names separated by commas; eBPF, needs root)\n");
     fprintf(f, "  -V, --version   print the version and exit\n"
                "  -h, --help      this help\n");
 }
@@ -70,6 +73,7 @@ static const char *opt_key(int c)
     case 'U': return "user";
     case 'v': return "verbose";
     case OPT_LIGHT: return "light";
+    case OPT_EGRESS: return "egressstamp";
     default: return NULL;
     }
 }
@@ -79,6 +83,7 @@ static int parse_args(struct srv *s, int argc, char **argv, struct cli_set *set,
 {
     static const struct option lo[] = {
         {"light", required_argument, NULL, OPT_LIGHT},
+        {"egress-stamp", required_argument, NULL, OPT_EGRESS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -181,6 +186,37 @@ static int open_listeners(struct srv *s)
     return loop_add_fd(s->loop, fd, LOOP_READ, srv_on_accept, s);
 }
 
+/* The light reflectors' replies are stamped at the egress while no key is loaded: with a
+ * key a reply may be an authenticated STAMP packet, whose timestamp is under its HMAC. */
+static void light_egress(struct srv *s)
+{
+    for (int i = 0; i < s->nlight; i++) {
+        if (s->keys.n > 0 && s->light_cookie[i] != 0) {
+            struct egress_counts n;
+            egress_remove(s->egress, s->light_cookie[i], &n);
+            s->light_stamped[i] += n.stamped;
+            s->light_cookie[i] = 0;
+        } else if (s->keys.n == 0 && s->light_cookie[i] == 0 && s->egress) {
+            egress_add(s->egress, light_fd(s->light[i]), &s->light_cookie[i]);
+        }
+    }
+}
+
+/* Verbose, at the end: how many replies of light reflector i left with the egress time. */
+static void log_light(struct srv *s, int i)
+{
+    struct egress_counts n = {0};
+    if (s->light_cookie[i] != 0) {
+        egress_remove(s->egress, s->light_cookie[i], &n);
+    }
+    if (s->egress && s->conf.verbose) {
+        srv_log(s, LOG_DEBUG,
+                "light reflector %d: %" PRIu64
+                " replies; send time written at the egress in %" PRIu64,
+                i + 1, light_counters(s->light[i]).sent, s->light_stamped[i] + n.stamped);
+    }
+}
+
 /* The STAMP reflectors authenticate with every pass-phrase of the key file. */
 static int set_light_keys(struct srv *s)
 {
@@ -194,6 +230,7 @@ static int set_light_keys(struct srv *s)
             return -1;
         }
     }
+    light_egress(s);
     return 0;
 }
 
@@ -350,6 +387,50 @@ static void on_reload(struct loop *loop, int signo, void *arg)
     srv_log(s, LOG_INFO, "reloaded keys and limits");
 }
 
+/* egressstamp: the program attached while privileged; a start that asked for it and cannot
+ * have it fails, rather than measure less precisely than the operator was told. */
+static int open_egress(struct srv *s)
+{
+    char msg[512];
+    if (!s->conf.egressstamp[0]) {
+        return 0;
+    }
+    /* The filter's handle: "ow" or "tw", then 16 bits of the listening address, so that a
+     * restart of the same daemon replaces what it left and another one adds its own. */
+    uint32_t h = 2166136261u;
+    for (const char *p = s->conf.srcnode; *p; p++) {
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    }
+    uint32_t handle =
+        (s->ops->proto == WIRE_OWAMP ? 0x6f770000u : 0x74770000u) | ((h ^ (h >> 16)) & 0xffffu);
+    s->egress_handle = handle;
+    if (!(s->egress = egress_open(s->conf.egressstamp, handle, msg, sizeof(msg)))) {
+        srv_log(s, LOG_ERR, "egressstamp %s: %s", s->conf.egressstamp, msg);
+        return -1;
+    }
+    srv_log(s, LOG_INFO, "send times of unauthenticated test packets written at the egress %s",
+            msg);
+    light_egress(s);
+    return 0;
+}
+
+/* Detach the egress program; say where it had to stay (privileges dropped). */
+static void close_egress(struct srv *s)
+{
+    char left[512];
+    if (!s->egress) {
+        return;
+    }
+    egress_close(s->egress, left, sizeof(left));
+    s->egress = NULL;
+    if (left[0]) {
+        srv_log(s, LOG_INFO,
+                "egress filter left on %s: harmless, replaced at the next start; "
+                "tc filter del dev IF egress pref 65520 handle 0x%x bpf removes it",
+                left, s->egress_handle);
+    }
+}
+
 static int write_pidfile(struct srv *s, struct pidfh **pfh)
 {
     char path[CONF_PATH_MAX + 32];
@@ -378,7 +459,9 @@ static int serve(struct srv *s)
     if (resolve_run_as(s, &ra) < 0 || write_pidfile(s, &pfh) < 0) {
         return 1;
     }
-    if (open_listeners(s) < 0 || open_light(s) < 0 || drop_privileges(s, &ra) < 0) {
+    if (open_listeners(s) < 0 || open_light(s) < 0 || open_egress(s) < 0 ||
+        drop_privileges(s, &ra) < 0) {
+        close_egress(s);
         pidfile_remove(pfh);
         return 1;
     }
@@ -401,8 +484,10 @@ static int serve(struct srv *s)
     int rc = loop_run(s->loop);
     srv_close_all(s);
     for (int i = 0; i < s->nlight; i++) {
+        log_light(s, i);
         light_destroy(s->light[i]);
     }
+    close_egress(s);
     pidfile_remove(pfh);
     return rc < 0 ? 1 : 0;
 }

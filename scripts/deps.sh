@@ -3,7 +3,7 @@
 # (or the packages named as arguments: `make deb` asks for its packaging tools so).
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -u
-PKGS="${*:-build-essential pkg-config libsodium-dev nettle-dev libpcap-dev libcmocka-dev libbsd-dev libjson-c-dev libyaml-dev libmicrohttpd-dev prometheus curl iproute2 python3 tshark mandoc jq nftables clang-format cppcheck}"
+PKGS="${*:-build-essential pkg-config libsodium-dev nettle-dev libpcap-dev libcmocka-dev libbsd-dev libjson-c-dev libyaml-dev libmicrohttpd-dev libbpf-dev clang prometheus curl iproute2 python3 tshark mandoc jq nftables clang-format cppcheck}"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -45,13 +45,14 @@ static int set_diskfudge(struct conf *c, const char *v, char *err, size_t errlen
 static int set_pbkdf2(struct conf *c, const char *v, char *err, size_t errlen);
 static int set_enddelay(struct conf *c, const char *v, char *err, size_t errlen);
 static int set_third_party(struct conf *c, const char *v, char *err, size_t errlen);
+static int set_egressstamp(struct conf *c, const char *v, char *err, size_t errlen);
 
 #define FIELD(f) offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
 #define SPECIAL(fn) K_SPECIAL, 0, 0, fn
 
 /* Every key: the reference's owampd/twampd keys, then ours (light, servwait = alias of
  * controltimeout, refwait = alias of testtimeout, allow_third_party,
- * maxcontrolsessionsperaddr, maxsessionduration, lightidletimeout). */
+ * maxcontrolsessionsperaddr, maxsessionduration, lightidletimeout, egressstamp). */
 static const struct key_desc key_table[] = {
     {"srcnode", PROTO_B, K_ADDR, FIELD(srcnode), NULL, false},
     {"authmode", PROTO_B, SPECIAL(set_authmode), false},
@@ -79,6 +80,7 @@ static const struct key_desc key_table[] = {
     {"maxcontrolsessionsperaddr", PROTO_B, K_U32, FIELD(maxconn_per_addr), NULL, false},
     {"maxsessionduration", PROTO_B, K_U32, FIELD(maxsession_s), NULL, false},
     {"lightidletimeout", PROTO_T, K_U32, FIELD(lightidle_s), NULL, false},
+    {"egressstamp", PROTO_B, SPECIAL(set_egressstamp), false},
 };
 
 void conf_defaults(struct conf *c, enum conf_proto proto)
@@ -128,6 +130,31 @@ static int set_authmode(struct conf *c, const char *v, char *err, size_t errlen)
         return bad_value("authmode", v, "no mode given", err, errlen);
     }
     c->authmode = m;
+    return 0;
+}
+
+/* "all", "off" (or nothing: off) or interface names separated by commas. */
+static int set_egressstamp(struct conf *c, const char *v, char *err, size_t errlen)
+{
+    if (!v || !*v || strcasecmp(v, "off") == 0) {
+        c->egressstamp[0] = '\0';
+        return 0;
+    }
+    if (strlen(v) >= sizeof(c->egressstamp)) {
+        return bad_value("egressstamp", v, "too long", err, errlen);
+    }
+    if (strcmp(v, "all") != 0) {
+        for (const char *p = v; *p != '\0';) {
+            size_t n = strcspn(p, ",");
+            if (n == 0 || n >= 16 || strcspn(p, "/ \t:") < n) {
+                return bad_value("egressstamp", v,
+                                 "want all, off or interface names separated by commas", err,
+                                 errlen);
+            }
+            p += n + (p[n] == ',');
+        }
+    }
+    snprintf(c->egressstamp, sizeof(c->egressstamp), "%s", v);
     return 0;
 }
 

@@ -67,16 +67,19 @@ struct conf {
     enum conf_loglevel loglevel; /* default CONF_LOG_INFO */
     bool loglocation;            /* add source file:line to log messages */
     bool verbose;
-    bool rootfolly;            /* allow running as root (-f) */
-    double diskfudge;          /* OWAMP: hard disk limit factor, 1.0-10.0 */
-    uint32_t dieby_s;          /* grace before killing workers on exit; default 5 */
-    uint32_t controltimeout_s; /* SERVWAIT; default 1800 (OWAMP), 900 (TWAMP) */
-    uint32_t testtimeout_s;    /* TWAMP REFWAIT; default 900 */
-    uint32_t pbkdf2_count;     /* KDF iterations in Server-Greeting; default 2048 */
-    int64_t enddelay_ns;       /* wait before Stop-Sessions; default 1 s */
-    char light[CONF_PATH_MAX]; /* TWAMP Light/STAMP reflector "host:port"; "" = off */
-    uint32_t lightidle_s;      /* light reflector: a flow idle this long is forgotten;
-                                * default 30 (LIGHT_IDLE_DEFAULT_S), 0 = only when full */
+    bool rootfolly;                  /* allow running as root (-f) */
+    double diskfudge;                /* OWAMP: hard disk limit factor, 1.0-10.0 */
+    uint32_t dieby_s;                /* grace before killing workers on exit; default 5 */
+    uint32_t controltimeout_s;       /* SERVWAIT; default 1800 (OWAMP), 900 (TWAMP) */
+    uint32_t testtimeout_s;          /* TWAMP REFWAIT; default 900 */
+    uint32_t pbkdf2_count;           /* KDF iterations in Server-Greeting; default 2048 */
+    int64_t enddelay_ns;             /* wait before Stop-Sessions; default 1 s */
+    char light[CONF_PATH_MAX];       /* TWAMP Light/STAMP reflector "host:port"; "" = off */
+    uint32_t lightidle_s;            /* light reflector: a flow idle this long is forgotten;
+                                      * default 30 (LIGHT_IDLE_DEFAULT_S), 0 = only when full */
+    char egressstamp[CONF_PATH_MAX]; /* interfaces whose egress writes the send time into
+                                      * unauthenticated test packets: "all", names separated
+                                      * by commas, or "" (off) */
     struct conf_peer_rule third_party[CONF_THIRD_PARTY_MAX];
     size_t n_third_party; /* peers allowed to name other test endpoints */
 };

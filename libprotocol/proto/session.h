@@ -244,6 +244,9 @@ uint32_t light_flow_count(const struct light *l);
 
 struct sess_counters light_counters(const struct light *l);
 
+/* The reflector's socket (to list it for stamping at the egress, say). */
+int light_fd(const struct light *l);
+
 /* Whether nothing is left to wait for: an OWAMP receiver has every packet of the schedule, a
  * TWAMP sender has sent them all and has a reply for each. Cheap until as many packets as
  * expected have arrived, then one pass over a bit per packet. */

@@ -381,3 +381,8 @@ struct sess_counters light_counters(const struct light *l)
 {
     return l->cnt;
 }
+
+int light_fd(const struct light *l)
+{
+    return l->sock.fd;
+}
