@@ -24,7 +24,9 @@
 # Environment: ACCURACY_COUNT (5000 packets at 1,000 pkt/s through the relay),
 # ACCURACY_LATE_COUNT (2000 at 1,000 pkt/s) and ACCURACY_FAST_COUNT (20000 at 10,000 pkt/s)
 # for the lateness runs, ACCURACY_DELAY (5ms), ACCURACY_RT (1), ACCURACY_CAPTURE (1 when
-# dumpcap is installed), ACCURACY_KEEP=DIR keeps the raw outputs.
+# dumpcap is installed), ACCURACY_EGRESS (1: the daemons write their send times at the
+# egress, --egress-stamp all; 0: before the send system call), ACCURACY_KEEP=DIR keeps the
+# raw outputs.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/netsim/ns.sh"
 COUNT=${ACCURACY_COUNT:-5000}
@@ -33,6 +35,8 @@ FAST_COUNT=${ACCURACY_FAST_COUNT:-20000}
 DELAY=${ACCURACY_DELAY:-5ms}
 USE_RT=${ACCURACY_RT:-1}
 CAPTURE=${ACCURACY_CAPTURE:-1}
+EGRESS=()
+[ "${ACCURACY_EGRESS:-1}" = 1 ] && EGRESS=(--egress-stamp all)
 STATS=$ROOT/bench/accuracy_stats.py
 OW_PORT=8610 TW_PORT=8620  # control ports in B (TCP)
 SRV_PORTS=9100-9149        # the daemons' test ports
@@ -99,10 +103,10 @@ for k in owamp twamp; do
 done
 # ip netns exec runs the daemon in place, so $! is the daemon itself.
 ip netns exec "$NETSIM_NS_B" "$OWAMPD" -Z -f -v -c "$CONF/owamp" -R "$CONF/owamp" \
-    -S "$NETSIM_B4:$OW_PORT" -P "$SRV_PORTS" >"$TMP/owampd.log" 2>&1 &
+    -S "$NETSIM_B4:$OW_PORT" -P "$SRV_PORTS" "${EGRESS[@]}" >"$TMP/owampd.log" 2>&1 &
 DPIDS+=($!)
 ip netns exec "$NETSIM_NS_B" "$TWAMPD" -Z -f -v -c "$CONF/twamp" -R "$CONF/twamp" \
-    -S "$NETSIM_B4:$TW_PORT" -P "$SRV_PORTS" >"$TMP/twampd.log" 2>&1 &
+    -S "$NETSIM_B4:$TW_PORT" -P "$SRV_PORTS" "${EGRESS[@]}" >"$TMP/twampd.log" 2>&1 &
 DPIDS+=($!)
 for port in $OW_PORT $TW_PORT; do
     for ((i = 0; i < 100; i++)); do
@@ -151,6 +155,13 @@ run() {
     ip netns exec "$ns" timeout 120 "$cli" -c "$count" -i "$(interval "$rate")" -L 1 \
         -P "$CLI_PORTS" "${RT_ARG[@]}" --json --json-packets "$name.jsonl" "$@" \
         "$NETSIM_B4:$port" >"$name.json" 2>"$name.err"
+    if [ ${#caps[@]} -gt 0 ]; then
+        # a sender that is not ours, through the same capture: the kernel's own capture-to-
+        # driver time (bench/tap_gap.py; ports as accuracy_stats.py's PROBE_PORTS)
+        ip netns exec "$NETSIM_NS_A" "$NETSIM_PY" "$ROOT/bench/tap_gap.py" 9198 "$NETSIM_B4" 9199 \
+            500 "$name.probe.json" 2>>"$name.err" && caps+=("$name.probe.json")
+        sleep 1 # dumpcap hands its ring over in blocks: the last ones before it is stopped
+    fi
     stop_pids "${CAPS[@]:-}"
     CAPS=()
     netsim_stop

@@ -2,13 +2,15 @@
 """accuracy_stats.py - figures for bench/accuracy.sh.
 
   accuracy_stats.py session LOAD PATH KIND RATE DELAY_NS OUT JSONL NETSIM_LOG DAEMON_LOG
-                            [CAP_A CAP_B]
+                            [CAP_A CAP_B [PROBE]]
       one result object (JSON, one line) on stdout, from one owping/twping run over PATH
       (netsim or loopback): the client's --json document OUT, its --json-packets file JSONL,
       the relay's log (the last pair of "netsim: stats" lines is this run's; /dev/null when
       the run did not go through the relay), what the daemon logged during the run (its -v
-      line on the session it sent or reflected: the stamp-to-wire gap) and, optionally,
-      captures (pcapng or pcap) taken on the TUN of namespace A and of namespace B.
+      line on the session it sent or reflected: the stamp-to-wire gap, or how many packets
+      left with the egress time) and, optionally, captures (pcapng or pcap) taken on the TUN
+      of namespace A and of namespace B, and the output of tap_gap.py run in A while A's
+      capture was on (PROBE_PORTS: its source and destination ports).
   accuracy_stats.py tables RESULTS
       the Markdown tables of all the result objects in RESULTS.
 
@@ -25,6 +27,7 @@ import re
 import struct
 import sys
 
+PROBE_PORTS = (9198, 9199)  # tap_gap.py's datagrams, as accuracy.sh sends them
 
 def pct(values, p):
     """Nearest-rank percentile of a list (None when empty)."""
@@ -226,9 +229,14 @@ GAP = re.compile(r"(\w+): test session of \S+ (\d+) packets (sent|reflected); st
                  r"([\d.]+)/([\d.]+)/([\d.]+) us")
 
 
+EGRESS = re.compile(r"(\w+): test session of \S+ (\d+) packets (sent|reflected); send time "
+                    r"written at the egress in (\d+)")
+
+
 def daemon_gaps(path):
     """The daemon's -v lines about the sessions it sent or reflected during the run:
-    [{daemon, packets, what, gap: {p50, p99, max}, late: {p50, p99, max}}], values in ns."""
+    [{daemon, packets, what, gap: {p50, p99, max}, late: {p50, p99, max}}], values in ns, or
+    [{daemon, packets, what, egress}] when it wrote its stamps at the egress."""
     out = []
     try:
         lines = open(path).read().splitlines()
@@ -236,12 +244,28 @@ def daemon_gaps(path):
         return out
     for line in lines:
         m = GAP.search(line)
-        if m:
+        e = EGRESS.search(line)
+        if e:
+            out.append({"daemon": e.group(1), "packets": int(e.group(2)), "what": e.group(3),
+                        "egress": int(e.group(4))})
+        elif m:
             ns = [round(float(v) * 1000) for v in m.groups()[3:6] + m.groups()[7:10]]
             out.append({"daemon": m.group(1), "packets": int(m.group(2)), "what": m.group(3),
                         "gap": dict(zip(("p50", "p99", "max"), ns[:3])),
                         "late": dict(zip(("p50", "p99", "max"), ns[3:]))})
     return out
+
+
+def probe_gap(path, cap_a):
+    """A's capture stamp minus the kernel TX stamp of each of tap_gap.py's datagrams (the
+    sender column of a sender that is not ours and sends at its TX timestamp), as spread()."""
+    try:
+        with open(path) as f:
+            tx = {int(k): v for k, v in json.load(f)["tx_ns"].items()}
+    except (OSError, ValueError, KeyError):
+        return None
+    wire = by_seq(cap_a, *PROBE_PORTS)
+    return spread([wire[k] - tx[k] for k in tx if k in wire])
 
 
 def count_sources(recs, key):
@@ -257,6 +281,7 @@ def session_result(args):
     load, path, kind, rate, delay_ns, out, jsonl, log, dlog = args[:9]
     delay_ns = int(delay_ns)
     cap = (read_pcap(args[9]), read_pcap(args[10])) if len(args) >= 11 else None
+    probe = probe_gap(args[11], cap[0]) if len(args) >= 12 and cap else None
     doc = load_doc(out)
     sessions = doc.get("sessions", [])
     recs = load_jsonl(jsonl)
@@ -265,6 +290,8 @@ def session_result(args):
            "netsim": netsim_stats(log), "daemon": daemon_gaps(dlog), "sessions": []}
     if cap:
         res["captured"] = [len(cap[0]), len(cap[1])]
+    if probe:
+        res["probe"] = probe
     for s in sessions:
         res["sessions"].append({"direction": s.get("direction"), "loss": s.get("loss"),
                                 "timestamp_sources": s.get("timestamp_sources"),
@@ -434,6 +461,11 @@ def table_daemon_gap(results):
     print("| load | run | path | pkt/s | daemon | packets | stamp-to-wire | lateness |")
     print("|---|---|---|---:|---|---:|---:|---:|")
     for r, d in rows:
+        if "egress" in d:
+            print("| %s | %s | %s | %d | %s %s | %d | written at the egress in %d | - |" % (
+                r["load"], r["kind"], r["path"], r["rate"], d["daemon"], d["what"],
+                d["packets"], d["egress"]))
+            continue
         print("| %s | %s | %s | %d | %s %s | %d | %s | %s |" % (
             r["load"], r["kind"], r["path"], r["rate"], d["daemon"], d["what"], d["packets"],
             " / ".join(us(d["gap"][k]) for k in ("p50", "p99", "max")),
@@ -500,6 +532,8 @@ def table_targets(results):
     print("| target | measured |")
     print("|---|---|")
     print("| OWAMP to: median <= 1, p99 <= 5 | %s |" % split_figure(idle, "OWAMP to"))
+    print("| OWAMP to, as above, less the capture-to-driver gap of a sender not ours | %s |" %
+          probe_figure(idle))
     print("| TWAMP reverse (reflector T3 to wire): p99 <= 5 | %s |" % split_figure(
         idle, "TWAMP reverse"))
 
@@ -514,9 +548,41 @@ def split_figure(rows, name):
     return "-"
 
 
+def probe_figure(rows):
+    """The OWAMP to "ours" median less the median of tap_gap.py's sender column (same run,
+    same capture): what is left once the kernel's own capture-to-driver time is taken out."""
+    for r in rows:
+        pr = r.get("probe")
+        for d in r.get("dirs", []):
+            sp = d.get("split", {}).get("ours")
+            if d["name"].startswith("OWAMP to") and sp and sp.get("n") and pr and pr.get("n"):
+                return "median %s (the probe's capture-to-driver gap: median %s, p99 %s, %d packets)" % (
+                    us(sp["p50"] - pr["p50"]), us(-pr["p50"]), us(pr["p99abs"]), pr["n"])
+    return "-"
+
+
+def table_probe(results):
+    rows = [r for r in results if r.get("probe")]
+    if not rows:
+        return
+    print("A sender that is not ours (bench/tap_gap.py: Python, 1 ms apart, kernel TX stamps),")
+    print("in namespace A right after the client, with the same captures on: A's capture stamp")
+    print("minus the packet's kernel TX stamp, us. Any sender whose send time is its TX")
+    print("timestamp shows this against the capture point, which the kernel stamps as it hands")
+    print("the packet to the taps, before the driver.")
+    print()
+    print("| load | after | packets | median | p99 (abs) | min | max |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        pr = r["probe"]
+        print("| %s | %s | %d | %s | %s | %s | %s |" % (
+            r["load"], r["kind"], pr["n"], us(pr["p50"]), us(pr["p99abs"]), us(pr["min"]),
+            us(pr["max"])))
+
+
 def tables(path):
     results = load_jsonl(path)
-    for t in (table_wake, table_error, table_split, table_turnaround, table_lateness,
+    for t in (table_wake, table_error, table_split, table_probe, table_turnaround, table_lateness,
               table_daemon_gap, table_sources, table_relay, table_targets):
         t(results)
         print()
