@@ -17,7 +17,21 @@
 # timestamp of a bare send, with and without the MSG_PROBE walk the senders do first).
 # Figures, never pass/fail; the targets are printed beside them.
 #
-# Environment: NOISE_COUNT (3000), BENCH_REPEATS (3), NOISE_HOGS=0 skips the loaded runs.
+# As root it runs in a network namespace of its own (its loopback only) and starts the daemons
+# with --egress-stamp lo, so owping -f and twping's reverse measure the send times written at
+# the egress (see owampd(8)); NOISE_EGRESS=0, or not root: the stamps written before the send.
+#
+# Environment: NOISE_COUNT (3000), BENCH_REPEATS (3), NOISE_HOGS=0 skips the loaded runs,
+# NOISE_EGRESS (1).
+if [ "${NOISE_EGRESS:-1}" = 1 ] && [ -z "${NOISE_NS:-}" ] && [ "$(id -u)" = 0 ] &&
+    ip netns add "noise_$$" 2>/dev/null; then
+    ip -n "noise_$$" link set lo up
+    NOISE_NS=noise_$$ ip netns exec "noise_$$" bash "$0" "$@"
+    rc=$?
+    for p in $(ip netns pids "noise_$$" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+    ip netns del "noise_$$"
+    exit $rc
+fi
 . "$(dirname "$0")/lib.sh"
 COUNT=${NOISE_COUNT:-3000}
 REPEATS=${BENCH_REPEATS:-3}
@@ -28,8 +42,11 @@ bench_header "noise: spread of one-way delays on loopback, -c $COUNT -i 0.001f, 
 
 OW_PORT=$(free_port tcp)
 TW_PORT=$(free_port tcp)
-start_daemon owampd "$OW_PORT" "$TMP/owampd.log" -v || exit 1
-start_daemon twampd "$TW_PORT" "$TMP/twampd.log" -v || exit 1
+EGRESS=()
+[ -n "${NOISE_NS:-}" ] && EGRESS=(--egress-stamp lo)
+echo "# daemons: ${EGRESS[*]:-send times written before the send system call}${NOISE_NS:+ (in namespace $NOISE_NS)}"
+start_daemon owampd "$OW_PORT" "$TMP/owampd.log" -v "${EGRESS[@]}" || exit 1
+start_daemon twampd "$TW_PORT" "$TMP/twampd.log" -v "${EGRESS[@]}" || exit 1
 
 # delays_raw FILE: one-way delays in ns of an owping -R output (lost packets left out), in
 # integers: the 64-bit NTP times do not fit a double's 53 bits.
@@ -138,7 +155,7 @@ echo
 echo "Daemons' stamp-to-wire gap (written timestamp to kernel TX timestamp), per session, from"
 echo "their verbose logs:"
 echo
-gaps=$(grep -h "stamp-to-wire" "$TMP/owampd.log" "$TMP/twampd.log" 2>/dev/null)
+gaps=$(grep -h "stamp-to-wire\|written at the egress in" "$TMP/owampd.log" "$TMP/twampd.log" 2>/dev/null)
 [ -n "$gaps" ] && printf '%s\n' "$gaps" | sed 's/^/    /' ||
     echo "    (none logged: this revision does not report it)"
 
@@ -155,8 +172,8 @@ if [ -x "$FLOOR" ]; then
     for m in plain warm; do
         read -r a b c d <<<"$("$FLOOR" "$m" 1000000 "$COUNT")"
         [ -n "${d:-}" ] && awk -v m="$m" -v a="$a" -v b="$b" -v c="$c" -v d="$d" 'BEGIN {
-            printf "| %s | %.1f | %.1f | %.1f | %.1f | %.1f |\n", m == "warm" ?
-                "after a MSG_PROBE walk" : "as it is", a / 1e3, b / 1e3, c / 1e3, d / 1e3,
-                (c - a) / 1e3 }'
+            name = m == "warm" ? "after a MSG_PROBE walk" : "as it is"
+            printf "| %s | %.1f | %.1f | %.1f | %.1f | %.1f |\n", name, a / 1e3, b / 1e3,
+                c / 1e3, d / 1e3, (c - a) / 1e3 }'
     done
 fi
