@@ -12,7 +12,8 @@
 # fails with the reason; the light reflector's replies get the egress time while no key is
 # loaded, and keep their own once a reload brings keys (authenticated STAMP replies verify);
 # a daemon that dropped its privileges stamps all the same and, unable to detach at its stop,
-# says so (the next start replaces the filter). TAP output; skips loudly when not root or without TUN/netns/tc.
+# says so (the next start replaces the filter). Under RUN_WRAPPER (make check-valgrind) the
+# daemons run in valgrind, and the last case reads their logs for its reports. TAP output; skips loudly when not root or without TUN/netns/tc.
 # shellcheck disable=SC2119
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -21,7 +22,7 @@ BIN_DIR=$BUILD_DIR/bin
 DATA=$ROOT/tests/e2e/data
 . "$ROOT/tests/netsim/ns.sh"
 
-PLAN=14
+PLAN=15
 if ! netsim_check; then
     netsim_skip_all "$PLAN"
     exit 0
@@ -80,17 +81,20 @@ confdir() { # DIR owamp|twamp
 }
 
 # start NAME BIN PORT [args]: the daemon in B on B's address, -v, its log in $TMP/NAME.log;
-# waits until it listens (or has exited).
+# waits until it listens and has attached its egress program (or has exited).
 start() {
     local name=$1 bin=$2 port=$3 i pid
     shift 3
     : >"$TMP/$name.log"
-    netsim_b sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$TMP/$name.pid" \
+    # shellcheck disable=SC2086 # RUN_WRAPPER (valgrind) is word-split on purpose
+    netsim_b sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$TMP/$name.pid" ${RUN_WRAPPER:-} \
         "$bin" -Z -v -c "$TMP/$name" -R "$TMP/$name/var" -S ":$port" -P "$SRV_PORTS" \
         "$@" >>"$TMP/$name.log" 2>&1 &
     PIDFILES+=("$TMP/$name.pid")
-    for ((i = 0; i < 100; i++)); do
-        [ -n "$(netsim_b ss -Hltn "sport = :$port" 2>/dev/null)" ] && return 0
+    for ((i = 0; i < 300; i++)); do
+        # listening, and attached (the daemon attaches after it has bound its port)
+        [ -n "$(netsim_b ss -Hltn "sport = :$port" 2>/dev/null)" ] &&
+            grep -q "written at the egress on" "$TMP/$name.log" && return 0
         pid=$(cat "$TMP/$name.pid" 2>/dev/null)
         [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && return 1
         sleep 0.1
@@ -315,3 +319,19 @@ start nb "$TWAMPD" "$((TW_PORT + 3))" -f --egress-stamp all || diag="$diag no se
 stop_daemon "$TMP/nb.pid"
 [ "$(filters "$NETSIM_DEV" $TW_HANDLE)" = 0 ] || diag="$diag filter left by the root daemon;"
 tap "$diag" "twampd -U nobody: stamps without privileges, says the filter stays; the next start replaces it"
+
+# 15: the daemons' logs hold no report of valgrind (make check-valgrind sets RUN_WRAPPER) or
+# of the sanitizers (make check-sanitize builds them in)
+if [ -n "${RUN_WRAPPER:-}" ]; then
+    # errors, not valgrind's warnings (an ioctl it does not know, say)
+    diag=$(grep -lE '^==[0-9]+== (Invalid|Conditional jump|Use of uninitialised|Syscall param|Mismatched|Source and destination|.* definitely lost)' \
+        "$TMP"/*.log "$TMP"/tw.log.* 2>/dev/null | tr '\n' ' ')
+    tap "${diag:+reports in $diag}" "no valgrind report in the daemons' logs"
+elif grep -q "__asan_init" "$TWAMPD" 2>/dev/null; then # built with -fsanitize=address
+    diag=$(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TMP"/*.log "$TMP"/tw.log.* 2>/dev/null |
+        tr '\n' ' ')
+    tap "${diag:+reports in $diag}" "no sanitizer report in the daemons' logs"
+else
+    n=$((n + 1))
+    echo "ok $n - no valgrind or sanitizer report in the daemons' logs # SKIP neither in use"
+fi
