@@ -207,6 +207,12 @@ static void test_conf_set_every_key(void **state)
     assert_string_equal(c.light, "0.0.0.0:862");
     set_ok(&c, "lightidletimeout", "5");
     assert_int_equal(c.lightidle_s, 5);
+    set_ok(&c, "egressstamp", "all");
+    assert_string_equal(c.egressstamp, "all");
+    set_ok(&c, "egressstamp", "lo,eth0.100,br-lan");
+    assert_string_equal(c.egressstamp, "lo,eth0.100,br-lan");
+    set_ok(&c, "egressstamp", "off");
+    assert_string_equal(c.egressstamp, "");
 }
 
 static void set_fails(enum conf_proto p, const char *k, const char *v, int want)
@@ -236,6 +242,10 @@ static void test_conf_set_errors(void **state)
     set_fails(O, "light", "[::1]:862", LP_E_NOTFOUND);
     set_fails(O, "lightidletimeout", "5", LP_E_NOTFOUND);
     set_fails(T, "lightidletimeout", "-1", LP_E_VALUE);
+    set_fails(O, "egressstamp", "eth0/1", LP_E_VALUE);
+    set_fails(T, "egressstamp", "lo,,eth0", LP_E_VALUE);
+    set_fails(T, "egressstamp", "lo eth0", LP_E_VALUE);
+    set_fails(T, "egressstamp", "sixteen-octets00", LP_E_VALUE); /* IFNAMSIZ - 1 at most */
     set_fails(O, "srcnode", "[::1", LP_E_VALUE);
     set_fails(O, "srcnode", "", LP_E_VALUE);
     set_fails(O, "authmode", "AEOM", LP_E_VALUE); /* mixed is TWAMP only */
