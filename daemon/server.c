@@ -231,11 +231,20 @@ static void log_stamps(const struct srv_conn *c, const struct srv_session *ss,
         return;
     }
     if (ss->egress_cookie != 0) {
+        /* and what the egress took out: the time read before the send against the wire */
+        char before[160] = "";
+        if (t.stamped > 0) {
+            snprintf(before, sizeof(before),
+                     "; the time read before the send ran p50/p99/max %.1f/%.1f/%.1f us ahead "
+                     "of the %s TX timestamp",
+                     us_of(t.bias_p50_ns), us_of(t.bias_p99_ns), us_of(t.bias_max_ns),
+                     t.source == CLK_SRC_HARDWARE ? "hardware" : "kernel");
+        }
         srv_log(c->srv, LOG_DEBUG,
                 "test session of %s: %" PRIu64 " packets %s; send time written at the egress "
-                "in %" PRIu64 ", kept from before the send in %" PRIu64,
+                "in %" PRIu64 ", kept from before the send in %" PRIu64 "%s",
                 c->peer_text, n.sent, reflect ? "reflected" : "sent", eg->stamped,
-                n.sent > eg->stamped ? n.sent - eg->stamped : 0);
+                n.sent > eg->stamped ? n.sent - eg->stamped : 0, before);
         return;
     }
     if (t.stamped == 0) {
