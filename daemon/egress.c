@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,9 +228,15 @@ struct egress *egress_open(const char *spec, uint32_t handle, char *msg, size_t 
 int egress_add(struct egress *e, int fd, uint64_t *cookie)
 {
     socklen_t len = sizeof(*cookie);
-    struct egress_sock zero = {0};
-    if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, cookie, &len) < 0 || *cookie == 0 ||
-        set_tai_offset(e) < 0 || bpf_map_update_elem(e->socks_fd, cookie, &zero, BPF_ANY) < 0) {
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    struct egress_sock v = {0};
+    if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0) {
+        /* sin_port and sin6_port sit at the same offset, in network order */
+        v.port = ((const struct sockaddr_in *)&ss)->sin_port;
+    }
+    if (v.port == 0 || getsockopt(fd, SOL_SOCKET, SO_COOKIE, cookie, &len) < 0 || *cookie == 0 ||
+        set_tai_offset(e) < 0 || bpf_map_update_elem(e->socks_fd, cookie, &v, BPF_ANY) < 0) {
         *cookie = 0;
         return -1;
     }

@@ -13,6 +13,9 @@
 struct egress_sock {
     __u64 stamped; /* packets whose timestamp the program wrote */
     __u64 refused; /* packets left with the daemon's time (out of EGRESS_MAX_AHEAD_NS) */
+    __u16 port;    /* the socket's local port, network order: the UDP source port of its own
+                    * datagrams (a tunnel's outer datagram still owned by it has another) */
+    __u16 pad[3];
 };
 
 /* The one entry of `conf`. */

@@ -3,7 +3,9 @@
  * the daemon wrote before its send system call (see daemon/egress.h). It touches only the
  * packets of the sockets the daemon lists in `socks` by socket cookie (unique for the life
  * of the kernel, never reused), so a socket of another program on the same port, or a
- * filter left behind by a daemon that was killed, never has a packet changed.
+ * filter left behind by a daemon that was killed, never has a packet changed; and of those
+ * only the datagrams whose UDP source port is the socket's own (not, say, the outer
+ * datagram of a tunnel that still counts the socket as its owner).
  *
  * The packet: IPv4 (first fragment or whole) or IPv6 with UDP as the next header; the
  * timestamp is the 8 octets at UDP payload offset 4 in NTP format (the unauthenticated
@@ -84,7 +86,9 @@ int egress_stamp(struct __sk_buff *skb)
     __u32 udp = udp_offset(skb);
     __u32 at = udp + 8 + EGRESS_STAMP_OFFSET;
     __u32 old[2];
-    if (udp == 0 || at + 8 > skb->len || bpf_skb_load_bytes(skb, at, old, 8) < 0) {
+    __u16 sport;
+    if (udp == 0 || at + 8 > skb->len || bpf_skb_load_bytes(skb, udp, &sport, 2) < 0 ||
+        sport != s->port || bpf_skb_load_bytes(skb, at, old, 8) < 0) {
         return TC_ACT_UNSPEC;
     }
     __u64 now = bpf_ktime_get_tai_ns() - c->tai_offset_ns;
