@@ -127,6 +127,19 @@ wait_port() {
     return 1
 }
 
+# wait_ready PIDFILE PID: true once PIDFILE holds PID (10 s at most). The daemon binds its
+# ports while privileged and writes its pid only once it has dropped its privileges and is
+# about to serve: a listening port alone does not say the drop is done.
+wait_ready() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        [ "$(cat "$1" 2>/dev/null)" = "$2" ] && return 0
+        alive "$2" || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
 # term_wait PID: SIGTERM, then the exit status if it ended within TERM_TICKS, else 124.
 term_wait() {
     local i
@@ -206,7 +219,7 @@ PORT=$P_OW
 confdir "$D" owamp "127.0.0.1:$PORT"
 bg "$TMP/ow.log" "${WRAP[@]}" "$OWAMPD" -Z -c "$D" -U "$TUSER" -G "$TUSER" -R "$D/run"
 OWPID=$DPID
-if wait_port "$PORT" "$OWPID"; then
+if wait_port "$PORT" "$OWPID" && wait_ready "$D/run/owampd.pid" "$OWPID"; then
     tap 0 "owampd -U/-G starts and listens"
 else
     tap 1 "owampd -U/-G starts and listens" "$(tail -3 "$TMP/ow.log")"
@@ -359,7 +372,7 @@ PORT=$P_TW
 confdir "$W" twamp "127.0.0.1:$PORT" "light 127.0.0.1:$P_LIGHT"
 bg "$TMP/tw.log" "${WRAP[@]}" "$TWAMPD" -Z -c "$W" -U "$TUSER" -G "$TUSER" -R "$W/run"
 TWPID=$DPID
-wait_port "$PORT" "$TWPID"
+wait_port "$PORT" "$TWPID" && wait_ready "$W/run/twampd.pid" "$TWPID"
 tap $? "twampd -U/-G starts and listens" "$(tail -3 "$TMP/tw.log")"
 msg=$(status_is "$TWPID" Uid "$TUID" && status_is "$TWPID" Gid "$TGID" &&
     caps_zero "$TWPID" Eff Prm Inh Amb)

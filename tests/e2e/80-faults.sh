@@ -66,6 +66,19 @@ alive() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/n
 
 nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 
+# nfds_when PID WANT: PID's fd count once it is WANT, or what it is after 5 s. A daemon
+# closes a connection's descriptors when its loop next sees the peer gone: a client that has
+# exited (or was killed) does not mean the daemon has looked yet.
+nfds_when() {
+    local i got
+    for ((i = 0; i < 100 * SLOW; i++)); do
+        got=$(nfds "$1")
+        [ "$got" = "$2" ] && break
+        sleep 0.05
+    done
+    echo "$got"
+}
+
 # listen_port PID: the TCP port PID listens on, once it does (empty if it died or 10 s passed).
 # Daemons bind port 0, so no free-port probing (and no race) is needed.
 listen_port() {
@@ -198,13 +211,12 @@ sleep 1.2
 for d in ow tw; do BUSY[$d]=$(nfds "${DP[$d]}"); done
 disown "${DEAD[ow]}" "${DEAD[tw]}" # no "Killed" job notices on stderr
 kill -KILL "${DEAD[ow]}" "${DEAD[tw]}"
-sleep 0.3
-for d in ow tw; do AFTER[$d]=$(nfds "${DP[$d]}"); done
+for d in ow tw; do AFTER[$d]=$(nfds_when "${DP[$d]}" $(((BUSY[$d] + IDLE[$d]) / 2))); done
 for d in ow tw; do
     wait "${KEEP[$d]}"
     RC[$d]=$?
 done
-for d in ow tw; do END[$d]=$(nfds "${DP[$d]}"); done
+for d in ow tw; do END[$d]=$(nfds_when "${DP[$d]}" "${IDLE[$d]}"); done
 for d in ow tw; do
     p=${PROG[$d]##*/} idle=${IDLE[$d]} busy=${BUSY[$d]} after=${AFTER[$d]} end=${END[$d]}
     diag=""
