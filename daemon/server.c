@@ -240,11 +240,16 @@ static void log_stamps(const struct srv_conn *c, const struct srv_session *ss,
                      us_of(t.bias_p50_ns), us_of(t.bias_p99_ns), us_of(t.bias_max_ns),
                      t.source == CLK_SRC_HARDWARE ? "hardware" : "kernel");
         }
+        char refused[96] = "";
+        if (eg->refused > 0) {
+            snprintf(refused, sizeof(refused),
+                     " (%" PRIu64 " not written: the egress clock disagreed)", eg->refused);
+        }
         srv_log(c->srv, LOG_DEBUG,
                 "test session of %s: %" PRIu64 " packets %s; send time written at the egress "
-                "in %" PRIu64 ", kept from before the send in %" PRIu64 "%s",
+                "in %" PRIu64 ", kept from before the send in %" PRIu64 "%s%s",
                 c->peer_text, n.sent, reflect ? "reflected" : "sent", eg->stamped,
-                n.sent > eg->stamped ? n.sent - eg->stamped : 0, before);
+                n.sent > eg->stamped ? n.sent - eg->stamped : 0, refused, before);
         return;
     }
     if (t.stamped == 0) {

@@ -12,7 +12,8 @@
 # fails with the reason; the light reflector's replies get the egress time while no key is
 # loaded, and keep their own once a reload brings keys (authenticated STAMP replies verify);
 # a daemon that dropped its privileges stamps all the same and, unable to detach at its stop,
-# says so (the next start replaces the filter). Under RUN_WRAPPER (make check-valgrind) the
+# says so (the next start replaces the filter); through a VXLAN overlay the outer datagram,
+# which the kernel still counts as the socket's, is left alone. Under RUN_WRAPPER (make check-valgrind) the
 # daemons run in valgrind, and the last case reads their logs for its reports. TAP output; skips loudly when not root or without TUN/netns/tc.
 # shellcheck disable=SC2119
 set -u
@@ -22,7 +23,7 @@ BIN_DIR=$BUILD_DIR/bin
 DATA=$ROOT/tests/e2e/data
 . "$ROOT/tests/netsim/ns.sh"
 
-PLAN=15
+PLAN=16
 if ! netsim_check; then
     netsim_skip_all "$PLAN"
     exit 0
@@ -319,6 +320,28 @@ start nb "$TWAMPD" "$((TW_PORT + 3))" -f --egress-stamp all || diag="$diag no se
 stop_daemon "$TMP/nb.pid"
 [ "$(filters "$NETSIM_DEV" $TW_HANDLE)" = 0 ] || diag="$diag filter left by the root daemon;"
 tap "$diag" "twampd -U nobody: stamps without privileges, says the filter stays; the next start replaces it"
+
+# 16: through a VXLAN overlay on the relay's link (198.51.100.0/24, VNI 42): the reply is
+# stamped as it leaves vx0, and its outer datagram, still owned by the socket when it leaves
+# nsim0, is not touched (another UDP source port): every reply arrives, each written once
+diag=""
+netsim_a ip link add vx0 type vxlan id 42 remote "$NETSIM_B4" local "$NETSIM_A4" dstport 4789 &&
+    netsim_b ip link add vx0 type vxlan id 42 remote "$NETSIM_A4" local "$NETSIM_B4" dstport 4789 &&
+    netsim_a ip addr add 198.51.100.1/24 dev vx0 && netsim_b ip addr add 198.51.100.2/24 dev vx0 &&
+    netsim_a ip link set vx0 up && netsim_b ip link set vx0 up || diag="no VXLAN link;"
+mkdir -p "$TMP/vx/var"
+printf 'rootfolly\nvardir %s/var\n' "$TMP/vx" >"$TMP/vx/twamp-server.conf"
+printf 'limit root with allow_open_mode=on\nassign default root\n' >"$TMP/vx/twamp-server.limits"
+start vx "$TWAMPD" "$((TW_PORT + 4))" --egress-stamp all || diag="$diag twampd did not start: $(tail -2 "$TMP/vx.log");"
+grep -q "written at the egress on .*vx0" "$TMP/vx.log" || diag="$diag not attached to vx0;"
+netsim_a "$TWPING" -c 100 -i 0.002f -L 2 -P "$CLI_PORTS" -M "198.51.100.2:$((TW_PORT + 4))" >"$TMP/vx.out" 2>&1
+grep -q '^SENT	100$' "$TMP/vx.out" && grep -q '^LOST	0$' "$TMP/vx.out" ||
+    diag="$diag twping: $(grep -E '^(SENT|LOST)' "$TMP/vx.out" | tr '\n' ' ') $(tail -1 "$TMP/vx.out");"
+got=$(egress_logged "$TMP/vx.log" reflected)
+[ "$got" = 100 ] || diag="$diag written at the egress in $got replies, want 100;"
+grep -q "not written" "$TMP/vx.log" && diag="$diag $(grep -o '[0-9]* not written[^)]*' "$TMP/vx.log");"
+stop_daemon "$TMP/vx.pid"
+tap "$diag" "through a VXLAN overlay: 100 replies stamped once at vx0, the outer datagrams left alone"
 
 # 15: the daemons' logs hold no report of valgrind (make check-valgrind sets RUN_WRAPPER) or
 # of the sanitizers (make check-sanitize builds them in)
