@@ -164,14 +164,14 @@ static void attach_named(struct egress *e, const char *name, char *msg, size_t m
 {
     int ifindex = (int)if_nametoindex(name);
     int rc = ifindex > 0 ? attach(e, ifindex) : -ENODEV;
+    const char *sep = msg[0] ? ", " : "not on ";
     if (rc < 0) {
-        appendf(msg, msglen, "%s%s: %s", msg[0] ? ", " : "not on ", name, strerror(-rc));
+        appendf(msg, msglen, "%s%s: %s", sep, name, strerror(-rc));
     } else if (e->nif < EGRESS_MAX_IF) {
         e->ifindex[e->nif++] = ifindex;
     } else {
         (void)detach(e, ifindex);
-        appendf(msg, msglen, "%s%s: more than %d interfaces", msg[0] ? ", " : "not on ", name,
-                EGRESS_MAX_IF);
+        appendf(msg, msglen, "%s%s: more than %d interfaces", sep, name, EGRESS_MAX_IF);
     }
 }
 
@@ -270,6 +270,10 @@ void egress_close(struct egress *e, char *msg, size_t msglen)
             appendf(msg, msglen, "%s%s (%s)", msg[0] ? ", " : "",
                     if_indextoname((unsigned)e->ifindex[i], name) ? name : "?", strerror(-rc));
         }
+    }
+    if (msg && msg[0]) {
+        appendf(msg, msglen, "; tc filter del dev IF egress pref %u handle 0x%x bpf removes it",
+                EGRESS_PRIORITY, e->handle);
     }
     bpf_object__close(e->obj);
     free(e);

@@ -41,7 +41,8 @@ void egress_remove(struct egress *e, uint64_t cookie, struct egress_counts *out)
 
 /* Detach from every interface where the filter is still this one's, and free (NULL is
  * fine). Detaching takes CAP_NET_ADMIN, which a daemon that dropped its privileges no longer
- * has: msg (may be NULL) then names the interfaces whose filter stays, with the reason. A
+ * has: msg (may be NULL) then names the interfaces whose filter stays, with the reason and
+ * the tc command that removes it. A
  * filter left behind is harmless (no socket of its map exists any more) and the next start
  * of the same daemon replaces it. */
 void egress_close(struct egress *e, char *msg, size_t msglen);

@@ -97,7 +97,6 @@ struct srv {
     int nlight;
     struct sess_scratch *scratch; /* I/O buffers shared by every test session: srv_scratch */
     struct egress *egress;        /* send times written at the egress ("egressstamp"), or NULL */
-    uint32_t egress_handle;       /* its tc filter's handle */
     uint64_t light_cookie[2];     /* the light reflectors' sockets listed there, or 0 */
     uint64_t light_stamped[2];    /* their replies written at the egress while unlisted */
     struct srv_conn *conns;

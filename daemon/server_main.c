@@ -403,7 +403,6 @@ static int open_egress(struct srv *s)
     }
     uint32_t handle =
         (s->ops->proto == WIRE_OWAMP ? 0x6f770000u : 0x74770000u) | ((h ^ (h >> 16)) & 0xffffu);
-    s->egress_handle = handle;
     if (!(s->egress = egress_open(s->conf.egressstamp, handle, msg, sizeof(msg)))) {
         srv_log(s, LOG_ERR, "egressstamp %s: %s", s->conf.egressstamp, msg);
         return -1;
@@ -424,10 +423,8 @@ static void close_egress(struct srv *s)
     egress_close(s->egress, left, sizeof(left));
     s->egress = NULL;
     if (left[0]) {
-        srv_log(s, LOG_INFO,
-                "egress filter left on %s: harmless, replaced at the next start; "
-                "tc filter del dev IF egress pref 65520 handle 0x%x bpf removes it",
-                left, s->egress_handle);
+        srv_log(s, LOG_INFO, "egress filter left on %s (harmless, replaced at the next start)",
+                left);
     }
 }
 

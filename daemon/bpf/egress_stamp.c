@@ -76,11 +76,15 @@ static __always_inline __u32 udp_offset(struct __sk_buff *skb)
 SEC("tc")
 int egress_stamp(struct __sk_buff *skb)
 {
+    /* every packet of the interface comes here: the socket first, the rest only for ours */
     __u64 cookie = bpf_get_socket_cookie(skb);
-    __u32 zero = 0;
     struct egress_sock *s = cookie ? bpf_map_lookup_elem(&socks, &cookie) : NULL;
+    if (!s) {
+        return TC_ACT_UNSPEC;
+    }
+    __u32 zero = 0;
     struct egress_conf *c = bpf_map_lookup_elem(&conf, &zero);
-    if (!s || !c) {
+    if (!c) {
         return TC_ACT_UNSPEC;
     }
     __u32 udp = udp_offset(skb);
